@@ -1,0 +1,237 @@
+//! The one type that crosses from faultline's imperative shell into its pure core.
+//!
+//! Pollers (SNMP, ICMP), service probes and the trap receiver know nothing about the
+//! dependency graph; the engine knows nothing about sockets. They meet here: every fact the
+//! shell learns becomes an [`Observation`] — *when*, *about what*, *which signal*, *what value* —
+//! and the engine consumes a stream of them together with the clock. Because time is a field
+//! rather than a call to `now()`, a recorded stream replays exactly.
+//!
+//! Subjects are addressed by their topology ids (`fw-a`, `portal`), never by addresses or dense
+//! indices, so a journal stays readable and survives a topology reload.
+//!
+//! ```
+//! use faultline_observe::{Observation, Subject, Signal, HaRole};
+//!
+//! let obs = Observation::new(
+//!     1_700_000_000_000,
+//!     Subject::device("fw-b"),
+//!     Signal::HaRole { role: HaRole::Active, peer: Some(HaRole::Failed), in_sync: Some(false) },
+//! );
+//! let line = serde_json::to_string(&obs).unwrap();
+//! let back: Observation = serde_json::from_str(&line).unwrap();
+//! assert_eq!(obs, back);
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch. The engine's only notion of time.
+pub type UnixMillis = u64;
+
+/// One fact about one subject at one instant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    /// When the fact was observed (for polls: when the answer arrived).
+    pub at: UnixMillis,
+    pub subject: Subject,
+    pub signal: Signal,
+}
+
+impl Observation {
+    pub fn new(at: UnixMillis, subject: Subject, signal: Signal) -> Self {
+        Self { at, subject, signal }
+    }
+}
+
+/// What an observation is about, named by topology ids.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Subject {
+    /// A device as a whole (reachability, uptime, HA role as seen by the device itself).
+    Device { device: String },
+    /// One interface of a device, by its name as the device reports it (ifName, else ifDescr).
+    Interface { device: String, interface: String },
+    /// A customer-facing service, as seen by a service probe.
+    Service { service: String },
+}
+
+impl Subject {
+    pub fn device(id: impl Into<String>) -> Self {
+        Subject::Device { device: id.into() }
+    }
+    pub fn interface(device: impl Into<String>, interface: impl Into<String>) -> Self {
+        Subject::Interface { device: device.into(), interface: interface.into() }
+    }
+    pub fn service(id: impl Into<String>) -> Self {
+        Subject::Service { service: id.into() }
+    }
+    /// The device this subject belongs to, if any.
+    pub fn device_id(&self) -> Option<&str> {
+        match self {
+            Subject::Device { device } | Subject::Interface { device, .. } => Some(device),
+            Subject::Service { .. } => None,
+        }
+    }
+}
+
+/// Normalized high-availability role of one member of a redundancy group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HaRole {
+    Active,
+    Standby,
+    /// Changing role (election, sync in progress).
+    Transition,
+    /// The HA subsystem reports this member as failed / faulted.
+    Failed,
+    /// HA not configured on this device.
+    Standalone,
+    Unknown,
+}
+
+/// Interface operational or administrative status (IF-MIB encoding, normalized).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IfStatus {
+    Up,
+    Down,
+    Testing,
+    Unknown,
+    Dormant,
+    NotPresent,
+    LowerLayerDown,
+}
+
+impl IfStatus {
+    /// Decode IF-MIB's ifOperStatus / ifAdminStatus integer. Out-of-range values read as
+    /// `Unknown`: an agent's garbage must never read as up.
+    pub fn from_mib(v: i64) -> Self {
+        match v {
+            1 => IfStatus::Up,
+            2 => IfStatus::Down,
+            3 => IfStatus::Testing,
+            5 => IfStatus::Dormant,
+            6 => IfStatus::NotPresent,
+            7 => IfStatus::LowerLayerDown,
+            _ => IfStatus::Unknown,
+        }
+    }
+}
+
+/// Why a poll of an agent failed. Kept apart because "credentials wrong" and "device down" mean
+/// different pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PollFailure {
+    /// No answer within the timeout and retries.
+    Timeout,
+    /// The agent answered with an authentication / USM error report, or refused the community.
+    AuthFailure,
+    /// The agent answered, but with something that could not be decoded.
+    Malformed,
+    /// Local error (socket, resolution).
+    Local,
+}
+
+/// The signal carried by an observation, with its value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "signal", rename_all = "snake_case")]
+pub enum Signal {
+    /// ICMP (or other reachability check) result for a device.
+    Reachability {
+        ok: bool,
+        /// Round-trip time of the successful answers, in milliseconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rtt_ms: Option<f64>,
+        /// Fraction of probes lost, 0.0..=1.0.
+        loss: f64,
+    },
+    /// The SNMP agent answered a poll (the device's management plane is alive).
+    AgentUp,
+    /// A poll of the SNMP agent failed.
+    AgentDown { reason: PollFailure },
+    /// sysUpTime (hundredths of a second) and, where exposed, snmpEngineBoots.
+    Uptime {
+        sys_uptime_cs: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        engine_boots: Option<u32>,
+    },
+    /// The device restarted (uptime went backwards, engine boots incremented, or a
+    /// coldStart/warmStart trap).
+    Rebooted { cold: bool },
+    /// Interface status. `last_change_cs` is ifLastChange (sysUpTime ticks) where known.
+    Interface {
+        oper: IfStatus,
+        admin: IfStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_change_cs: Option<u64>,
+    },
+    /// Traffic rate on an interface (octets per second in and out), computed from HC counters
+    /// with discontinuity handling.
+    Traffic { in_bps: f64, out_bps: f64 },
+    /// HA role of a group member as the member itself reports it, with its view of the peer and
+    /// configuration-sync status where the MIB has them.
+    HaRole {
+        role: HaRole,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        peer: Option<HaRole>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        in_sync: Option<bool>,
+    },
+    /// A service probe (HTTP, TCP) result: what customers see.
+    Probe {
+        ok: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        latency_ms: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+    /// A trap that no profile decoded, kept rather than dropped.
+    RawTrap { trap_oid: String, varbinds: Vec<(String, String)> },
+}
+
+impl Signal {
+    /// A short stable name for the signal kind (used as a key by the engine and in metrics).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Signal::Reachability { .. } => "reachability",
+            Signal::AgentUp => "agent_up",
+            Signal::AgentDown { .. } => "agent_down",
+            Signal::Uptime { .. } => "uptime",
+            Signal::Rebooted { .. } => "rebooted",
+            Signal::Interface { .. } => "interface",
+            Signal::Traffic { .. } => "traffic",
+            Signal::HaRole { .. } => "ha_role",
+            Signal::Probe { .. } => "probe",
+            Signal::RawTrap { .. } => "raw_trap",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_shape_is_flat_and_tagged() {
+        let obs = Observation::new(
+            5,
+            Subject::interface("fw-a", "port1"),
+            Signal::Interface { oper: IfStatus::Down, admin: IfStatus::Up, last_change_cs: Some(42) },
+        );
+        let v = serde_json::to_value(&obs).unwrap();
+        assert_eq!(v["subject"]["kind"], "interface");
+        assert_eq!(v["subject"]["interface"], "port1");
+        assert_eq!(v["signal"]["signal"], "interface");
+        assert_eq!(v["signal"]["oper"], "down");
+    }
+
+    #[test]
+    fn garbage_interface_status_is_unknown_not_up() {
+        for v in [0, 4, 8, -1, i64::MAX] {
+            assert_eq!(IfStatus::from_mib(v), IfStatus::Unknown);
+        }
+        assert_eq!(IfStatus::from_mib(1), IfStatus::Up);
+        assert_eq!(IfStatus::from_mib(7), IfStatus::LowerLayerDown);
+    }
+}
