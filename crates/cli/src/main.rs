@@ -19,12 +19,43 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     // Subcommands are added here, one line each, pointing at cmd::<name>::Args.
+    /// Validate a topology file and summarise it.
+    Check(cmd::topo::CheckArgs),
+    /// What-if: every service's state with the given components failed, and the causes.
+    Impact(cmd::topo::ImpactArgs),
+    /// Explain a service's state as a tree down to the failed components.
+    Why(cmd::topo::WhyArgs),
+    /// Single points of failure: devices and links whose failure alone takes a service down.
+    Spof(cmd::topo::SpofArgs),
+    /// Draw the dependency graph (Graphviz DOT or Mermaid), optionally coloured by a what-if.
+    Graph(cmd::topo::GraphArgs),
+    /// Generate a synthetic data-centre topology (JSON) for benchmarks.
+    Generate(cmd::topo::GenerateArgs),
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     init_tracing();
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Check(a) => cmd::topo::check(a),
+        Command::Impact(a) => cmd::topo::impact(a),
+        Command::Why(a) => cmd::topo::why(a),
+        Command::Spof(a) => cmd::topo::spof(a),
+        Command::Graph(a) => cmd::topo::graph(a),
+        Command::Generate(a) => cmd::topo::generate(a),
+    }
+}
+
+/// `faultline why ... | head` must end quietly, like any Unix filter, instead of panicking on
+/// a broken pipe: restore the default SIGPIPE action that the Rust runtime sets to ignore.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid handler
+    // and signal(2) has no other preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 /// Logs go to stderr so that `--json` output on stdout stays machine-readable.

@@ -1,0 +1,294 @@
+//! Offline topology commands: questions answered from a topology file alone.
+//!
+//! Exit codes: 0 answered, 1 the topology is invalid or a named component does not exist,
+//! 2 usage error (from clap). `--json` output is a stable, documented contract (docs/cli-json.md).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use faultline_graph::{DependencyGraph, Evaluation, Format, State};
+use faultline_model::{ComponentRef, Topology};
+use serde_json::json;
+
+/// Load and validate, printing diagnostics (text or JSON) on failure.
+pub(crate) fn load(path: &Path, json: bool) -> Result<Topology, ExitCode> {
+    Topology::load(path).map_err(|e| {
+        if json {
+            let errors: Vec<_> = e
+                .diagnostics
+                .iter()
+                .map(|d| json!({"file": d.file, "line": d.line, "column": d.column, "message": d.message}))
+                .collect();
+            println!("{}", json!({"ok": false, "errors": errors}));
+        } else {
+            eprintln!("{e}");
+        }
+        ExitCode::from(1)
+    })
+}
+
+fn split_ids(raw: &[String]) -> Vec<String> {
+    raw.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+fn fail(json: bool, msg: String) -> ExitCode {
+    if json {
+        println!("{}", json!({"ok": false, "errors": [{"message": msg}]}));
+    } else {
+        eprintln!("error: {msg}");
+    }
+    ExitCode::from(1)
+}
+
+/// Build an evaluation with the given components down; reports unknown names.
+fn what_if<'g>(g: &'g DependencyGraph, down: &[String]) -> Result<(Evaluation<'g>, Vec<faultline_graph::CompId>), String> {
+    let mut ev = Evaluation::new(g);
+    let mut comps = Vec::new();
+    for d in down {
+        let c = g.lookup(d).map_err(|e| e.to_string())?;
+        ev.set_own(c, State::Down);
+        comps.push(c);
+    }
+    ev.settle();
+    Ok((ev, comps))
+}
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Topology file (YAML or JSON).
+    pub topology: PathBuf,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn check(a: CheckArgs) -> ExitCode {
+    let t = match load(&a.topology, a.json) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let g = DependencyGraph::build(&t);
+    if a.json {
+        println!(
+            "{}",
+            json!({
+                "ok": true, "name": t.name, "collector": t.collector,
+                "devices": t.devices.len(), "links": t.links.len(), "groups": t.groups.len(),
+                "services": t.services.len(), "gates": g.node_count(), "edges": g.edge_count(),
+            })
+        );
+    } else {
+        println!("{}: ok", a.topology.display());
+        println!("  topology  {}", t.name);
+        println!("  devices   {}", t.devices.len());
+        println!("  links     {}", t.links.len());
+        println!("  groups    {}", t.groups.len());
+        println!("  services  {}", t.services.len());
+        if let Some(c) = &t.collector {
+            println!("  collector {c}");
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+#[derive(clap::Args)]
+pub struct ImpactArgs {
+    /// Topology file (YAML or JSON).
+    pub topology: PathBuf,
+    /// Components assumed failed: ids, link ends (`fw-a:port1`) or link ids, comma-separated
+    /// or repeated.
+    #[arg(long, value_name = "ID[,ID...]", required = true)]
+    pub down: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn impact(a: ImpactArgs) -> ExitCode {
+    let t = match load(&a.topology, a.json) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let g = DependencyGraph::build(&t);
+    let down = split_ids(&a.down);
+    let (ev, comps) = match what_if(&g, &down) {
+        Ok(x) => x,
+        Err(e) => return fail(a.json, e),
+    };
+    let report = g.impact_report(&ev, &comps);
+    if a.json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    println!("what if {} failed:", report.down.join(", "));
+    let w = report.services.iter().map(|s| s.id.len()).max().unwrap_or(7).max(7);
+    println!("  {:<w$}  {:<8}  {:<8}  CAUSES", "SERVICE", "TIER", "STATE");
+    for s in &report.services {
+        println!("  {:<w$}  {:<8}  {:<8}  {}", s.id, s.tier, s.state.as_str(), s.causes.join(", "));
+    }
+    ExitCode::SUCCESS
+}
+
+#[derive(clap::Args)]
+pub struct SpofArgs {
+    /// Topology file (YAML or JSON).
+    pub topology: PathBuf,
+    /// Only this service (default: every service).
+    #[arg(long)]
+    pub service: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn spof(a: SpofArgs) -> ExitCode {
+    let t = match load(&a.topology, a.json) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let g = DependencyGraph::build(&t);
+    let ids: Vec<String> = match &a.service {
+        Some(s) => match t.resolve(s) {
+            Some(ComponentRef::Service(_)) => vec![s.clone()],
+            Some(other) => return fail(a.json, format!("`{s}` is a {}, not a service", other.kind_name())),
+            None => return fail(a.json, g.lookup(s).err().map(|e| e.to_string()).unwrap_or_default()),
+        },
+        None => t.services.iter().map(|s| s.id.clone()).collect(),
+    };
+    let mut out = Vec::new();
+    for id in &ids {
+        match g.spof(id) {
+            Ok(s) => out.push((id.clone(), s)),
+            Err(e) => return fail(a.json, e.to_string()),
+        }
+    }
+    if a.json {
+        let services: Vec<_> = out.iter().map(|(id, s)| json!({"id": id, "spofs": s})).collect();
+        println!("{}", json!({ "services": services }));
+    } else {
+        for (id, s) in &out {
+            if s.is_empty() {
+                println!("{id}: no single point of failure");
+            } else {
+                println!("{id}: {} single point(s) of failure", s.len());
+                for x in s {
+                    println!("  - {x}");
+                }
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+#[derive(clap::Args)]
+pub struct WhyArgs {
+    /// Topology file (YAML or JSON).
+    pub topology: PathBuf,
+    /// The service (or any component) to explain.
+    pub service: String,
+    /// Components assumed failed, as for `impact`.
+    #[arg(long, value_name = "ID[,ID...]")]
+    pub down: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn why(a: WhyArgs) -> ExitCode {
+    let t = match load(&a.topology, a.json) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let g = DependencyGraph::build(&t);
+    let down = split_ids(&a.down);
+    let target = match g.lookup(&a.service) {
+        Ok(c) => c,
+        Err(e) => return fail(a.json, e.to_string()),
+    };
+    let (ev, _) = match what_if(&g, &down) {
+        Ok(x) => x,
+        Err(e) => return fail(a.json, e),
+    };
+    let tree = g.why(&ev, target);
+    let failed = tree.failed_components();
+    if a.json {
+        println!(
+            "{}",
+            json!({"service": a.service, "state": tree.state, "down": down, "failed": failed, "tree": tree})
+        );
+    } else {
+        if tree.state == State::Up {
+            println!("{} is up{}", a.service, if down.is_empty() { String::new() } else { format!(" even with {} down", down.join(", ")) });
+        } else {
+            print!("{}", tree.to_text());
+            println!("root cause(s): {}", if failed.is_empty() { "none in the topology".to_string() } else { failed.join(", ") });
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+#[derive(clap::Args)]
+pub struct GraphArgs {
+    /// Topology file (YAML or JSON).
+    pub topology: PathBuf,
+    #[arg(long, value_enum, default_value = "dot")]
+    pub format: GraphFormat,
+    /// Colour by state with these components assumed failed.
+    #[arg(long, value_name = "ID[,ID...]")]
+    pub down: Vec<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+pub fn graph(a: GraphArgs) -> ExitCode {
+    let t = match load(&a.topology, false) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let g = DependencyGraph::build(&t);
+    let down = split_ids(&a.down);
+    let ev = if down.is_empty() {
+        None
+    } else {
+        match what_if(&g, &down) {
+            Ok((ev, _)) => Some(ev),
+            Err(e) => return fail(false, e),
+        }
+    };
+    let f = match a.format {
+        GraphFormat::Dot => Format::Dot,
+        GraphFormat::Mermaid => Format::Mermaid,
+    };
+    print!("{}", faultline_graph::render(&g, ev.as_ref(), f));
+    ExitCode::SUCCESS
+}
+
+#[derive(clap::Args)]
+pub struct GenerateArgs {
+    /// Approximate number of devices.
+    #[arg(long, default_value_t = 1000)]
+    pub devices: usize,
+    /// Servers per rack.
+    #[arg(long, default_value_t = 40)]
+    pub servers_per_rack: usize,
+    /// Write here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+pub fn generate(a: GenerateArgs) -> ExitCode {
+    let mut o = faultline_model::generate::GenerateOptions::new(a.devices);
+    o.servers_per_rack = a.servers_per_rack.max(1);
+    let text = faultline_model::generate::datacenter_json(o);
+    match a.output {
+        Some(p) => {
+            if let Err(e) = std::fs::write(&p, text) {
+                eprintln!("error: cannot write {}: {e}", p.display());
+                return ExitCode::from(1);
+            }
+        }
+        None => print!("{text}"),
+    }
+    ExitCode::SUCCESS
+}

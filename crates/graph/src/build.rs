@@ -1,0 +1,240 @@
+//! Compiling a topology into gates.
+
+use std::collections::HashMap;
+
+use faultline_model::{ComponentRef, Topology};
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::{CompId, DependencyGraph, NO_SERVICE, Node, NodeId, Role};
+
+struct Builder<'t> {
+    topo: &'t Topology,
+    g: DiGraph<Node, ()>,
+    canonical: Vec<NodeIndex>,
+    /// Links between two devices (unordered pair of device indices).
+    links_between: HashMap<(usize, usize), Vec<usize>>,
+    via: HashMap<(CompId, CompId), NodeIndex>,
+    views: HashMap<(CompId, CompId), NodeIndex>,
+    n_dev: usize,
+    n_link: usize,
+    n_group: usize,
+}
+
+fn pair(a: usize, b: usize) -> (usize, usize) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+impl Builder<'_> {
+    fn cid(&self, c: ComponentRef) -> CompId {
+        CompId(match c {
+            ComponentRef::Device(i) => i,
+            ComponentRef::Link(i) => self.n_dev + i,
+            ComponentRef::Group(i) => self.n_dev + self.n_link + i,
+            ComponentRef::Service(i) => self.n_dev + self.n_link + self.n_group + i,
+        } as u32)
+    }
+
+    fn resolve(&self, id: &str) -> ComponentRef {
+        // Validation guarantees every reference resolves.
+        self.topo.resolve(id).unwrap_or(ComponentRef::Device(0))
+    }
+
+    fn links(&self, a: ComponentRef, b: ComponentRef) -> Option<&Vec<usize>> {
+        match (a, b) {
+            (ComponentRef::Device(x), ComponentRef::Device(y)) => self.links_between.get(&pair(x, y)),
+            _ => None,
+        }
+    }
+
+    /// The gate that stands for "requirer can use target".
+    fn requirement(&mut self, requirer: ComponentRef, target: ComponentRef) -> NodeIndex {
+        let rc = self.cid(requirer);
+        let tc = self.cid(target);
+        match target {
+            ComponentRef::Device(_) => self.via_or_direct(requirer, target),
+            ComponentRef::Group(gi) => {
+                let members: Vec<ComponentRef> =
+                    self.topo.groups[gi].members.iter().map(|m| self.resolve(m)).collect();
+                let linked = members.iter().any(|m| self.links(requirer, *m).is_some());
+                if !linked {
+                    return self.canonical[tc.0 as usize];
+                }
+                if let Some(&v) = self.views.get(&(rc, tc)) {
+                    return v;
+                }
+                let k = self.topo.groups[gi].mode.needed(members.len()) as u32;
+                let view = self.g.add_node(Node { role: Role::GroupView { group: tc, requirer: rc }, owner: Some(tc), k });
+                for m in members {
+                    let child = self.via_or_direct(requirer, m);
+                    self.g.add_edge(view, child, ());
+                }
+                self.views.insert((rc, tc), view);
+                view
+            }
+            _ => self.canonical[tc.0 as usize],
+        }
+    }
+
+    fn via_or_direct(&mut self, requirer: ComponentRef, target: ComponentRef) -> NodeIndex {
+        let rc = self.cid(requirer);
+        let tc = self.cid(target);
+        let Some(links) = self.links(requirer, target).cloned() else {
+            return self.canonical[tc.0 as usize];
+        };
+        if let Some(&v) = self.via.get(&(rc, tc)) {
+            return v;
+        }
+        let via = self.g.add_node(Node { role: Role::Via { requirer: rc, target: tc }, owner: None, k: 2 });
+        self.g.add_edge(via, self.canonical[tc.0 as usize], ());
+        let link_gate = if links.len() == 1 {
+            self.canonical[self.cid(ComponentRef::Link(links[0])).0 as usize]
+        } else {
+            let set = self.g.add_node(Node { role: Role::LinkSet { requirer: rc, target: tc }, owner: None, k: 1 });
+            for l in links {
+                let ln = self.canonical[self.cid(ComponentRef::Link(l)).0 as usize];
+                self.g.add_edge(set, ln, ());
+            }
+            set
+        };
+        self.g.add_edge(via, link_gate, ());
+        self.via.insert((rc, tc), via);
+        via
+    }
+}
+
+pub(crate) fn build(topo: &Topology) -> DependencyGraph {
+    let t = topo;
+    let mut b = Builder {
+        topo: t,
+        g: DiGraph::with_capacity(t.component_count() * 2, t.component_count() * 3),
+        canonical: Vec::with_capacity(t.component_count()),
+        links_between: HashMap::new(),
+        via: HashMap::new(),
+        views: HashMap::new(),
+        n_dev: t.devices.len(),
+        n_link: t.links.len(),
+        n_group: t.groups.len(),
+    };
+    for (i, l) in t.links.iter().enumerate() {
+        if let (Some(ComponentRef::Device(a)), Some(ComponentRef::Device(c))) = (t.resolve(&l.a.device), t.resolve(&l.b.device)) {
+            b.links_between.entry(pair(a, c)).or_default().push(i);
+        }
+    }
+    // Canonical gates first, so requirements can point at them.
+    let all: Vec<ComponentRef> = (0..t.devices.len())
+        .map(ComponentRef::Device)
+        .chain((0..t.links.len()).map(ComponentRef::Link))
+        .chain((0..t.groups.len()).map(ComponentRef::Group))
+        .chain((0..t.services.len()).map(ComponentRef::Service))
+        .collect();
+    for &c in &all {
+        let cid = b.cid(c);
+        let k = match c {
+            ComponentRef::Group(gi) => t.groups[gi].mode.needed(t.groups[gi].members.len()),
+            other => t.requirements(other).len(),
+        } as u32;
+        let n = b.g.add_node(Node { role: Role::Component(cid), owner: Some(cid), k });
+        b.canonical.push(n);
+    }
+    for &c in &all {
+        let me = b.canonical[b.cid(c).0 as usize];
+        match c {
+            ComponentRef::Group(gi) => {
+                // The shared group gate: members as they are, no requirer-specific links.
+                for m in &t.groups[gi].members {
+                    let m = b.resolve(m);
+                    let child = b.canonical[b.cid(m).0 as usize];
+                    b.g.add_edge(me, child, ());
+                }
+            }
+            ComponentRef::Link(_) => {}
+            other => {
+                for r in t.requirements(other) {
+                    let target = b.resolve(r);
+                    let child = b.requirement(other, target);
+                    b.g.add_edge(me, child, ());
+                }
+            }
+        }
+    }
+
+    // Renumber children-first: a node's id is then its topological rank, which lets the
+    // evaluator settle dirty gates in id order with each gate visited once.
+    let order = petgraph::algo::toposort(&b.g, None).unwrap_or_else(|_| b.g.node_indices().collect());
+    let n = order.len();
+    let mut new_id = vec![0u32; n];
+    for (rank, idx) in order.iter().rev().enumerate() {
+        new_id[idx.index()] = rank as u32;
+    }
+    let mut nodes: Vec<Node> = Vec::with_capacity(n);
+    let mut child_off = Vec::with_capacity(n + 1);
+    let mut child = Vec::with_capacity(b.g.edge_count());
+    let mut parent_count = vec![0u32; n];
+    child_off.push(0);
+    for idx in order.iter().rev() {
+        let node = b.g[*idx].clone();
+        let start = child.len();
+        for c in b.g.neighbors(*idx) {
+            child.push(new_id[c.index()]);
+        }
+        // Deterministic child order (petgraph lists neighbours newest first).
+        child[start..].reverse();
+        for &c in &child[start..] {
+            parent_count[c as usize] += 1;
+        }
+        nodes.push(node);
+        child_off.push(child.len() as u32);
+    }
+    let mut parent_off = Vec::with_capacity(n + 1);
+    parent_off.push(0u32);
+    for c in &parent_count {
+        let last = *parent_off.last().unwrap_or(&0);
+        parent_off.push(last + c);
+    }
+    let mut fill = parent_off.clone();
+    let mut parent = vec![0 as NodeId; child.len()];
+    for p in 0..n {
+        for &c in &child[child_off[p] as usize..child_off[p + 1] as usize] {
+            parent[fill[c as usize] as usize] = p as NodeId;
+            fill[c as usize] += 1;
+        }
+    }
+    let canonical: Vec<NodeId> = b.canonical.iter().map(|i| new_id[i.index()]).collect();
+
+    let mut carriers: Vec<Vec<NodeId>> = canonical.iter().map(|n| vec![*n]).collect();
+    for (&(_, group), &view) in &b.views {
+        carriers[group.0 as usize].push(new_id[view.index()]);
+    }
+    let mut carrier_off = Vec::with_capacity(carriers.len() + 1);
+    let mut carrier = Vec::new();
+    carrier_off.push(0u32);
+    for mut c in carriers {
+        c.sort_unstable();
+        carrier.extend(c);
+        carrier_off.push(carrier.len() as u32);
+    }
+    let mut service_of = vec![NO_SERVICE; n];
+    let first_service = t.devices.len() + t.links.len() + t.groups.len();
+    for i in 0..t.services.len() {
+        service_of[canonical[first_service + i] as usize] = i as u32;
+    }
+    DependencyGraph {
+        topo: topo.clone(),
+        nodes,
+        child_off,
+        child,
+        parent_off,
+        parent,
+        canonical,
+        carrier_off,
+        carrier,
+        service_of,
+    }
+}
+
+impl DependencyGraph {
+    /// Compile a validated topology.
+    pub fn build(topo: &Topology) -> DependencyGraph {
+        build(topo)
+    }
+}

@@ -1,0 +1,142 @@
+//! Synthetic data-centre topologies for benchmarks and scale tests.
+//!
+//! Layout (every tier redundant, as a real DC would be, so that SPOF analysis has work to do):
+//! two edge routers → an active-standby firewall pair → two core switches → pods of two
+//! aggregation switches → racks of two top-of-rack switches and one management switch →
+//! servers dual-homed to their ToR pair plus a management link. Services each need a
+//! load-balancer pair and an at-least-2-of-4 pool of servers spread over racks.
+
+use std::fmt::Write;
+
+/// Size knobs; `devices` is the target total device count.
+#[derive(Debug, Clone, Copy)]
+pub struct GenerateOptions {
+    pub devices: usize,
+    pub servers_per_rack: usize,
+    pub racks_per_pod: usize,
+    /// One service per this many servers.
+    pub servers_per_service: usize,
+}
+
+impl GenerateOptions {
+    pub fn new(devices: usize) -> Self {
+        GenerateOptions { devices, servers_per_rack: 40, racks_per_pod: 16, servers_per_service: 25 }
+    }
+}
+
+/// Generate a topology as JSON text (one object per line inside the arrays, so it stays
+/// diff-able and greppable at a million lines).
+pub fn datacenter_json(o: GenerateOptions) -> String {
+    let per_rack = o.servers_per_rack + 3; // servers + 2 ToR + mgmt
+    let fixed = 2 + 2 + 2 + 2; // edge, fw, core, lb
+    let racks = ((o.devices.saturating_sub(fixed)) / per_rack).max(1);
+    let pods = racks.div_ceil(o.racks_per_pod);
+    let mut devices: Vec<String> = Vec::new();
+    let mut links: Vec<String> = Vec::new();
+    let mut groups: Vec<String> = Vec::new();
+    let mut services: Vec<String> = Vec::new();
+    let mut ip = 0u32;
+    let mut addr = || {
+        ip += 1;
+        format!("10.{}.{}.{}", (ip >> 16) & 255, (ip >> 8) & 255, ip & 255)
+    };
+    let mut dev = |id: &str, kind: &str, requires: &[&str], a: String| {
+        let req = requires.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(",");
+        devices.push(format!("{{\"id\":\"{id}\",\"kind\":\"{kind}\",\"address\":\"{a}\",\"requires\":[{req}]}}"));
+    };
+    let mut link = |a: &str, ai: &str, b: &str, bi: &str| links.push(format!("[\"{a}:{ai}\",\"{b}:{bi}\"]"));
+    dev("edge-1", "router", &[], addr());
+    dev("edge-2", "router", &[], addr());
+    groups.push("{\"id\":\"edge\",\"mode\":\"any\",\"members\":[\"edge-1\",\"edge-2\"]}".into());
+    for f in ["fw-a", "fw-b"] {
+        dev(f, "firewall", &["edge"], addr());
+        link(f, "port1", "edge-1", f);
+        link(f, "port2", "edge-2", f);
+    }
+    groups.push("{\"id\":\"fw-pair\",\"mode\":\"active-standby\",\"members\":[\"fw-a\",\"fw-b\"]}".into());
+    for c in ["core-1", "core-2"] {
+        dev(c, "switch", &["fw-pair"], addr());
+        link(c, "up1", "fw-a", c);
+        link(c, "up2", "fw-b", c);
+    }
+    groups.push("{\"id\":\"core\",\"mode\":\"any\",\"members\":[\"core-1\",\"core-2\"]}".into());
+    for l in ["lb-a", "lb-b"] {
+        dev(l, "load-balancer", &["core"], addr());
+        link(l, "up1", "core-1", l);
+        link(l, "up2", "core-2", l);
+    }
+    groups.push("{\"id\":\"lb-pair\",\"mode\":\"active-standby\",\"members\":[\"lb-a\",\"lb-b\"]}".into());
+    let mut servers: Vec<String> = Vec::new();
+    let mut rack_no = 0;
+    for p in 0..pods {
+        let (a1, a2) = (format!("agg-{p}-1"), format!("agg-{p}-2"));
+        for a in [&a1, &a2] {
+            dev(a, "switch", &["core"], addr());
+            link(a, "up1", "core-1", a);
+            link(a, "up2", "core-2", a);
+        }
+        let pod_group = format!("agg-{p}");
+        groups.push(format!("{{\"id\":\"{pod_group}\",\"mode\":\"any\",\"members\":[\"{a1}\",\"{a2}\"]}}"));
+        for r in 0..o.racks_per_pod {
+            if rack_no >= racks {
+                break;
+            }
+            rack_no += 1;
+            let (t1, t2, m) = (format!("tor-{p}-{r}-1"), format!("tor-{p}-{r}-2"), format!("mgmt-{p}-{r}"));
+            for t in [&t1, &t2] {
+                dev(t, "switch", &[&pod_group], addr());
+                link(t, "up1", &a1, t);
+                link(t, "up2", &a2, t);
+            }
+            dev(&m, "switch", &[&pod_group], addr());
+            link(&m, "up1", &a1, &m);
+            let rack_group = format!("tor-{p}-{r}");
+            groups.push(format!("{{\"id\":\"{rack_group}\",\"mode\":\"any\",\"members\":[\"{t1}\",\"{t2}\"]}}"));
+            for s in 0..o.servers_per_rack {
+                let id = format!("srv-{p}-{r}-{s}");
+                dev(&id, "server", &[&rack_group], addr());
+                link(&id, "eth0", &t1, &format!("p{s}"));
+                link(&id, "eth1", &t2, &format!("p{s}"));
+                link(&id, "ipmi", &m, &format!("p{s}"));
+                servers.push(id);
+            }
+        }
+    }
+    // Services: pools of 4 servers taken from 4 different racks where possible.
+    let n_services = (servers.len() / o.servers_per_service).max(1);
+    let stride = o.servers_per_rack.max(1);
+    for i in 0..n_services {
+        let members: Vec<String> = (0..4)
+            .map(|j| {
+                let idx = (i + j * stride * 3 + j) % servers.len().max(1);
+                format!("\"{}\"", servers.get(idx).map(String::as_str).unwrap_or("lb-a"))
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let min = 2.min(members.len());
+        groups.push(format!("{{\"id\":\"pool-{i}\",\"mode\":\"at-least\",\"min\":{min},\"members\":[{}]}}", members.join(",")));
+        let tier = ["critical", "high", "normal", "low"][i % 4];
+        services.push(format!(
+            "{{\"id\":\"svc-{i}\",\"name\":\"Service {i}\",\"tier\":\"{tier}\",\"requires\":[\"lb-pair\",\"pool-{i}\"]}}"
+        ));
+    }
+    let mut out = String::with_capacity(devices.len() * 120 + links.len() * 60);
+    let _ = write!(out, "{{\"name\":\"synthetic-dc-{}\",\n\"devices\":[\n", o.devices);
+    join(&mut out, &devices);
+    out.push_str("],\n\"links\":[\n");
+    join(&mut out, &links);
+    out.push_str("],\n\"groups\":[\n");
+    join(&mut out, &groups);
+    out.push_str("],\n\"services\":[\n");
+    join(&mut out, &services);
+    out.push_str("]}\n");
+    out
+}
+
+fn join(out: &mut String, items: &[String]) {
+    for (i, it) in items.iter().enumerate() {
+        out.push_str(it);
+        out.push_str(if i + 1 == items.len() { "\n" } else { ",\n" });
+    }
+}

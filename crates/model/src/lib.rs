@@ -1,0 +1,362 @@
+//! faultline's topology model: what exists (devices, links), how it is made redundant (groups),
+//! and what customers use (services).
+//!
+//! A topology is one YAML or JSON file (same schema). Loading parses it, then validates every
+//! reference, id, group and address, collecting *all* problems with `file:line:col` positions,
+//! so an operator fixes a file in one pass rather than one error per run.
+//!
+//! ```
+//! use faultline_model::Topology;
+//!
+//! let yaml = r#"
+//! name: tiny
+//! devices:
+//!   - {id: fw-a, kind: firewall, address: 10.0.1.1}
+//!   - {id: fw-b, kind: firewall, address: 10.0.1.2}
+//!   - {id: web-1, kind: server, requires: [fw-pair]}
+//! links:
+//!   - [fw-a:port2, web-1:eth0]
+//! groups:
+//!   - {id: fw-pair, mode: active-standby, members: [fw-a, fw-b]}
+//! services:
+//!   - {id: portal, name: Portal, tier: critical, requires: [web-1]}
+//! "#;
+//! let topo = Topology::from_yaml_str(yaml, "tiny.yaml").unwrap();
+//! assert_eq!(topo.devices.len(), 3);
+//! assert_eq!(topo.links[0].id, "fw-a:port2--web-1:eth0");
+//! // A link can be named by either of its ends.
+//! assert_eq!(topo.resolve("web-1:eth0"), topo.resolve("fw-a:port2--web-1:eth0"));
+//!
+//! let err = Topology::from_yaml_str("name: x\nservices:\n  - {id: p, requires: [nope]}\n", "x.yaml")
+//!     .unwrap_err();
+//! assert_eq!(err.to_string(), "x.yaml:3:24: service `p` requires unknown component `nope`");
+//! ```
+
+pub mod generate;
+mod raw;
+mod validate;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::Serialize;
+
+pub use validate::{Diagnostic, LoadError};
+
+/// What a device is. Informs defaults (profiles, icons), never the dependency semantics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviceKind {
+    Firewall,
+    Switch,
+    Router,
+    #[serde(alias = "load_balancer", alias = "lb")]
+    LoadBalancer,
+    Server,
+    Host,
+    Storage,
+    Other,
+}
+
+impl DeviceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceKind::Firewall => "firewall",
+            DeviceKind::Switch => "switch",
+            DeviceKind::Router => "router",
+            DeviceKind::LoadBalancer => "load-balancer",
+            DeviceKind::Server => "server",
+            DeviceKind::Host => "host",
+            DeviceKind::Storage => "storage",
+            DeviceKind::Other => "other",
+        }
+    }
+}
+
+/// How a group turns member availability into its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "mode", rename_all = "kebab-case")]
+pub enum GroupMode {
+    /// Every member is needed.
+    All,
+    /// One available member is enough.
+    Any,
+    /// At least `min` members must be available.
+    AtLeast { min: u32 },
+    /// One active member carries the load, the others stand by. Available while at least one
+    /// member is; the engine additionally checks that exactly one is *active* (split brain).
+    ActiveStandby,
+}
+
+impl GroupMode {
+    /// How many of `n` members must be available.
+    pub fn needed(self, n: usize) -> usize {
+        match self {
+            GroupMode::All => n,
+            GroupMode::Any | GroupMode::ActiveStandby => 1.min(n),
+            GroupMode::AtLeast { min } => min as usize,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupMode::All => "all",
+            GroupMode::Any => "any",
+            GroupMode::AtLeast { .. } => "at-least",
+            GroupMode::ActiveStandby => "active-standby",
+        }
+    }
+}
+
+/// Where a device is managed: an IP address or a DNS name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(untagged)]
+pub enum Address {
+    Ip(std::net::IpAddr),
+    Host(String),
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Address::Ip(ip) => ip.fmt(f),
+            Address::Host(h) => f.write_str(h),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Device {
+    pub id: String,
+    pub kind: DeviceKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    /// SNMP profile name (`fortigate`, `paloalto`, ...); picked from sysObjectID when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// Name of a credential set defined in the collector config (never the secret itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snmp: Option<String>,
+    pub requires: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    pub line: u32,
+}
+
+/// One end of a link: `device:interface`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct LinkEnd {
+    pub device: String,
+    pub interface: String,
+}
+
+impl fmt::Display for LinkEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.device, self.interface)
+    }
+}
+
+/// A physical (or logical) link between two device interfaces.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Link {
+    /// `a:if--b:if`, in declaration order.
+    pub id: String,
+    pub a: LinkEnd,
+    pub b: LinkEnd,
+    pub line: u32,
+}
+
+impl Link {
+    /// The end on `device`, if the link touches it.
+    pub fn end_on(&self, device: &str) -> Option<&LinkEnd> {
+        if self.a.device == device {
+            Some(&self.a)
+        } else if self.b.device == device {
+            Some(&self.b)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    pub id: String,
+    #[serde(flatten)]
+    pub mode: GroupMode,
+    pub members: Vec<String>,
+    pub line: u32,
+}
+
+/// How the collector checks a service from the customer's side.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeSpec {
+    /// `http://` / `https://` URL for an HTTP probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// `host:port` for a TCP connect probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<String>,
+    /// Acceptable HTTP statuses (default: any 2xx or 3xx).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expect_status: Vec<u16>,
+    /// A substring the body must contain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_contains: Option<String>,
+    /// Seconds between probes (default from the collector config).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_s: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Service {
+    pub id: String,
+    pub name: String,
+    /// `critical`, `high`, `normal` (default) or `low`.
+    pub tier: Tier,
+    pub requires: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ProbeSpec>,
+    pub line: u32,
+}
+
+/// How much a service matters; drives incident severity and pager routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    Low,
+    #[default]
+    Normal,
+    High,
+    Critical,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Low => "low",
+            Tier::Normal => "normal",
+            Tier::High => "high",
+            Tier::Critical => "critical",
+        }
+    }
+}
+
+/// A reference to a component of the topology, by kind and position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ComponentRef {
+    Device(usize),
+    Link(usize),
+    Group(usize),
+    Service(usize),
+}
+
+impl ComponentRef {
+    pub fn kind_name(self) -> &'static str {
+        match self {
+            ComponentRef::Device(_) => "device",
+            ComponentRef::Link(_) => "link",
+            ComponentRef::Group(_) => "group",
+            ComponentRef::Service(_) => "service",
+        }
+    }
+}
+
+/// A validated topology. Every reference in it resolves; the requirement graph is acyclic.
+#[derive(Debug, Clone, Serialize)]
+pub struct Topology {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collector: Option<String>,
+    pub devices: Vec<Device>,
+    pub links: Vec<Link>,
+    pub groups: Vec<Group>,
+    pub services: Vec<Service>,
+    /// Id (and link-end alias) → component.
+    #[serde(skip)]
+    index: HashMap<String, ComponentRef>,
+}
+
+impl Topology {
+    /// Load a topology file; the format follows the extension (`.json` is JSON, anything else
+    /// YAML — JSON is valid YAML, so a mislabelled file still loads).
+    pub fn load(path: &Path) -> Result<Topology, LoadError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| LoadError::io(&name, e))?;
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            Self::from_json_str(&text, &name)
+        } else {
+            Self::from_yaml_str(&text, &name)
+        }
+    }
+
+    pub fn from_yaml_str(text: &str, file: &str) -> Result<Topology, LoadError> {
+        let raw = raw::parse_yaml(text, file)?;
+        validate::validate(raw, file)
+    }
+
+    /// JSON takes a fast path (serde_json); only when validation finds problems is the text
+    /// re-read with the span-aware YAML parser, so that errors still carry line and column.
+    pub fn from_json_str(text: &str, file: &str) -> Result<Topology, LoadError> {
+        let raw = raw::parse_json(text, file)?;
+        match validate::validate(raw, file) {
+            Ok(t) => Ok(t),
+            Err(plain) => match raw::parse_yaml(text, file) {
+                Ok(spanned) => validate::validate(spanned, file),
+                Err(_) => Err(plain),
+            },
+        }
+    }
+
+    /// Resolve a component name: an id, a link end (`fw-a:port1`) or a link id (`a:x--b:y`).
+    pub fn resolve(&self, name: &str) -> Option<ComponentRef> {
+        self.index.get(name).copied()
+    }
+
+    /// The canonical id of a component.
+    pub fn id_of(&self, c: ComponentRef) -> &str {
+        match c {
+            ComponentRef::Device(i) => &self.devices[i].id,
+            ComponentRef::Link(i) => &self.links[i].id,
+            ComponentRef::Group(i) => &self.groups[i].id,
+            ComponentRef::Service(i) => &self.services[i].id,
+        }
+    }
+
+    /// Ids of everything this component directly requires (for groups: its members).
+    pub fn requirements(&self, c: ComponentRef) -> &[String] {
+        match c {
+            ComponentRef::Device(i) => &self.devices[i].requires,
+            ComponentRef::Link(_) => &[],
+            ComponentRef::Group(i) => &self.groups[i].members,
+            ComponentRef::Service(i) => &self.services[i].requires,
+        }
+    }
+
+    pub fn device(&self, id: &str) -> Option<&Device> {
+        match self.resolve(id)? {
+            ComponentRef::Device(i) => Some(&self.devices[i]),
+            _ => None,
+        }
+    }
+
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        match self.resolve(id)? {
+            ComponentRef::Service(i) => Some(&self.services[i]),
+            _ => None,
+        }
+    }
+
+    /// Number of components (devices + links + groups + services).
+    pub fn component_count(&self) -> usize {
+        self.devices.len() + self.links.len() + self.groups.len() + self.services.len()
+    }
+
+    /// Names close to `name`, for "did you mean" hints in CLI errors.
+    pub fn suggest(&self, name: &str) -> Option<&str> {
+        validate::closest(name, self.index.keys().map(String::as_str))
+    }
+}

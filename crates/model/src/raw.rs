@@ -1,0 +1,102 @@
+//! The file format as written, before validation. Every id and reference keeps its source
+//! position (`Spanned`) so that validation errors can point at the exact token.
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::validate::{Diagnostic, LoadError};
+use crate::{DeviceKind, ProbeSpec, Tier};
+
+pub(crate) type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTopology {
+    pub name: S<String>,
+    #[serde(default)]
+    pub collector: Option<S<String>>,
+    #[serde(default)]
+    pub devices: Vec<RawDevice>,
+    #[serde(default)]
+    pub links: Vec<S<RawLink>>,
+    #[serde(default)]
+    pub groups: Vec<RawGroup>,
+    #[serde(default)]
+    pub services: Vec<RawService>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDevice {
+    pub id: S<String>,
+    pub kind: DeviceKind,
+    #[serde(default)]
+    pub address: Option<S<String>>,
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub snmp: Option<String>,
+    #[serde(default)]
+    pub requires: Vec<S<String>>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// `[a:if, b:if]` or `{a: a:if, b: b:if}`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum RawLink {
+    Pair(Vec<String>),
+    Ends { a: String, b: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGroup {
+    pub id: S<String>,
+    pub mode: S<String>,
+    #[serde(default)]
+    pub min: Option<S<i64>>,
+    #[serde(default)]
+    pub members: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawService {
+    pub id: S<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub tier: Tier,
+    #[serde(default)]
+    pub requires: Vec<S<String>>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub probe: Option<ProbeSpec>,
+}
+
+pub(crate) fn parse_yaml(text: &str, file: &str) -> Result<RawTopology, LoadError> {
+    // Large generated topologies exceed the parser's default event budget; the input is a
+    // local file the operator chose, not untrusted network data, so no budget is enforced.
+    let options = serde_saphyr::options! { budget: None };
+    serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+        let (line, col) = e.location().map(|l| (l.line() as u32, l.column() as u32)).unwrap_or((0, 0));
+        LoadError::from(vec![Diagnostic::new(file, line, col, first_line(&e.to_string()))])
+    })
+}
+
+pub(crate) fn parse_json(text: &str, file: &str) -> Result<RawTopology, LoadError> {
+    serde_json::from_str(text).map_err(|e| {
+        let msg = e.to_string();
+        // serde_json appends " at line L column C"; we print the position in front instead.
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        LoadError::from(vec![Diagnostic::new(file, e.line() as u32, e.column() as u32, msg)])
+    })
+}
+
+/// serde-saphyr renders a source snippet after the message; the CLI prints its own position.
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).trim().to_string()
+}
