@@ -1,0 +1,690 @@
+//! The socket side: a front UDP socket that counts and filters, a bounded queue, and
+//! async-snmp's `NotificationReceiver` doing protocol work (v1/v2c/v3, USM, inform acks).
+//!
+//! Why a front socket: async-snmp's receiver silently skips datagrams it cannot parse or whose
+//! community it refuses, so it cannot tell us how many garbage or rejected datagrams arrived,
+//! and it decodes before any source check. We therefore own the public socket: every datagram
+//! is counted, unknown sources are refused before any BER parsing (cheap under a flood), the
+//! envelope is parsed once to count malformed input and check communities, and only then is
+//! the datagram queued (bounded, drops counted) and relayed over loopback to an internal
+//! `NotificationReceiver`. Each original sender gets its own relay socket so the internal
+//! receiver's replies (inform acks, v3 discovery reports) can be routed back to the right
+//! sender from the public address, and so events can be attributed to the real source.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use async_snmp::message::Message;
+use async_snmp::{
+    AuthProtocol, AuthoritativeEngine, DecodeConfig, Notification, NotificationAcceptance,
+    NotificationReceiver, PrivProtocol, SecurityLevel, UsmUser,
+};
+use bytes::Bytes;
+use faultline_observe::{Observation, UnixMillis};
+use serde::Serialize;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::decode::{interpret, render_varbinds};
+use crate::secret::{Secret, ct_eq};
+
+/// Maps a source IP to a device id. Return `None` for unknown sources.
+pub type SourceResolver = Arc<dyn Fn(IpAddr) -> Option<String> + Send + Sync>;
+
+/// One SNMPv3 user allowed to send traps and informs.
+#[derive(Clone, Debug)]
+pub struct V3User {
+    pub name: String,
+    pub auth: AuthProtocol,
+    pub auth_pass: Secret,
+    /// Privacy protocol and pass phrase; `None` for authNoPriv. DES is refused (it needs a
+    /// durable salt store we do not keep).
+    pub privacy: Option<(PrivProtocol, Secret)>,
+}
+
+/// Receiver configuration.
+#[derive(Clone)]
+pub struct TrapConfig {
+    pub listen: SocketAddr,
+    /// Known sources: IP → device id.
+    pub sources: HashMap<IpAddr, String>,
+    /// Consulted for IPs not in `sources` (e.g. backed by the topology).
+    pub resolver: Option<SourceResolver>,
+    /// Accept traps from sources that neither `sources` nor `resolver` know (device id = None).
+    /// Off by default: only known devices may prompt repolls.
+    pub accept_unknown_sources: bool,
+    /// Allowed v1/v2c communities. Empty means v1/v2c traps are refused altogether unless
+    /// `accept_any_community` is set.
+    pub communities: Vec<Secret>,
+    pub accept_any_community: bool,
+    /// Allowed v3 users (authNoPriv or authPriv only; noAuthNoPriv is refused).
+    pub v3_users: Vec<V3User>,
+    /// SNMPv3 engine id of this receiver (informs are sent to it). Random if `None`.
+    pub engine_id: Option<Vec<u8>>,
+    /// Capacity of the queue between the socket and the decoder, and of the event channel.
+    pub queue_capacity: usize,
+    /// Requested SO_RCVBUF of the public socket, in bytes (the kernel may cap it).
+    pub recv_buffer_bytes: usize,
+}
+
+impl std::fmt::Debug for TrapConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrapConfig")
+            .field("listen", &self.listen)
+            .field("sources", &self.sources)
+            .field("resolver", &self.resolver.is_some())
+            .field("accept_unknown_sources", &self.accept_unknown_sources)
+            .field("communities", &self.communities)
+            .field("accept_any_community", &self.accept_any_community)
+            .field("v3_users", &self.v3_users)
+            .field("queue_capacity", &self.queue_capacity)
+            .finish()
+    }
+}
+
+impl TrapConfig {
+    /// A config listening on `listen` with defaults: no sources, no credentials, queue 65,536.
+    pub fn new(listen: SocketAddr) -> Self {
+        TrapConfig {
+            listen,
+            sources: HashMap::new(),
+            resolver: None,
+            accept_unknown_sources: false,
+            communities: Vec::new(),
+            accept_any_community: false,
+            v3_users: Vec::new(),
+            engine_id: None,
+            queue_capacity: 65_536,
+            recv_buffer_bytes: 8 << 20,
+        }
+    }
+}
+
+/// Why the receiver could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum TrapError {
+    #[error("cannot bind trap socket on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("invalid SNMPv3 user {user:?}: {reason}")]
+    V3User { user: String, reason: String },
+    #[error("cannot start internal SNMP notification receiver: {0}")]
+    Internal(String),
+}
+
+/// Counters, all monotonic since start.
+#[derive(Debug, Default)]
+struct Counters {
+    received: AtomicU64,
+    decoded: AtomicU64,
+    rejected_source: AtomicU64,
+    rejected_auth: AtomicU64,
+    malformed: AtomicU64,
+    dropped_queue_full: AtomicU64,
+}
+
+/// A snapshot of the receiver's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TrapStats {
+    /// Datagrams read from the public socket.
+    pub received: u64,
+    /// Notifications decoded and emitted as events.
+    pub decoded: u64,
+    /// Datagrams from sources not allowed.
+    pub rejected_source: u64,
+    /// Wrong community, unknown v3 user, bad digest, undecryptable, or below authNoPriv.
+    pub rejected_auth: u64,
+    /// Datagrams that are not a parsable SNMP message.
+    pub malformed: u64,
+    /// Dropped because the decode queue or the event channel was full.
+    pub dropped_queue_full: u64,
+}
+
+/// "Please re-poll this device now": traps are prompts, polled state is the truth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepollRequest {
+    pub device_id: String,
+}
+
+/// One decoded notification.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrapEvent {
+    pub received_at: UnixMillis,
+    pub source: SocketAddr,
+    pub device_id: Option<String>,
+    /// "v1", "v2c" or "v3".
+    pub version: &'static str,
+    /// True for an inform (which was acknowledged before this event was emitted).
+    pub inform: bool,
+    pub trap_oid: String,
+    /// sysUpTime.0 of the sender (or the v1 time-stamp), hundredths of a second.
+    pub uptime_cs: u32,
+    pub observations: Vec<Observation>,
+    /// The device to re-poll (also sent on the repoll channel).
+    pub repoll: Option<String>,
+    pub varbinds: Vec<(String, String)>,
+}
+
+/// A running trap receiver. Dropping it stops the background tasks.
+pub struct TrapReceiver {
+    local_addr: SocketAddr,
+    counters: Arc<Counters>,
+    internal: NotificationReceiver,
+    shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+    repoll_rx: Option<mpsc::Receiver<RepollRequest>>,
+}
+
+fn now_ms() -> UnixMillis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Log a reject at warn on the 1st, 2nd, 4th, 8th… occurrence and at debug otherwise, so a
+/// flood is visible without flooding the log.
+fn log_reject(count: u64, what: &str, source: SocketAddr) {
+    if count.is_power_of_two() {
+        tracing::warn!(%source, total = count, "trap rejected: {what}");
+    } else {
+        tracing::debug!(%source, total = count, "trap rejected: {what}");
+    }
+}
+
+struct Queued {
+    data: Bytes,
+    source: SocketAddr,
+    device_id: Option<String>,
+}
+
+/// Reverse map for the relay: relay socket address → (original source, device id).
+type RelayMap = Arc<Mutex<HashMap<SocketAddr, (SocketAddr, Option<String>)>>>;
+
+impl TrapReceiver {
+    /// Bind the public socket and start the receiver.
+    ///
+    /// Returns the receiver (for stats, repoll requests and shutdown) and the event stream.
+    pub async fn bind(
+        config: TrapConfig,
+    ) -> Result<(TrapReceiver, mpsc::Receiver<TrapEvent>), TrapError> {
+        Self::bind_with_shutdown(config, CancellationToken::new()).await
+    }
+
+    /// Like [`bind`](Self::bind), stopping when `shutdown` is cancelled.
+    pub async fn bind_with_shutdown(
+        config: TrapConfig,
+        shutdown: CancellationToken,
+    ) -> Result<(TrapReceiver, mpsc::Receiver<TrapEvent>), TrapError> {
+        let front = bind_front(config.listen, config.recv_buffer_bytes)?;
+        let local_addr = front.local_addr().map_err(|source| TrapError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let front = Arc::new(front);
+        let counters = Arc::new(Counters::default());
+        let internal = build_internal(&config, counters.clone()).await?;
+        let internal_addr = internal.local_addr();
+
+        let capacity = config.queue_capacity.max(1);
+        let (queue_tx, queue_rx) = mpsc::channel::<Queued>(capacity);
+        let (event_tx, event_rx) = mpsc::channel::<TrapEvent>(capacity);
+        let (repoll_tx, repoll_rx) = mpsc::channel::<RepollRequest>(capacity);
+        let relay_map: RelayMap = Arc::new(Mutex::new(HashMap::new()));
+
+        let config = Arc::new(config);
+        let tasks = vec![
+            tokio::spawn(front_loop(
+                front.clone(),
+                config.clone(),
+                counters.clone(),
+                queue_tx,
+                shutdown.clone(),
+            )),
+            tokio::spawn(relay_loop(
+                front,
+                internal_addr,
+                queue_rx,
+                relay_map.clone(),
+                shutdown.clone(),
+            )),
+            tokio::spawn(decode_loop(
+                internal.clone(),
+                relay_map,
+                counters.clone(),
+                event_tx,
+                repoll_tx,
+                shutdown.clone(),
+            )),
+        ];
+        tracing::info!(listen = %local_addr, "trap receiver started");
+        Ok((
+            TrapReceiver {
+                local_addr,
+                counters,
+                internal,
+                shutdown,
+                tasks,
+                repoll_rx: Some(repoll_rx),
+            },
+            event_rx,
+        ))
+    }
+
+    /// The bound public address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The repoll request stream. Returns `None` after the first call.
+    pub fn take_repoll_requests(&mut self) -> Option<mpsc::Receiver<RepollRequest>> {
+        self.repoll_rx.take()
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> TrapStats {
+        let c = &self.counters;
+        // USM failures are counted inside async-snmp; unknown engine ids are left out because
+        // they are the normal first step of v3 inform discovery, not an attack.
+        let usm = u64::from(self.internal.usm_unknown_usernames())
+            + u64::from(self.internal.usm_wrong_digests())
+            + u64::from(self.internal.usm_decryption_errors())
+            + u64::from(self.internal.usm_unsupported_sec_levels());
+        TrapStats {
+            received: c.received.load(Ordering::Relaxed),
+            decoded: c.decoded.load(Ordering::Relaxed),
+            rejected_source: c.rejected_source.load(Ordering::Relaxed),
+            rejected_auth: c.rejected_auth.load(Ordering::Relaxed) + usm,
+            malformed: c.malformed.load(Ordering::Relaxed),
+            dropped_queue_full: c.dropped_queue_full.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Stop all tasks and wait for them to finish.
+    pub async fn shutdown(mut self) {
+        self.shutdown.cancel();
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for TrapReceiver {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+fn bind_front(addr: SocketAddr, rcvbuf: usize) -> Result<UdpSocket, TrapError> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let err = |source| TrapError::Bind { addr, source };
+    let socket =
+        Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP)).map_err(err)?;
+    // A bigger receive buffer is what absorbs bursts while the decoder catches up. The kernel
+    // caps it at net.core.rmem_max; failing to raise it is not fatal.
+    if let Err(e) = socket.set_recv_buffer_size(rcvbuf) {
+        tracing::warn!(%addr, error = %e, "could not raise SO_RCVBUF on trap socket");
+    }
+    socket.set_nonblocking(true).map_err(err)?;
+    socket.bind(&addr.into()).map_err(err)?;
+    UdpSocket::from_std(socket.into()).map_err(err)
+}
+
+async fn build_internal(
+    config: &TrapConfig,
+    counters: Arc<Counters>,
+) -> Result<NotificationReceiver, TrapError> {
+    // The internal receiver only ever sees datagrams the front already vetted (source,
+    // envelope, community), so it accepts any community; v3 is gated here by USM plus a
+    // policy that refuses noAuthNoPriv.
+    let mut builder = NotificationReceiver::builder()
+        .bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).to_string());
+    if !config.v3_users.is_empty() {
+        let engine_id: Bytes = match &config.engine_id {
+            Some(id) => Bytes::from(id.clone()),
+            None => {
+                async_snmp::generate_engine_id().map_err(|e| TrapError::Internal(e.to_string()))?
+            }
+        };
+        // Engine boots are not persisted (boots stays 1). Senders of v3 traps are themselves
+        // authoritative, so this only matters for informs across receiver restarts.
+        let engine =
+            AuthoritativeEngine::install(engine_id, |_| Ok::<(), std::convert::Infallible>(()))
+                .map_err(|e| TrapError::Internal(e.to_string()))?;
+        builder = builder.authoritative_engine(engine);
+        for u in &config.v3_users {
+            let user = u.clone();
+            let bad = |reason: String| TrapError::V3User {
+                user: u.name.clone(),
+                reason,
+            };
+            if let Some((p, _)) = &user.privacy
+                && p.is_des_family()
+            {
+                return Err(bad(
+                    "DES/3DES privacy is not supported by this receiver".into()
+                ));
+            }
+            builder = builder
+                .usm_user(user.name.clone(), move |base: UsmUser| {
+                    match &user.privacy {
+                        Some((p, pp)) => {
+                            base.auth_priv(user.auth, user.auth_pass.expose(), *p, pp.expose())
+                        }
+                        None => base.auth(user.auth, user.auth_pass.expose()),
+                    }
+                })
+                .map_err(|e| bad(e.to_string()))?;
+        }
+        builder = builder.acceptance_policy(move |env| match env.security_level {
+            None => NotificationAcceptance::Accept,
+            Some(level) if level >= SecurityLevel::AuthNoPriv => NotificationAcceptance::Accept,
+            Some(_) => {
+                let n = counters.rejected_auth.fetch_add(1, Ordering::Relaxed) + 1;
+                log_reject(n, "SNMPv3 noAuthNoPriv refused", env.source);
+                NotificationAcceptance::Reject
+            }
+        });
+    }
+    builder
+        .build()
+        .await
+        .map_err(|e| TrapError::Internal(e.to_string()))
+}
+
+fn resolve(config: &TrapConfig, ip: IpAddr) -> Option<String> {
+    // IPv4-mapped IPv6 sources (dual-stack sockets) resolve as their IPv4 address.
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    };
+    config
+        .sources
+        .get(&ip)
+        .cloned()
+        .or_else(|| config.resolver.as_ref().and_then(|r| r(ip)))
+}
+
+/// Outcome of vetting one datagram at the front.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Vetting {
+    Pass,
+    Malformed,
+    BadCommunity,
+}
+
+pub(crate) fn vet(data: &Bytes, config: &TrapConfig) -> Vetting {
+    match Message::decode(data.clone(), DecodeConfig::default()) {
+        Err(_) => Vetting::Malformed,
+        Ok(outcome) => match outcome.value {
+            Message::Community(m) => {
+                let c = m.community().as_bytes();
+                let ok = config.accept_any_community
+                    || config
+                        .communities
+                        .iter()
+                        .any(|s| ct_eq(s.expose().as_bytes(), c));
+                if ok {
+                    Vetting::Pass
+                } else {
+                    Vetting::BadCommunity
+                }
+            }
+            // v3 credentials are checked by USM in the internal receiver.
+            Message::V3(_) => Vetting::Pass,
+        },
+    }
+}
+
+async fn front_loop(
+    socket: Arc<UdpSocket>,
+    config: Arc<TrapConfig>,
+    counters: Arc<Counters>,
+    queue: mpsc::Sender<Queued>,
+    shutdown: CancellationToken,
+) {
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        let (len, source) = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            r = socket.recv_from(&mut buf) => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // ICMP errors from earlier sends (ECONNREFUSED) surface here on Linux;
+                    // they are not fatal to a listening socket.
+                    tracing::debug!(error = %e, "trap socket receive error");
+                    continue;
+                }
+            },
+        };
+        counters.received.fetch_add(1, Ordering::Relaxed);
+        let device_id = resolve(&config, source.ip());
+        if device_id.is_none() && !config.accept_unknown_sources {
+            let n = counters.rejected_source.fetch_add(1, Ordering::Relaxed) + 1;
+            log_reject(n, "unknown source", source);
+            continue;
+        }
+        let data = Bytes::copy_from_slice(&buf[..len]);
+        match vet(&data, &config) {
+            Vetting::Pass => {}
+            Vetting::Malformed => {
+                let n = counters.malformed.fetch_add(1, Ordering::Relaxed) + 1;
+                log_reject(n, "malformed datagram", source);
+                continue;
+            }
+            Vetting::BadCommunity => {
+                let n = counters.rejected_auth.fetch_add(1, Ordering::Relaxed) + 1;
+                log_reject(n, "community not allowed", source);
+                continue;
+            }
+        }
+        if queue
+            .try_send(Queued {
+                data,
+                source,
+                device_id,
+            })
+            .is_err()
+        {
+            let n = counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed) + 1;
+            log_reject(n, "decode queue full", source);
+        }
+    }
+}
+
+struct Relay {
+    socket: Arc<UdpSocket>,
+    last_used: Instant,
+    task: JoinHandle<()>,
+}
+
+const RELAY_IDLE: Duration = Duration::from_secs(120);
+const RELAY_MAX: usize = 4096;
+
+async fn relay_loop(
+    front: Arc<UdpSocket>,
+    internal_addr: SocketAddr,
+    mut queue: mpsc::Receiver<Queued>,
+    relay_map: RelayMap,
+    shutdown: CancellationToken,
+) {
+    let mut relays: HashMap<SocketAddr, Relay> = HashMap::new();
+    loop {
+        let item = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            m = queue.recv() => match m { Some(m) => m, None => break },
+        };
+        if !relays.contains_key(&item.source) {
+            if relays.len() >= RELAY_MAX {
+                evict(&mut relays, &relay_map);
+            }
+            match open_relay(front.clone(), item.source, shutdown.clone()).await {
+                Ok((socket, task)) => {
+                    if let Ok(addr) = socket.local_addr()
+                        && let Ok(mut m) = relay_map.lock()
+                    {
+                        m.insert(addr, (item.source, item.device_id.clone()));
+                    }
+                    relays.insert(
+                        item.source,
+                        Relay {
+                            socket,
+                            last_used: Instant::now(),
+                            task,
+                        },
+                    );
+                }
+                Err(e) => {
+                    tracing::error!(source = %item.source, error = %e, "cannot open loopback relay socket");
+                    continue;
+                }
+            }
+        }
+        if let Some(r) = relays.get_mut(&item.source) {
+            r.last_used = Instant::now();
+            if let Err(e) = r.socket.send_to(&item.data, internal_addr).await {
+                tracing::warn!(source = %item.source, error = %e, "relay to decoder failed");
+            }
+        }
+    }
+    for (_, r) in relays {
+        r.task.abort();
+    }
+}
+
+/// Drop idle relays; if none is idle, drop the least recently used one.
+fn evict(relays: &mut HashMap<SocketAddr, Relay>, relay_map: &RelayMap) {
+    let now = Instant::now();
+    let mut stale: Vec<SocketAddr> = relays
+        .iter()
+        .filter(|(_, r)| now.duration_since(r.last_used) > RELAY_IDLE)
+        .map(|(k, _)| *k)
+        .collect();
+    if stale.is_empty()
+        && let Some((k, _)) = relays.iter().min_by_key(|(_, r)| r.last_used)
+    {
+        stale.push(*k);
+    }
+    for k in stale {
+        if let Some(r) = relays.remove(&k) {
+            r.task.abort();
+            if let (Ok(addr), Ok(mut m)) = (r.socket.local_addr(), relay_map.lock()) {
+                m.remove(&addr);
+            }
+        }
+    }
+}
+
+/// A loopback socket standing in for one original sender. Whatever the internal receiver
+/// sends back to it (inform response, v3 report) goes out of the public socket to that sender.
+async fn open_relay(
+    front: Arc<UdpSocket>,
+    peer: SocketAddr,
+    shutdown: CancellationToken,
+) -> std::io::Result<(Arc<UdpSocket>, JoinHandle<()>)> {
+    let socket =
+        Arc::new(UdpSocket::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0)).await?);
+    let s = socket.clone();
+    let task = tokio::spawn(async move {
+        let mut buf = vec![0u8; 65_536];
+        loop {
+            let len = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                r = s.recv_from(&mut buf) => match r { Ok((len, _)) => len, Err(_) => continue },
+            };
+            if let Err(e) = front.send_to(&buf[..len], peer).await {
+                tracing::warn!(%peer, error = %e, "sending inform response failed");
+            }
+        }
+    });
+    Ok((socket, task))
+}
+
+async fn decode_loop(
+    internal: NotificationReceiver,
+    relay_map: RelayMap,
+    counters: Arc<Counters>,
+    events: mpsc::Sender<TrapEvent>,
+    repolls: mpsc::Sender<RepollRequest>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let received = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            r = internal.recv() => match r {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(error = %e, "notification receive error");
+                    continue;
+                }
+            },
+        };
+        let Some((source, device_id)) = relay_map
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&received.source).cloned())
+        else {
+            // Not from one of our relays: someone else found the internal loopback port.
+            counters.rejected_source.fetch_add(1, Ordering::Relaxed);
+            continue;
+        };
+        let event = to_event(&received.notification, source, device_id, now_ms());
+        counters.decoded.fetch_add(1, Ordering::Relaxed);
+        if let Some(d) = &event.repoll {
+            // Repolls are idempotent prompts: when the channel is full a repoll is already
+            // pending, so dropping this one loses nothing.
+            let _ = repolls.try_send(RepollRequest {
+                device_id: d.clone(),
+            });
+        }
+        if events.try_send(event).is_err() {
+            if events.is_closed() {
+                return;
+            }
+            counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Build the event for one decoded notification. Pure apart from the inputs.
+pub fn to_event(
+    n: &Notification,
+    source: SocketAddr,
+    device_id: Option<String>,
+    at: UnixMillis,
+) -> TrapEvent {
+    let version = match n.version() {
+        async_snmp::Version::V1 => "v1",
+        async_snmp::Version::V2c => "v2c",
+        async_snmp::Version::V3 => "v3",
+        _ => "unknown",
+    };
+    let trap_oid = n.trap_oid().ok();
+    let uptime = n.uptime();
+    let varbinds = n.varbinds();
+    // An unknown-but-accepted source is named by its address so observations still say who.
+    let subject_device = device_id.clone().unwrap_or_else(|| source.ip().to_string());
+    let observations = match &trap_oid {
+        Some(oid) => interpret(&subject_device, at, uptime, oid, varbinds),
+        None => Vec::new(),
+    };
+    TrapEvent {
+        received_at: at,
+        source,
+        repoll: device_id.clone(),
+        device_id,
+        version,
+        inform: n.is_confirmed(),
+        trap_oid: trap_oid.map(|o| o.to_string()).unwrap_or_default(),
+        uptime_cs: uptime,
+        observations,
+        varbinds: render_varbinds(varbinds),
+    }
+}
