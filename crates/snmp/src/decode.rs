@@ -1,0 +1,535 @@
+//! The pure half of a poll: raw varbinds (already fetched) plus the previous poll's state in,
+//! report, observations and new state out. No I/O, no clock: `at` is passed in, so every rule
+//! here (reboot, flap, counter wrap, HA mapping) is unit-testable without an agent.
+
+use std::collections::BTreeMap;
+
+use faultline_observe::{HaRole, IfStatus, Observation, PollFailure, Signal, Subject, UnixMillis};
+use serde::{Deserialize, Serialize};
+
+use crate::profile::{HaSpec, Profile};
+
+/// A decoded SNMP value, reduced to what profiles need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnmpValue {
+    Int(i64),
+    Uint(u64),
+    Bytes(Vec<u8>),
+    Oid(String),
+}
+
+impl SnmpValue {
+    pub(crate) fn from_snmp(v: &async_snmp::Value) -> Option<SnmpValue> {
+        use async_snmp::Value as V;
+        Some(match v {
+            V::Integer(i) => SnmpValue::Int(i64::from(*i)),
+            V::Counter32(u) | V::Gauge32(u) | V::UInteger32(u) | V::TimeTicks(u) => SnmpValue::Uint(u64::from(*u)),
+            V::Counter64(u) => SnmpValue::Uint(*u),
+            V::OctetString(b) | V::Opaque(b) | V::Nsap(b) => SnmpValue::Bytes(b.to_vec()),
+            V::IpAddress(a) => SnmpValue::Bytes(a.to_vec()),
+            V::ObjectIdentifier(o) => SnmpValue::Oid(o.to_string()),
+            // Exceptions (noSuchObject, endOfMibView...), NULL and unknown tags carry no value.
+            _ => return None,
+        })
+    }
+
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            SnmpValue::Uint(u) => Some(*u),
+            SnmpValue::Int(i) => u64::try_from(*i).ok(),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            SnmpValue::Int(i) => Some(*i),
+            SnmpValue::Uint(u) => i64::try_from(*u).ok(),
+            _ => None,
+        }
+    }
+
+    /// Text form used for display strings and for profile value mappings: integers in decimal,
+    /// strings lossily as UTF-8 with trailing NULs trimmed (some agents pad them).
+    pub fn text(&self) -> String {
+        match self {
+            SnmpValue::Int(i) => i.to_string(),
+            SnmpValue::Uint(u) => u.to_string(),
+            SnmpValue::Bytes(b) => String::from_utf8_lossy(b).trim_end_matches('\0').trim().to_owned(),
+            SnmpValue::Oid(o) => o.clone(),
+        }
+    }
+}
+
+/// Everything one poll fetched: scalars by OID and table columns by column OID → row index.
+#[derive(Debug, Clone, Default)]
+pub struct RawPoll {
+    pub scalars: BTreeMap<String, SnmpValue>,
+    pub columns: BTreeMap<String, BTreeMap<String, SnmpValue>>,
+}
+
+impl RawPoll {
+    fn scalar(&self, oid: &str) -> Option<&SnmpValue> {
+        self.scalars.get(oid)
+    }
+    fn column(&self, oid: &str) -> Option<&BTreeMap<String, SnmpValue>> {
+        self.columns.get(oid).filter(|c| !c.is_empty())
+    }
+    fn cell(&self, column: &str, index: &str) -> Option<&SnmpValue> {
+        self.columns.get(column).and_then(|c| c.get(index))
+    }
+}
+
+/// Object identifiers of the generic part of every poll.
+pub mod oids {
+    pub const SYS_DESCR: &str = "1.3.6.1.2.1.1.1.0";
+    pub const SYS_OBJECT_ID: &str = "1.3.6.1.2.1.1.2.0";
+    pub const SYS_UPTIME: &str = "1.3.6.1.2.1.1.3.0";
+    pub const SYS_NAME: &str = "1.3.6.1.2.1.1.5.0";
+    pub const ENGINE_BOOTS: &str = "1.3.6.1.6.3.10.2.1.2.0";
+    pub const HR_SYSTEM_UPTIME: &str = "1.3.6.1.2.1.25.1.1.0";
+    pub const SYSTEM: [&str; 4] = [SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME, SYS_NAME];
+    pub const OPTIONAL_SCALARS: [&str; 2] = [ENGINE_BOOTS, HR_SYSTEM_UPTIME];
+
+    pub const IF_DESCR: &str = "1.3.6.1.2.1.2.2.1.2";
+    pub const IF_ADMIN: &str = "1.3.6.1.2.1.2.2.1.7";
+    pub const IF_OPER: &str = "1.3.6.1.2.1.2.2.1.8";
+    pub const IF_LAST_CHANGE: &str = "1.3.6.1.2.1.2.2.1.9";
+    pub const IF_IN_OCTETS: &str = "1.3.6.1.2.1.2.2.1.10";
+    pub const IF_IN_ERRORS: &str = "1.3.6.1.2.1.2.2.1.14";
+    pub const IF_OUT_OCTETS: &str = "1.3.6.1.2.1.2.2.1.16";
+    pub const IF_OUT_ERRORS: &str = "1.3.6.1.2.1.2.2.1.20";
+    pub const IF_NAME: &str = "1.3.6.1.2.1.31.1.1.1.1";
+    pub const IF_HC_IN: &str = "1.3.6.1.2.1.31.1.1.1.6";
+    pub const IF_HC_OUT: &str = "1.3.6.1.2.1.31.1.1.1.10";
+    pub const IF_DISCONTINUITY: &str = "1.3.6.1.2.1.31.1.1.1.19";
+    /// Walked together in one multi-column GETBULK walk.
+    pub const IF_COLUMNS: [&str; 12] = [
+        IF_DESCR, IF_ADMIN, IF_OPER, IF_LAST_CHANGE, IF_IN_OCTETS, IF_IN_ERRORS, IF_OUT_OCTETS, IF_OUT_ERRORS, IF_NAME,
+        IF_HC_IN, IF_HC_OUT, IF_DISCONTINUITY,
+    ];
+
+    pub const LLDP_REM_CHASSIS: &str = "1.0.8802.1.1.2.1.4.1.1.5";
+    pub const LLDP_REM_PORT_SUBTYPE: &str = "1.0.8802.1.1.2.1.4.1.1.6";
+    pub const LLDP_REM_PORT_ID: &str = "1.0.8802.1.1.2.1.4.1.1.7";
+    pub const LLDP_REM_SYSNAME: &str = "1.0.8802.1.1.2.1.4.1.1.9";
+    pub const LLDP_LOC_PORT_ID: &str = "1.0.8802.1.1.2.1.3.7.1.3";
+    pub const LLDP_COLUMNS: [&str; 5] = [LLDP_REM_CHASSIS, LLDP_REM_PORT_SUBTYPE, LLDP_REM_PORT_ID, LLDP_REM_SYSNAME, LLDP_LOC_PORT_ID];
+}
+
+/// What a poll remembers for the next one: enough for rates, reboot and flap detection.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PollState {
+    pub at: UnixMillis,
+    pub sys_uptime_cs: Option<u64>,
+    pub engine_boots: Option<u32>,
+    pub hr_uptime_cs: Option<u64>,
+    /// Per ifIndex.
+    pub interfaces: BTreeMap<String, IfState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IfState {
+    pub oper: Option<IfStatus>,
+    pub in_octets: Option<u64>,
+    pub out_octets: Option<u64>,
+    /// True when the octets came from 64-bit HC counters (no wrap handling needed).
+    pub hc: bool,
+    pub discontinuity_cs: Option<u64>,
+}
+
+/// sysDescr, sysObjectID, sysName, uptime.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SystemInfo {
+    pub descr: String,
+    pub object_id: String,
+    pub name: String,
+    pub uptime_cs: Option<u64>,
+    pub engine_boots: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InterfaceReport {
+    pub index: String,
+    pub name: String,
+    pub descr: String,
+    pub oper: IfStatus,
+    pub admin: IfStatus,
+    pub last_change_cs: Option<u64>,
+    /// ifLastChange is newer than the previous poll's sysUpTime: the interface changed state
+    /// at least once since then, even if it reads the same now (a flap).
+    pub changed_since_last_poll: bool,
+    pub in_bps: Option<f64>,
+    pub out_bps: Option<f64>,
+    pub in_errors: Option<u64>,
+    pub out_errors: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HaReport {
+    pub role: HaRole,
+    pub peer: Option<HaRole>,
+    pub in_sync: Option<bool>,
+    /// The vendor value the role was mapped from (for humans debugging a profile).
+    pub raw: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LldpNeighbor {
+    pub local_port_num: String,
+    pub local_port: Option<String>,
+    pub remote_sysname: String,
+    pub remote_port_id: String,
+    pub remote_chassis_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PollErrorReport {
+    pub kind: PollFailure,
+    pub message: String,
+}
+
+/// What one poll of one device saw, for the CLI and the collector's API.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeviceReport {
+    pub device_id: String,
+    pub address: String,
+    pub version: String,
+    pub profile: Option<String>,
+    pub system: Option<SystemInfo>,
+    pub interfaces: Vec<InterfaceReport>,
+    pub ha: Option<HaReport>,
+    pub neighbors: Vec<LldpNeighbor>,
+    /// Some(cold) when this poll detected a restart since the previous one.
+    pub rebooted: Option<bool>,
+    pub errors: Vec<PollErrorReport>,
+    pub elapsed_ms: u64,
+}
+
+impl DeviceReport {
+    pub(crate) fn empty(device_id: &str, address: String, version: &str) -> Self {
+        DeviceReport {
+            device_id: device_id.to_owned(),
+            address,
+            version: version.to_owned(),
+            profile: None,
+            system: None,
+            interfaces: vec![],
+            ha: None,
+            neighbors: vec![],
+            rebooted: None,
+            errors: vec![],
+            elapsed_ms: 0,
+        }
+    }
+
+    /// The failure that made the whole poll fail, if it failed.
+    pub fn failure(&self) -> Option<PollFailure> {
+        if self.system.is_none() { self.errors.first().map(|e| e.kind) } else { None }
+    }
+}
+
+/// Decode a successful poll. `report` already carries device id, address and version.
+pub fn decode(
+    mut report: DeviceReport,
+    at: UnixMillis,
+    raw: &RawPoll,
+    profile: &Profile,
+    prev: Option<&PollState>,
+) -> (DeviceReport, Vec<Observation>, PollState) {
+    let device = report.device_id.clone();
+    let mut obs = vec![Observation::new(at, Subject::device(&device), Signal::AgentUp)];
+    let text = |oid: &str| raw.scalar(oid).map(SnmpValue::text).unwrap_or_default();
+    let uptime = raw.scalar(oids::SYS_UPTIME).and_then(SnmpValue::as_u64);
+    let boots = raw.scalar(oids::ENGINE_BOOTS).and_then(SnmpValue::as_u64).and_then(|b| u32::try_from(b).ok());
+    let hr_uptime = raw.scalar(oids::HR_SYSTEM_UPTIME).and_then(SnmpValue::as_u64);
+    report.system = Some(SystemInfo {
+        descr: text(oids::SYS_DESCR),
+        object_id: text(oids::SYS_OBJECT_ID),
+        name: text(oids::SYS_NAME),
+        uptime_cs: uptime,
+        engine_boots: boots,
+    });
+    report.profile = Some(profile.name.clone());
+    if let Some(u) = uptime {
+        obs.push(Observation::new(at, Subject::device(&device), Signal::Uptime { sys_uptime_cs: u, engine_boots: boots }));
+    }
+
+    let rebooted = prev.and_then(|p| detect_reboot(p, uptime, boots, hr_uptime));
+    if let Some(cold) = rebooted {
+        obs.push(Observation::new(at, Subject::device(&device), Signal::Rebooted { cold }));
+    }
+    report.rebooted = rebooted;
+
+    let mut state = PollState { at, sys_uptime_cs: uptime, engine_boots: boots, hr_uptime_cs: hr_uptime, interfaces: BTreeMap::new() };
+    decode_interfaces(&mut report, &mut obs, &mut state, at, raw, prev, rebooted.is_some());
+    report.neighbors = decode_lldp(raw);
+    if let Some(spec) = &profile.ha {
+        report.ha = decode_ha(spec, raw);
+        if let Some(ha) = &report.ha {
+            obs.push(Observation::new(
+                at,
+                Subject::device(&device),
+                Signal::HaRole { role: ha.role, peer: ha.peer, in_sync: ha.in_sync },
+            ));
+        }
+    }
+    (report, obs, state)
+}
+
+/// Reboot rule from snmp-signals.md: sysUpTime went backwards or snmpEngineBoots went up.
+/// `Some(cold)`: cold unless hrSystemUptime shows the host kept running (agent restart only).
+fn detect_reboot(prev: &PollState, uptime: Option<u64>, boots: Option<u32>, hr: Option<u64>) -> Option<bool> {
+    let uptime_back = match (prev.sys_uptime_cs, uptime) {
+        // sysUpTime is a 32-bit TimeTicks that wraps after 497 days: a drop from the top
+        // quarter to the bottom quarter of the range is a wrap, not a restart.
+        (Some(p), Some(n)) => n < p && !(p > 3 << 30 && n < 1 << 30),
+        _ => false,
+    };
+    let boots_up = matches!((prev.engine_boots, boots), (Some(p), Some(n)) if n > p);
+    if !(uptime_back || boots_up) {
+        return None;
+    }
+    let host_kept_running = matches!((prev.hr_uptime_cs, hr), (Some(p), Some(n)) if n >= p);
+    Some(!host_kept_running)
+}
+
+fn status(v: Option<&SnmpValue>) -> IfStatus {
+    v.and_then(SnmpValue::as_i64).map_or(IfStatus::Unknown, IfStatus::from_mib)
+}
+
+fn decode_interfaces(
+    report: &mut DeviceReport,
+    obs: &mut Vec<Observation>,
+    state: &mut PollState,
+    at: UnixMillis,
+    raw: &RawPoll,
+    prev: Option<&PollState>,
+    rebooted: bool,
+) {
+    use oids::*;
+    let mut indices: Vec<&String> = [IF_DESCR, IF_OPER, IF_NAME]
+        .iter()
+        .filter_map(|c| raw.column(c))
+        .flat_map(|c| c.keys())
+        .collect();
+    // Numeric order, not string order ("10" after "9").
+    indices.sort_by_key(|i| (i.parse::<u64>().unwrap_or(u64::MAX), (*i).clone()));
+    indices.dedup();
+    // Elapsed time between polls, preferring the agent's own clock (sysUpTime) over ours.
+    let dt_secs = prev.and_then(|p| match (p.sys_uptime_cs, state.sys_uptime_cs) {
+        (Some(a), Some(b)) if b > a => Some((b - a) as f64 / 100.0),
+        _ if at > p.at => Some((at - p.at) as f64 / 1000.0),
+        _ => None,
+    });
+    for idx in indices {
+        let descr = raw.cell(IF_DESCR, idx).map(SnmpValue::text).unwrap_or_default();
+        let name = raw.cell(IF_NAME, idx).map(SnmpValue::text).filter(|n| !n.is_empty()).unwrap_or_else(|| {
+            if descr.is_empty() { format!("ifIndex.{idx}") } else { descr.clone() }
+        });
+        let oper = status(raw.cell(IF_OPER, idx));
+        let admin = status(raw.cell(IF_ADMIN, idx));
+        let last_change = raw.cell(IF_LAST_CHANGE, idx).and_then(SnmpValue::as_u64);
+        let hc_in = raw.cell(IF_HC_IN, idx).and_then(SnmpValue::as_u64);
+        let hc_out = raw.cell(IF_HC_OUT, idx).and_then(SnmpValue::as_u64);
+        let hc = hc_in.is_some() && hc_out.is_some();
+        let (in_oct, out_oct) = if hc {
+            (hc_in, hc_out)
+        } else {
+            (raw.cell(IF_IN_OCTETS, idx).and_then(SnmpValue::as_u64), raw.cell(IF_OUT_OCTETS, idx).and_then(SnmpValue::as_u64))
+        };
+        let disc = raw.cell(IF_DISCONTINUITY, idx).and_then(SnmpValue::as_u64);
+        let now = IfState { oper: Some(oper), in_octets: in_oct, out_octets: out_oct, hc, discontinuity_cs: disc };
+        let before = prev.and_then(|p| p.interfaces.get(idx));
+
+        let changed = match (prev.and_then(|p| p.sys_uptime_cs), last_change) {
+            (Some(prev_up), Some(lc)) if !rebooted => lc > prev_up,
+            _ => false,
+        };
+        let (in_bps, out_bps) = match (before, dt_secs) {
+            (Some(b), Some(dt)) if !rebooted && b.discontinuity_cs == disc && b.hc == hc => {
+                (rate(b.in_octets, in_oct, hc, dt), rate(b.out_octets, out_oct, hc, dt))
+            }
+            _ => (None, None),
+        };
+        let subject = Subject::interface(&report.device_id, &name);
+        obs.push(Observation::new(at, subject.clone(), Signal::Interface { oper, admin, last_change_cs: last_change }));
+        if let (Some(i), Some(o)) = (in_bps, out_bps) {
+            obs.push(Observation::new(at, subject, Signal::Traffic { in_bps: i, out_bps: o }));
+        }
+        report.interfaces.push(InterfaceReport {
+            index: idx.clone(),
+            name,
+            descr,
+            oper,
+            admin,
+            last_change_cs: last_change,
+            changed_since_last_poll: changed,
+            in_bps,
+            out_bps,
+            in_errors: raw.cell(IF_IN_ERRORS, idx).and_then(SnmpValue::as_u64),
+            out_errors: raw.cell(IF_OUT_ERRORS, idx).and_then(SnmpValue::as_u64),
+        });
+        state.interfaces.insert(idx.clone(), now);
+    }
+}
+
+/// Octets per second between two counter readings. A 32-bit counter that went down wrapped
+/// (at 1 Gb/s it does so every 34 s); a 64-bit one that went down was reset, which gives no
+/// rate rather than a fake spike (it cannot wrap in any realistic polling interval).
+pub fn rate(before: Option<u64>, now: Option<u64>, hc: bool, dt_secs: f64) -> Option<f64> {
+    let (b, n) = (before?, now?);
+    if dt_secs <= 0.0 {
+        return None;
+    }
+    let delta = if n >= b {
+        n - b
+    } else if !hc && b <= u64::from(u32::MAX) && n <= u64::from(u32::MAX) {
+        (u64::from(u32::MAX) - b) + n + 1
+    } else {
+        return None;
+    };
+    Some(delta as f64 / dt_secs)
+}
+
+fn decode_lldp(raw: &RawPoll) -> Vec<LldpNeighbor> {
+    use oids::*;
+    let Some(names) = raw.column(LLDP_REM_SYSNAME).or_else(|| raw.column(LLDP_REM_PORT_ID)) else {
+        return vec![];
+    };
+    names
+        .keys()
+        .map(|idx| {
+            // Index = lldpRemTimeMark.lldpRemLocalPortNum.lldpRemIndex
+            let local = idx.split('.').nth(1).unwrap_or_default().to_owned();
+            let subtype = raw.cell(LLDP_REM_PORT_SUBTYPE, idx).and_then(SnmpValue::as_i64);
+            let port = raw.cell(LLDP_REM_PORT_ID, idx).map(|v| match (subtype, v) {
+                // macAddress(3): render as a MAC, not as garbage text.
+                (Some(3), SnmpValue::Bytes(b)) => hex(b, ':'),
+                (_, v) => printable_or_hex(v),
+            });
+            LldpNeighbor {
+                local_port: raw.cell(LLDP_LOC_PORT_ID, &local).map(printable_or_hex),
+                local_port_num: local,
+                remote_sysname: raw.cell(LLDP_REM_SYSNAME, idx).map(SnmpValue::text).unwrap_or_default(),
+                remote_port_id: port.unwrap_or_default(),
+                remote_chassis_id: raw.cell(LLDP_REM_CHASSIS, idx).map(printable_or_hex).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+fn hex(b: &[u8], sep: char) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(&sep.to_string())
+}
+
+fn printable_or_hex(v: &SnmpValue) -> String {
+    match v {
+        SnmpValue::Bytes(b) if !b.iter().all(|c| c.is_ascii_graphic() || *c == b' ') => hex(b, ':'),
+        v => v.text(),
+    }
+}
+
+fn map_role(roles: &BTreeMap<String, HaRole>, raw: &str) -> HaRole {
+    let key = raw.trim().to_ascii_lowercase();
+    roles.get(&key).or_else(|| roles.iter().find(|(k, _)| k.to_ascii_lowercase() == key).map(|(_, v)| v)).copied().unwrap_or(HaRole::Unknown)
+}
+
+fn map_sync(values: &BTreeMap<String, bool>, raw: &SnmpValue) -> Option<bool> {
+    values.get(&raw.text().to_ascii_lowercase()).copied()
+}
+
+/// Combine several instance roles of one member: any failed → failed; all the same → that;
+/// otherwise the instances disagree, which is a transition (or a half-failed sync group).
+fn combine(roles: &[HaRole]) -> HaRole {
+    if roles.contains(&HaRole::Failed) {
+        HaRole::Failed
+    } else if let Some(first) = roles.first() {
+        if roles.iter().all(|r| r == first) { *first } else { HaRole::Transition }
+    } else {
+        HaRole::Unknown
+    }
+}
+
+fn is_standalone(raw: &RawPoll, mode_oid: &Option<String>, values: &[String]) -> bool {
+    mode_oid
+        .as_deref()
+        .and_then(|m| raw.scalar(m))
+        .is_some_and(|v| values.iter().any(|s| s.eq_ignore_ascii_case(&v.text())))
+}
+
+/// Map the vendor objects a profile names onto a normalized role. `None` when the device
+/// exposes none of them (the profile does not apply, or the MIB is not implemented).
+pub fn decode_ha(spec: &HaSpec, raw: &RawPoll) -> Option<HaReport> {
+    match spec {
+        HaSpec::Scalar { role_oid, peer_oid, sync_oid, mode_oid, standalone_values, roles, sync_values } => {
+            if is_standalone(raw, mode_oid, standalone_values) {
+                return Some(HaReport { role: HaRole::Standalone, peer: None, in_sync: None, raw: "standalone".into() });
+            }
+            let v = raw.scalar(role_oid)?.text();
+            Some(HaReport {
+                role: map_role(roles, &v),
+                peer: peer_oid.as_deref().and_then(|o| raw.scalar(o)).map(|p| map_role(roles, &p.text())),
+                in_sync: sync_oid.as_deref().and_then(|o| raw.scalar(o)).and_then(|s| map_sync(sync_values, s)),
+                raw: v,
+            })
+        }
+        HaSpec::Table { role_column, fallback_role_column, row_indices, self_column, self_contains, aggregate, sync_column, roles, sync_values } => {
+            let (col, rows) = std::iter::once(role_column)
+                .chain(fallback_role_column)
+                .find_map(|c| raw.column(c).map(|r| (c, r)))?;
+            let rows: Vec<(&String, &SnmpValue)> =
+                rows.iter().filter(|(i, _)| row_indices.is_empty() || row_indices.contains(i)).collect();
+            if rows.is_empty() {
+                return None;
+            }
+            let in_sync = sync_column.as_deref().and_then(|c| raw.column(c)).and_then(|c| {
+                let all: Vec<Option<bool>> = c.values().map(|v| map_sync(sync_values, v)).collect();
+                if all.iter().any(Option::is_none) { None } else { Some(all.iter().all(|s| *s == Some(true))) }
+            });
+            let raws: Vec<String> = rows.iter().map(|(_, v)| v.text()).collect();
+            if *aggregate {
+                let mapped: Vec<HaRole> = raws.iter().map(|r| map_role(roles, r)).collect();
+                return Some(HaReport { role: combine(&mapped), peer: None, in_sync, raw: raws.join(",") });
+            }
+            let marker = self_contains.as_deref().map(str::to_ascii_lowercase);
+            let self_pos = match (self_column, &marker) {
+                (Some(sc), Some(m)) => rows
+                    .iter()
+                    .position(|(i, _)| raw.cell(sc, i).is_some_and(|v| v.text().to_ascii_lowercase().contains(m.as_str())))
+                    .unwrap_or(0),
+                _ => 0,
+            };
+            let _ = col;
+            let role = map_role(roles, &raws[self_pos]);
+            let peer = raws.iter().enumerate().find(|(i, _)| *i != self_pos).map(|(_, r)| map_role(roles, r));
+            Some(HaReport { role, peer, in_sync, raw: raws[self_pos].clone() })
+        }
+        HaSpec::Serial { mode_oid, standalone_values, self_serial_oid, serial_column, primary_serial_column, sync_column, checksum_column, sync_values } => {
+            if is_standalone(raw, mode_oid, standalone_values) {
+                return Some(HaReport { role: HaRole::Standalone, peer: None, in_sync: None, raw: "standalone".into() });
+            }
+            let serials = raw.column(serial_column)?;
+            let primary = raw.column(primary_serial_column).and_then(|c| c.values().next()).map(SnmpValue::text);
+            let me = raw.scalar(self_serial_oid).map(SnmpValue::text);
+            let role_of = |serial: &str| match &primary {
+                Some(p) if p == serial => HaRole::Active,
+                Some(_) => HaRole::Standby,
+                None => HaRole::Unknown,
+            };
+            let role = me.as_deref().map_or(HaRole::Unknown, role_of);
+            let peer = serials.values().map(SnmpValue::text).find(|s| Some(s) != me.as_ref()).map(|s| role_of(&s));
+            let sync = sync_column.as_deref().and_then(|c| raw.column(c)).map(|c| c.values().all(|v| map_sync(sync_values, v) == Some(true)));
+            let checksums_equal = checksum_column.as_deref().and_then(|c| raw.column(c)).map(|c| {
+                let mut v = c.values().map(SnmpValue::text);
+                let first = v.next();
+                v.all(|x| Some(x) == first)
+            });
+            let in_sync = match (sync, checksums_equal) {
+                (None, None) => None,
+                (a, b) => Some(a.unwrap_or(true) && b.unwrap_or(true)),
+            };
+            Some(HaReport { role, peer, in_sync, raw: me.unwrap_or_default() })
+        }
+    }
+}

@@ -1,0 +1,504 @@
+//! The imperative shell: sockets, timeouts, concurrency limits and per-device circuit breakers
+//! around the pure decoder in [`crate::decode`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_snmp::{Client, Oid, Retry, UdpHandle, UdpTransport};
+use faultline_observe::{Observation, PollFailure, Signal, Subject, UnixMillis};
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::decode::{self, DeviceReport, PollErrorReport, PollState, RawPoll, SnmpValue, oids};
+use crate::profile::{Profile, Profiles};
+use crate::secret::Credentials;
+use crate::usm_probe;
+
+/// One device to poll.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// Topology id; observations are about `Subject::device(device_id)`.
+    pub device_id: String,
+    pub addr: SocketAddr,
+    pub credentials: Credentials,
+    /// Profile name; `None` selects by sysObjectID.
+    pub profile: Option<String>,
+    /// GETBULK max-repetitions (rows per request in table walks).
+    pub max_repetitions: u32,
+    /// Per-request timeout (each retry waits this long again).
+    pub timeout: Duration,
+    pub retries: u32,
+}
+
+impl Target {
+    pub fn new(device_id: impl Into<String>, addr: SocketAddr, credentials: Credentials) -> Self {
+        Target {
+            device_id: device_id.into(),
+            addr,
+            credentials,
+            profile: None,
+            max_repetitions: 25,
+            timeout: Duration::from_secs(2),
+            retries: 1,
+        }
+    }
+}
+
+/// Poller-wide settings.
+#[derive(Debug, Clone)]
+pub struct PollerConfig {
+    /// Polls in flight across all devices.
+    pub global_concurrency: usize,
+    /// Polls in flight per device (a second poll of a busy device waits for the first).
+    pub per_device_concurrency: usize,
+    /// Consecutive failed polls after which a device's circuit opens.
+    pub breaker_threshold: u32,
+    /// First skip period once open; doubles per further failure up to `breaker_max`.
+    pub breaker_base: Duration,
+    pub breaker_max: Duration,
+    /// Profiles to select from.
+    pub profiles: Profiles,
+    /// Walk LLDP-MIB lldpRemTable.
+    pub lldp: bool,
+}
+
+impl Default for PollerConfig {
+    fn default() -> Self {
+        PollerConfig {
+            global_concurrency: 256,
+            per_device_concurrency: 1,
+            breaker_threshold: 3,
+            breaker_base: Duration::from_secs(30),
+            breaker_max: Duration::from_secs(600),
+            profiles: Profiles::embedded(),
+            lldp: true,
+        }
+    }
+}
+
+/// What one poll produced.
+#[derive(Debug, Clone)]
+pub struct PollOutcome {
+    pub report: DeviceReport,
+    pub observations: Vec<Observation>,
+    /// Pass to the next poll of the same device. After a failed poll it is the previous state
+    /// unchanged, so rates and flap detection resume correctly once the agent answers again.
+    pub state: PollState,
+}
+
+/// Errors of one SNMP exchange, with the device and address they concern.
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    #[error("{device} ({addr}): no answer within {timeout:?} × {attempts} attempt(s)")]
+    Timeout { device: String, addr: SocketAddr, timeout: Duration, attempts: u32 },
+    #[error("{device} ({addr}): authentication failed: {detail}")]
+    Auth { device: String, addr: SocketAddr, detail: String },
+    #[error("{device} ({addr}): malformed answer while {during}: {detail}")]
+    Malformed { device: String, addr: SocketAddr, during: &'static str, detail: String },
+    #[error("{device} ({addr}): {during}: {detail}")]
+    Local { device: String, addr: SocketAddr, during: &'static str, detail: String },
+    #[error("{device} ({addr}): skipped, circuit open for {remaining:?} after {failures} consecutive failures")]
+    CircuitOpen { device: String, addr: SocketAddr, remaining: Duration, failures: u32 },
+}
+
+impl PollError {
+    pub fn failure(&self) -> PollFailure {
+        match self {
+            PollError::Timeout { .. } | PollError::CircuitOpen { .. } => PollFailure::Timeout,
+            PollError::Auth { .. } => PollFailure::AuthFailure,
+            PollError::Malformed { .. } => PollFailure::Malformed,
+            PollError::Local { .. } => PollFailure::Local,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Breaker {
+    failures: u32,
+    open_until: Option<Instant>,
+}
+
+struct CachedClient {
+    addr: SocketAddr,
+    credentials: Credentials,
+    timeout: Duration,
+    retries: u32,
+    client: Client<UdpHandle>,
+}
+
+struct Inner {
+    cfg: PollerConfig,
+    global: Semaphore,
+    transport: OnceCell<UdpTransport>,
+    devices: Mutex<HashMap<String, Arc<Semaphore>>>,
+    breakers: Mutex<HashMap<String, Breaker>>,
+    clients: Mutex<HashMap<String, CachedClient>>,
+}
+
+/// Polls SNMP agents. Cheap to clone; all clones share one UDP socket, the concurrency limits
+/// and the circuit breakers. Use it from one tokio runtime.
+#[derive(Clone)]
+pub struct SnmpPoller {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SnmpPoller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SnmpPoller").field("global_concurrency", &self.inner.cfg.global_concurrency).finish()
+    }
+}
+
+fn now_ms() -> UnixMillis {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A lock that survives a panicked holder: the maps hold plain bookkeeping that stays valid.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl SnmpPoller {
+    pub fn new(cfg: PollerConfig) -> SnmpPoller {
+        let global = Semaphore::new(cfg.global_concurrency.max(1));
+        SnmpPoller {
+            inner: Arc::new(Inner {
+                cfg,
+                global,
+                transport: OnceCell::new(),
+                devices: Mutex::new(HashMap::new()),
+                breakers: Mutex::new(HashMap::new()),
+                clients: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    pub fn profiles(&self) -> &Profiles {
+        &self.inner.cfg.profiles
+    }
+
+    /// Poll one device: system group, interfaces, LLDP and the profile's HA objects. Never
+    /// fails: failures become `AgentDown` observations and entries in `report.errors`.
+    pub async fn poll(&self, target: &Target, prev: Option<&PollState>) -> PollOutcome {
+        let started = Instant::now();
+        let mut report = DeviceReport::empty(&target.device_id, target.addr.to_string(), target.credentials.version_name());
+        let result = self.poll_inner(target, prev, &mut report).await;
+        report.elapsed_ms = started.elapsed().as_millis() as u64;
+        let at = now_ms();
+        match result {
+            Ok((report, observations, state)) => {
+                self.record(&target.device_id, true);
+                PollOutcome { report: DeviceReport { elapsed_ms: started.elapsed().as_millis() as u64, ..report }, observations, state }
+            }
+            Err(e) => {
+                if !matches!(e, PollError::CircuitOpen { .. }) {
+                    self.record(&target.device_id, false);
+                }
+                tracing::debug!(error = %e, "poll failed");
+                let reason = e.failure();
+                report.errors.push(PollErrorReport { kind: reason, message: e.to_string() });
+                let observations = vec![Observation::new(at, Subject::device(&target.device_id), Signal::AgentDown { reason })];
+                PollOutcome { report, observations, state: prev.cloned().unwrap_or_default() }
+            }
+        }
+    }
+
+    fn record(&self, device: &str, ok: bool) {
+        let mut b = lock(&self.inner.breakers);
+        let br = b.entry(device.to_owned()).or_default();
+        if ok {
+            *br = Breaker::default();
+            return;
+        }
+        br.failures += 1;
+        let cfg = &self.inner.cfg;
+        if br.failures >= cfg.breaker_threshold {
+            let exp = (br.failures - cfg.breaker_threshold).min(16);
+            let wait = cfg.breaker_base.saturating_mul(1 << exp).min(cfg.breaker_max);
+            br.open_until = Some(Instant::now() + wait);
+        }
+    }
+
+    fn check_breaker(&self, target: &Target) -> Result<(), PollError> {
+        let b = lock(&self.inner.breakers);
+        if let Some(br) = b.get(&target.device_id)
+            && let Some(until) = br.open_until
+        {
+            let now = Instant::now();
+            if until > now {
+                return Err(PollError::CircuitOpen {
+                    device: target.device_id.clone(),
+                    addr: target.addr,
+                    remaining: until - now,
+                    failures: br.failures,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn poll_inner(
+        &self,
+        target: &Target,
+        prev: Option<&PollState>,
+        report: &mut DeviceReport,
+    ) -> Result<(DeviceReport, Vec<Observation>, PollState), PollError> {
+        // An open circuit answers at once, without a permit: a dead device costs nothing.
+        self.check_breaker(target)?;
+        let device_sem = {
+            let mut d = lock(&self.inner.devices);
+            d.entry(target.device_id.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.inner.cfg.per_device_concurrency.max(1))))
+                .clone()
+        };
+        let local = |during: &'static str, detail: String| PollError::Local {
+            device: target.device_id.clone(),
+            addr: target.addr,
+            during,
+            detail,
+        };
+        let _dev = device_sem.acquire().await.map_err(|e| local("waiting for device slot", e.to_string()))?;
+        let _glob = self.inner.global.acquire().await.map_err(|e| local("waiting for global slot", e.to_string()))?;
+        let client = self.client(target).await?;
+        let ctx = Ctx { target, client: &client, reps: std::sync::atomic::AtomicU32::new(target.max_repetitions.max(1)) };
+
+        let mut raw = RawPoll::default();
+        ctx.get_scalars(&oids::SYSTEM, &mut raw, true).await?;
+        // Optional scalars separately: a v1 agent fails a whole GET on one missing object.
+        ctx.get_scalars(&oids::OPTIONAL_SCALARS, &mut raw, false).await.ok();
+        let sys_oid = raw.scalars.get(oids::SYS_OBJECT_ID).map(SnmpValue::text).unwrap_or_default();
+        let profiles = &self.inner.cfg.profiles;
+        let generic = Profile { name: "generic".into(), description: String::new(), sys_object_id_prefixes: vec![], ha: None };
+        let profile = match &target.profile {
+            Some(name) => profiles.get(name).ok_or_else(|| local("selecting profile", format!("unknown profile {name:?}")))?,
+            None => profiles.select(&sys_oid).unwrap_or(&generic),
+        };
+
+        let mut errors = vec![];
+        if let Err(e) = ctx.walk(&oids::IF_COLUMNS, &mut raw).await {
+            errors.push(e);
+        }
+        if self.inner.cfg.lldp
+            && let Err(e) = ctx.walk(&oids::LLDP_COLUMNS, &mut raw).await
+        {
+            errors.push(e);
+        }
+        if let Some(ha) = &profile.ha {
+            let (scalars, columns) = ha.objects();
+            if !scalars.is_empty()
+                && let Err(e) = ctx.get_scalars(&scalars, &mut raw, false).await
+            {
+                errors.push(e);
+            }
+            if !columns.is_empty()
+                && let Err(e) = ctx.walk(&columns, &mut raw).await
+            {
+                errors.push(e);
+            }
+        }
+        report.errors.extend(errors.iter().map(|e| PollErrorReport { kind: e.failure(), message: e.to_string() }));
+        let (report, obs, state) = decode::decode(report.clone(), now_ms(), &raw, profile, prev);
+        Ok((report, obs, state))
+    }
+
+    async fn client(&self, target: &Target) -> Result<Client<UdpHandle>, PollError> {
+        {
+            let c = lock(&self.inner.clients);
+            if let Some(cc) = c.get(&target.device_id)
+                && cc.addr == target.addr
+                && cc.credentials == target.credentials
+                && cc.timeout == target.timeout
+                && cc.retries == target.retries
+            {
+                return Ok(cc.client.clone());
+            }
+        }
+        let local = |during: &'static str, detail: String| PollError::Local {
+            device: target.device_id.clone(),
+            addr: target.addr,
+            during,
+            detail,
+        };
+        let bind = if target.addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+        let transport = if target.addr.is_ipv4() {
+            self.inner.transport.get_or_try_init(|| UdpTransport::bind(bind)).await.map_err(|e| local("binding UDP socket", e.to_string()))?.clone()
+        } else {
+            UdpTransport::bind(bind).await.map_err(|e| local("binding UDP socket", e.to_string()))?
+        };
+        let auth = target.credentials.to_auth().map_err(|e| local("building credentials", e.to_string()))?;
+        let retry = Retry::fixed(target.retries.min(10), Duration::ZERO).map_err(|e| local("retry policy", e.to_string()))?;
+        let client = Client::builder(target.addr, auth)
+            .request_timeout(target.timeout)
+            .retry(retry)
+            .build_with(&transport)
+            .await
+            .map_err(|e| local("building client", e.to_string()))?;
+        lock(&self.inner.clients).insert(
+            target.device_id.clone(),
+            CachedClient {
+                addr: target.addr,
+                credentials: target.credentials.clone(),
+                timeout: target.timeout,
+                retries: target.retries,
+                client: client.clone(),
+            },
+        );
+        Ok(client)
+    }
+}
+
+struct Ctx<'a> {
+    target: &'a Target,
+    client: &'a Client<UdpHandle>,
+    /// GETBULK max-repetitions in use; halved when an agent chokes on a large answer.
+    reps: std::sync::atomic::AtomicU32,
+}
+
+/// Upper bound on rows per walked table: a broken agent must not make us loop or eat memory.
+const MAX_ROWS: usize = 100_000;
+
+impl Ctx<'_> {
+    fn parse_oids(&self, list: &[&str]) -> Result<Vec<Oid>, PollError> {
+        list.iter()
+            .map(|s| {
+                Oid::parse(s).map_err(|e| PollError::Local {
+                    device: self.target.device_id.clone(),
+                    addr: self.target.addr,
+                    during: "parsing OID",
+                    detail: format!("{s}: {e}"),
+                })
+            })
+            .collect()
+    }
+
+    async fn classify(&self, e: async_snmp::Error, during: &'static str) -> PollError {
+        let device = self.target.device_id.clone();
+        let addr = self.target.addr;
+        match classify_error(&e) {
+            PollFailure::Timeout => {
+                // async-snmp reports a wrong v3 user as a plain timeout; ask the agent directly.
+                if let Credentials::V3 { user, .. } = &self.target.credentials
+                    && let Some(detail) = usm_probe::probe(addr, user, self.target.timeout).await
+                {
+                    return PollError::Auth { device, addr, detail };
+                }
+                PollError::Timeout { device, addr, timeout: self.target.timeout, attempts: self.target.retries + 1 }
+            }
+            PollFailure::AuthFailure => PollError::Auth { device, addr, detail: e.to_string() },
+            PollFailure::Malformed => PollError::Malformed { device, addr, during, detail: e.to_string() },
+            PollFailure::Local => PollError::Local { device, addr, during, detail: e.to_string() },
+        }
+    }
+
+    async fn get_scalars(&self, list: &[&str], raw: &mut RawPoll, required: bool) -> Result<(), PollError> {
+        let oids = self.parse_oids(list)?;
+        match self.client.get_many(&oids).await {
+            Ok(resp) => {
+                for vb in &resp.varbinds {
+                    if let Some(v) = SnmpValue::from_snmp(&vb.value) {
+                        raw.scalars.insert(vb.oid.to_string(), v);
+                    }
+                }
+                if required && !raw.scalars.contains_key(oids::SYS_UPTIME) {
+                    return Err(PollError::Malformed {
+                        device: self.target.device_id.clone(),
+                        addr: self.target.addr,
+                        during: "reading the system group",
+                        detail: "no sysUpTime in the answer".into(),
+                    });
+                }
+                Ok(())
+            }
+            Err(e) => Err(self.classify(*e, "reading scalars").await),
+        }
+    }
+
+    /// Walk several table columns side by side with GETBULK (GETNEXT for v1): each request
+    /// carries one cursor per unfinished column, so a 12-column ifTable costs one round trip
+    /// per `max_repetitions` rows rather than one per column.
+    async fn walk(&self, columns: &[&str], raw: &mut RawPoll) -> Result<(), PollError> {
+        let roots = self.parse_oids(columns)?;
+        let mut cursors: Vec<Oid> = roots.clone();
+        let mut done = vec![false; roots.len()];
+        let v1 = matches!(self.target.credentials, Credentials::V1 { .. });
+        let mut rows = 0usize;
+        while done.iter().any(|d| !d) {
+            let active: Vec<usize> = (0..roots.len()).filter(|i| !done[*i]).collect();
+            let req: Vec<Oid> = active.iter().map(|i| cursors[*i].clone()).collect();
+            let result = if v1 {
+                self.client.get_next_many(&req).await.map(|r| r.varbinds)
+            } else {
+                self.client.get_bulk(&req, 0, self.reps.load(std::sync::atomic::Ordering::Relaxed)).await
+            };
+            let varbinds = match result {
+                Ok(v) => v,
+                // net-snmp answers genErr (others tooBig) when a GETBULK answer would exceed
+                // its message size, e.g. 12 columns x 25 rows under v3 privacy: ask for fewer
+                // rows and keep the smaller size for the rest of this poll.
+                Err(e)
+                    if !v1
+                        && self.reps.load(std::sync::atomic::Ordering::Relaxed) > 1
+                        && matches!(&*e, async_snmp::Error::Snmp { status: async_snmp::ErrorStatus::GenErr | async_snmp::ErrorStatus::TooBig, .. }) =>
+                {
+                    self.reps.store(self.reps.load(std::sync::atomic::Ordering::Relaxed) / 2, std::sync::atomic::Ordering::Relaxed);
+                    continue;
+                }
+                // v1 signals the end of the MIB view with noSuchName.
+                Err(e) if v1 && matches!(&*e, async_snmp::Error::Snmp { .. }) => break,
+                Err(e) => return Err(self.classify(*e, "walking a table").await),
+            };
+            if varbinds.is_empty() {
+                break;
+            }
+            let mut progressed = false;
+            for (pos, vb) in varbinds.iter().enumerate() {
+                let col = active[pos % active.len()];
+                if done[col] {
+                    continue;
+                }
+                let Some(index) = vb.oid.strip_prefix(&roots[col]).filter(|i| !i.is_empty()) else {
+                    done[col] = true;
+                    continue;
+                };
+                // A non-increasing answer would loop forever (seen on ASAv and MX agents).
+                if vb.oid <= cursors[col] || vb.value.is_exception() {
+                    done[col] = true;
+                    continue;
+                }
+                cursors[col] = vb.oid.clone();
+                progressed = true;
+                if let Some(v) = SnmpValue::from_snmp(&vb.value) {
+                    raw.columns.entry(columns[col].to_owned()).or_insert_with(BTreeMap::new).insert(index.to_string(), v);
+                    rows += 1;
+                }
+            }
+            if !progressed || rows > MAX_ROWS {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Map an async-snmp error onto the failure kinds the engine distinguishes.
+pub fn classify_error(e: &async_snmp::Error) -> PollFailure {
+    use async_snmp::{Error as E, v3::ReportStatus as R};
+    match e {
+        E::SharedOperation { source } => classify_error(source),
+        E::Exchange { source, .. } => classify_error(source),
+        E::Timeout { .. } | E::Closed { .. } => PollFailure::Timeout,
+        E::Auth { .. } => PollFailure::AuthFailure,
+        E::Report { status, .. } => match **status {
+            R::UnknownUserName { .. } | R::WrongDigest { .. } | R::UnsupportedSecurityLevel { .. } | R::DecryptionError { .. } => {
+                PollFailure::AuthFailure
+            }
+            _ => PollFailure::Malformed,
+        },
+        E::Snmp { status, .. } => match status {
+            async_snmp::ErrorStatus::AuthorizationError | async_snmp::ErrorStatus::NoAccess => PollFailure::AuthFailure,
+            _ => PollFailure::Malformed,
+        },
+        E::Decode(_) | E::MalformedResponse { .. } | E::ResponseShape { .. } | E::WalkAborted { .. } => PollFailure::Malformed,
+        _ => PollFailure::Local,
+    }
+}

@@ -1,0 +1,324 @@
+//! Credentials and the redacting [`Secret`] newtype.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A secret string (community, USM passphrase). Its value never appears in `Debug`,
+/// `Display` or serialized output, so a `Target` can be logged or dumped as JSON safely.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself: call only where it goes onto the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Read a secret from an environment variable; the error names the variable, never a value.
+    pub fn from_env(var: &str) -> Result<Self, CredentialError> {
+        match std::env::var(var) {
+            Ok(v) if !v.is_empty() => Ok(Secret(v)),
+            Ok(_) => Err(CredentialError::EmptyEnv { var: var.to_owned() }),
+            Err(_) => Err(CredentialError::MissingEnv { var: var.to_owned() }),
+        }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
+
+/// Where a secret comes from in a config file: the value inline, or the name of an
+/// environment variable holding it (`community_env = "FL_COMMUNITY"`), so that secrets can
+/// stay out of faultline.toml.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SecretSource {
+    Inline(String),
+}
+
+fn resolve(inline: Option<String>, env: Option<String>, what: &str) -> Result<Secret, String> {
+    match (inline, env) {
+        (Some(v), None) => Ok(Secret(v)),
+        (None, Some(var)) => Secret::from_env(&var).map_err(|e| e.to_string()),
+        (Some(_), Some(_)) => Err(format!("give either `{what}` or `{what}_env`, not both")),
+        (None, None) => Err(format!("missing `{what}` (or `{what}_env`)")),
+    }
+}
+
+/// SNMPv3 authentication protocols (USM, RFC 3414 / RFC 7860).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthProto {
+    Md5,
+    #[serde(alias = "sha1")]
+    Sha,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl std::str::FromStr for AuthProto {
+    type Err = CredentialError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.to_ascii_lowercase().replace('-', "").as_str() {
+            "md5" => AuthProto::Md5,
+            "sha" | "sha1" => AuthProto::Sha,
+            "sha224" => AuthProto::Sha224,
+            "sha256" => AuthProto::Sha256,
+            "sha384" => AuthProto::Sha384,
+            "sha512" => AuthProto::Sha512,
+            _ => return Err(CredentialError::UnknownProtocol { value: s.to_owned() }),
+        })
+    }
+}
+
+impl AuthProto {
+    pub(crate) fn to_snmp(self) -> async_snmp::AuthProtocol {
+        use async_snmp::AuthProtocol as A;
+        match self {
+            AuthProto::Md5 => A::Md5,
+            AuthProto::Sha => A::Sha1,
+            AuthProto::Sha224 => A::Sha224,
+            AuthProto::Sha256 => A::Sha256,
+            AuthProto::Sha384 => A::Sha384,
+            AuthProto::Sha512 => A::Sha512,
+        }
+    }
+}
+
+/// SNMPv3 privacy protocols. `Aes` is AES-128 (RFC 3826); `Aes192`/`Aes256` use the
+/// Blumenthal key extension, which is what net-snmp calls AES-192/AES-256.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrivProto {
+    Des,
+    #[serde(alias = "aes128")]
+    Aes,
+    Aes192,
+    Aes256,
+}
+
+impl std::str::FromStr for PrivProto {
+    type Err = CredentialError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.to_ascii_lowercase().replace('-', "").as_str() {
+            "des" => PrivProto::Des,
+            "aes" | "aes128" => PrivProto::Aes,
+            "aes192" => PrivProto::Aes192,
+            "aes256" => PrivProto::Aes256,
+            _ => return Err(CredentialError::UnknownProtocol { value: s.to_owned() }),
+        })
+    }
+}
+
+impl PrivProto {
+    pub(crate) fn to_snmp(self) -> async_snmp::PrivProtocol {
+        use async_snmp::PrivProtocol as P;
+        match self {
+            PrivProto::Des => P::Des,
+            PrivProto::Aes => P::Aes128,
+            PrivProto::Aes192 => P::Aes192Blumenthal,
+            PrivProto::Aes256 => P::Aes256Blumenthal,
+        }
+    }
+}
+
+/// How to authenticate to an agent. Deserializes from faultline.toml, e.g.
+///
+/// ```toml
+/// version = "v3"
+/// user = "monitor"
+/// auth = { proto = "sha256", pass_env = "FL_AUTH" }
+/// privacy = { proto = "aes", pass_env = "FL_PRIV" }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "version", rename_all = "lowercase")]
+pub enum Credentials {
+    V1 { community: Secret },
+    V2c { community: Secret },
+    V3 {
+        user: String,
+        auth: Option<(AuthProto, Secret)>,
+        privacy: Option<(PrivProto, Secret)>,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        context: String,
+    },
+}
+
+impl Credentials {
+    pub fn v2c(community: impl Into<String>) -> Self {
+        Credentials::V2c { community: Secret::new(community) }
+    }
+
+    /// "v1", "v2c" or "v3", for reports.
+    pub fn version_name(&self) -> &'static str {
+        match self {
+            Credentials::V1 { .. } => "v1",
+            Credentials::V2c { .. } => "v2c",
+            Credentials::V3 { .. } => "v3",
+        }
+    }
+
+    pub(crate) fn to_auth(&self) -> Result<async_snmp::Auth, CredentialError> {
+        use async_snmp::{Auth, UsmConfig};
+        Ok(match self {
+            Credentials::V1 { community } => Auth::v1(community.expose()),
+            Credentials::V2c { community } => Auth::v2c(community.expose()),
+            Credentials::V3 { user, auth, privacy, context } => {
+                let base = UsmConfig::new(bytes::Bytes::copy_from_slice(user.as_bytes()));
+                let cfg = match (auth, privacy) {
+                    (None, None) => base,
+                    (Some((ap, apass)), None) => base
+                        .auth(ap.to_snmp(), apass.expose())
+                        .map_err(|e| CredentialError::Usm { user: user.clone(), reason: e.to_string() })?,
+                    (Some((ap, apass)), Some((pp, ppass))) => base
+                        .auth_priv(ap.to_snmp(), apass.expose(), pp.to_snmp(), ppass.expose())
+                        .map_err(|e| CredentialError::Usm { user: user.clone(), reason: e.to_string() })?,
+                    (None, Some(_)) => {
+                        return Err(CredentialError::PrivacyWithoutAuth { user: user.clone() });
+                    }
+                };
+                Auth::from(cfg.context_name(bytes::Bytes::copy_from_slice(context.as_bytes())))
+            }
+        })
+    }
+}
+
+/// The on-disk shape: each secret as a value or as `<name>_env`.
+#[derive(Deserialize)]
+#[serde(tag = "version", rename_all = "lowercase", deny_unknown_fields)]
+enum RawCredentials {
+    V1 {
+        community: Option<SecretSource>,
+        community_env: Option<String>,
+    },
+    V2c {
+        community: Option<SecretSource>,
+        community_env: Option<String>,
+    },
+    V3 {
+        user: String,
+        auth: Option<RawProtoSecret<AuthProto>>,
+        privacy: Option<RawProtoSecret<PrivProto>>,
+        #[serde(default)]
+        context: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProtoSecret<P> {
+    proto: P,
+    pass: Option<SecretSource>,
+    pass_env: Option<String>,
+}
+
+fn inline(s: Option<SecretSource>) -> Option<String> {
+    s.map(|SecretSource::Inline(v)| v)
+}
+
+impl<'de> Deserialize<'de> for Credentials {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let raw = RawCredentials::deserialize(d)?;
+        Ok(match raw {
+            RawCredentials::V1 { community, community_env } => Credentials::V1 {
+                community: resolve(inline(community), community_env, "community").map_err(D::Error::custom)?,
+            },
+            RawCredentials::V2c { community, community_env } => Credentials::V2c {
+                community: resolve(inline(community), community_env, "community").map_err(D::Error::custom)?,
+            },
+            RawCredentials::V3 { user, auth, privacy, context } => {
+                let auth = match auth {
+                    Some(a) => Some((a.proto, resolve(inline(a.pass), a.pass_env, "pass").map_err(D::Error::custom)?)),
+                    None => None,
+                };
+                let privacy = match privacy {
+                    Some(p) => Some((p.proto, resolve(inline(p.pass), p.pass_env, "pass").map_err(D::Error::custom)?)),
+                    None => None,
+                };
+                Credentials::V3 { user, auth, privacy, context }
+            }
+        })
+    }
+}
+
+/// Errors building credentials. They name variables and users, never secret values.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    #[error("environment variable {var} is not set")]
+    MissingEnv { var: String },
+    #[error("environment variable {var} is empty")]
+    EmptyEnv { var: String },
+    #[error("unknown protocol name {value:?}")]
+    UnknownProtocol { value: String },
+    #[error("SNMPv3 user {user:?}: privacy needs authentication")]
+    PrivacyWithoutAuth { user: String },
+    #[error("SNMPv3 user {user:?}: {reason}")]
+    Usm { user: String, reason: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let c = Credentials::V3 {
+            user: "mon".into(),
+            auth: Some((AuthProto::Sha256, Secret::new("hunter2-auth"))),
+            privacy: Some((PrivProto::Aes, Secret::new("hunter2-priv"))),
+            context: String::new(),
+        };
+        let dbg = format!("{c:?}");
+        let json = serde_json::to_string(&c).unwrap_or_default();
+        for out in [&dbg, &json] {
+            assert!(!out.contains("hunter2"), "leaked: {out}");
+            assert!(out.contains("***"));
+        }
+        assert!(json.contains("\"user\":\"mon\""));
+    }
+
+    #[test]
+    fn loads_inline_and_env_secrets() {
+        // A unique variable name so parallel tests never collide.
+        let var = format!("FL_TEST_COMMUNITY_{}", std::process::id());
+        // SAFETY: set_var is unsafe in edition 2024 because other threads may read the
+        // environment concurrently; this variable name is unique to this test and process.
+        unsafe { std::env::set_var(&var, "from-env") };
+        let c: Credentials = toml::from_str(&format!("version = \"v2c\"\ncommunity_env = \"{var}\"")).unwrap();
+        assert_eq!(c, Credentials::v2c("from-env"));
+        let c: Credentials = toml::from_str("version = \"v1\"\ncommunity = \"pub\"").unwrap();
+        assert_eq!(c, Credentials::V1 { community: Secret::new("pub") });
+        let c: Credentials = toml::from_str(
+            "version = \"v3\"\nuser = \"u\"\nauth = { proto = \"sha256\", pass = \"authpass1\" }\nprivacy = { proto = \"aes\", pass = \"privpass1\" }",
+        )
+        .unwrap();
+        assert!(matches!(c, Credentials::V3 { auth: Some((AuthProto::Sha256, _)), privacy: Some((PrivProto::Aes, _)), .. }));
+        let err = toml::from_str::<Credentials>("version = \"v2c\"\ncommunity_env = \"FL_SURELY_UNSET_VAR_XYZ\"").unwrap_err();
+        assert!(err.to_string().contains("FL_SURELY_UNSET_VAR_XYZ"));
+        let err = toml::from_str::<Credentials>("version = \"v2c\"\ncommunity = \"a\"\ncommunity_env = \"B\"").unwrap_err();
+        assert!(err.to_string().contains("not both"));
+    }
+}
