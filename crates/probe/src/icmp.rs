@@ -125,7 +125,7 @@ impl IcmpProber {
         let v6 = open(ICMP::V6)
             .map_err(|e| tracing::debug!(error = %e, "no ICMPv6 socket"))
             .ok();
-        let ident_base = (std::process::id() as u16).wrapping_mul(7919);
+        let ident_base = ident_base();
         Ok(IcmpProber {
             v4: Some(v4),
             v6,
@@ -208,6 +208,19 @@ impl IcmpProber {
             })
             .collect()
     }
+}
+
+/// A per-prober identifier base. Every RAW ICMP socket on the host sees every echo reply, so
+/// two probers (in this process or another) must not pick the same (host, ident, seq) keys.
+fn ident_base() -> u16 {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    // Mix pid, time and a counter; spacing by 4099 keeps consecutive probers' ranges apart.
+    ((std::process::id() ^ nanos) as u16).wrapping_add((n as u16).wrapping_mul(4099))
 }
 
 /// Hands out evenly spaced send slots so the whole sweep never exceeds `max_pps`.
