@@ -510,7 +510,9 @@ pub fn decode_ha(spec: &HaSpec, raw: &RawPoll) -> Option<HaReport> {
                 return Some(HaReport { role: HaRole::Standalone, peer: None, in_sync: None, raw: "standalone".into() });
             }
             let serials = raw.column(serial_column)?;
-            let primary = raw.column(primary_serial_column).and_then(|c| c.values().next()).map(SnmpValue::text);
+            // Rows other than the primary's may leave the primary serial empty (seen on a real
+            // FortiGate 3000D recording): take the first non-empty one.
+            let primary = raw.column(primary_serial_column).and_then(|c| c.values().map(SnmpValue::text).find(|s| !s.is_empty()));
             let me = raw.scalar(self_serial_oid).map(SnmpValue::text);
             let role_of = |serial: &str| match &primary {
                 Some(p) if p == serial => HaRole::Active,

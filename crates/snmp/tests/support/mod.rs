@@ -245,21 +245,24 @@ pub struct Snmpsim {
 
 impl Snmpsim {
     /// `recordings`: paths relative to snmpsim_data/data without extension, e.g.
-    /// "network/firewall/paloalto-pa-5000". Their community is that same path.
-    pub fn start(recordings: &[&str]) -> Option<Snmpsim> {
+    /// "network/firewall/paloalto-pa-5000". Their community is that same path. Only OIDs under
+    /// `keep` prefixes are copied: the MX960 recordings hold 650,000 lines, and snmpsim would
+    /// index them for minutes.
+    pub fn start(recordings: &[&str], keep: &[&str]) -> Option<Snmpsim> {
         let venv = snmpsim_venv()?;
-        let data_root = std::fs::read_dir(venv.join("lib"))
-            .ok()?
-            .filter_map(Result::ok)
-            .map(|e| e.path().join("site-packages/snmpsim_data/data"))
-            .find(|p| p.exists())?;
+        let data_root = snmpsim_data_root()?;
         let dir = tempfile::tempdir().expect("tempdir");
         let data = dir.path().join("data");
         for rec in recordings {
-            let src = data_root.join(format!("{rec}.snmprec"));
+            let text = recording(&data_root, rec);
             let dst = data.join(format!("{rec}.snmprec"));
             std::fs::create_dir_all(dst.parent().expect("parent")).expect("mkdir");
-            std::fs::copy(&src, &dst).unwrap_or_else(|e| panic!("copy {}: {e}", src.display()));
+            let kept: String = text
+                .lines()
+                .filter(|l| keep.iter().any(|k| l.starts_with(k)))
+                .flat_map(|l| [l, "\n"])
+                .collect();
+            std::fs::write(&dst, kept).expect("write recording");
         }
         let cache = dir.path().join("cache");
         std::fs::create_dir_all(&cache).expect("cache");
@@ -296,6 +299,25 @@ impl Snmpsim {
         let _ = sim.child.kill();
         panic!("snmpsim did not become ready");
     }
+}
+
+/// The text of a shipped recording (plain or bz2-compressed).
+pub fn recording(data_root: &Path, rec: &str) -> String {
+    let plain = data_root.join(format!("{rec}.snmprec"));
+    if plain.exists() {
+        return std::fs::read_to_string(plain).expect("read recording");
+    }
+    run("bzcat", &[&data_root.join(format!("{rec}.snmprec.bz2")).to_string_lossy()])
+}
+
+/// snmpsim-data's data directory inside the venv.
+pub fn snmpsim_data_root() -> Option<PathBuf> {
+    let venv = snmpsim_venv()?;
+    std::fs::read_dir(venv.join("lib"))
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("site-packages/snmpsim_data/data"))
+        .find(|p| p.exists())
 }
 
 impl Drop for Snmpsim {
