@@ -31,6 +31,10 @@ enum Command {
     Graph(cmd::topo::GraphArgs),
     /// Generate a synthetic data-centre topology (JSON) for benchmarks.
     Generate(cmd::topo::GenerateArgs),
+    /// Probe a URL (HTTP), HOST:PORT (TCP) or HOST with --icmp; exit 0 ok, 1 failed, 2 usage/permission.
+    Probe(cmd::probe::Args),
+    /// Receive SNMP traps and informs and print them until Ctrl-C, then the counters.
+    Traps(cmd::traps::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +48,8 @@ fn main() -> ExitCode {
         Command::Spof(a) => cmd::topo::spof(a),
         Command::Graph(a) => cmd::topo::graph(a),
         Command::Generate(a) => cmd::topo::generate(a),
+        Command::Probe(a) => cmd::probe::run(a),
+        Command::Traps(a) => cmd::traps::run(a),
     }
 }
 

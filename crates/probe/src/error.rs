@@ -4,7 +4,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
     #[error(
-        "this process may not open ICMP sockets ({source}). Either allow unprivileged ICMP for \
+        "this process may not open ICMP sockets (permission denied). Either allow unprivileged ICMP for \
          your group: `sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"`, or give the binary \
          raw-socket capability: `setcap cap_net_raw+ep $(command -v faultline)`, or run as root"
     )]

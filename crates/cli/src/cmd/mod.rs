@@ -1,2 +1,4 @@
 //! One module per subcommand.
 pub mod topo;
+pub mod probe;
+pub mod traps;

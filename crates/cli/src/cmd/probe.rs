@@ -1,0 +1,222 @@
+//! `faultline probe`: one-shot reachability or service probe from the command line.
+//!
+//! Exit codes: 0 ok, 1 probe failed, 2 usage or permission problem (so scripts can tell "the
+//! service is down" from "this check could not run").
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use faultline_probe::{
+    HttpCheck, HttpProber, IcmpOptions, IcmpProber, Target, resolve_host, tcp_probe,
+};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// URL (HTTP probe), HOST:PORT (TCP connect) or HOST (with --icmp)
+    pub target: String,
+    /// ICMP echo instead of a TCP/HTTP probe (needs root, CAP_NET_RAW or ping_group_range)
+    #[arg(long)]
+    pub icmp: bool,
+    /// Accepted HTTP status (repeatable); default any 2xx
+    #[arg(long = "expect-status", value_name = "CODE")]
+    pub expect_status: Vec<u16>,
+    /// The HTTP body must contain this text
+    #[arg(long = "body-contains", value_name = "S")]
+    pub body_contains: Option<String>,
+    /// The HTTP body must match this regular expression
+    #[arg(long = "body-regex", value_name = "RE")]
+    pub body_regex: Option<String>,
+    /// Timeout per probe, e.g. 5s, 500ms
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Number of probes (ICMP echo requests, or repeated TCP/HTTP probes)
+    #[arg(long, default_value_t = 1)]
+    pub count: u16,
+    /// Print one JSON object per probe instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map(|i| s.split_at(i))
+        .unwrap_or((s, "s"));
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?} (try 5s or 500ms)"))?;
+    let secs = match unit {
+        "ms" => v / 1000.0,
+        "s" | "" => v,
+        "m" => v * 60.0,
+        _ => return Err(format!("invalid duration unit in {s:?} (use ms, s or m)")),
+    };
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err(format!("duration must be positive: {s:?}"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("faultline probe: cannot start runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    rt.block_on(run_async(args))
+}
+
+async fn run_async(args: Args) -> ExitCode {
+    let target = match Target::parse(&args.target) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("faultline probe: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let count = args.count.max(1);
+    if args.icmp {
+        let host = match &target {
+            Target::Host(h) => h.clone(),
+            Target::Tcp { host, .. } => host.clone(),
+            Target::Http(_) => {
+                eprintln!("faultline probe: --icmp needs a host, not a URL");
+                return ExitCode::from(2);
+            }
+        };
+        let ip = match resolve_host(&host).await {
+            Ok(ip) => ip,
+            Err(e) => {
+                eprintln!("faultline probe: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let prober = match IcmpProber::new() {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("faultline probe: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let opts = IcmpOptions {
+            count,
+            timeout: args.timeout,
+            ..IcmpOptions::default()
+        };
+        let r = prober.ping(ip, &opts).await;
+        if args.json {
+            let v = serde_json::json!({
+                "target": host, "address": ip, "signal": r.to_signal(),
+                "sent": r.sent, "received": r.received, "min_rtt_ms": r.min_rtt_ms, "max_rtt_ms": r.max_rtt_ms,
+                "error": r.last_error,
+            });
+            println!("{v}");
+        } else {
+            let rtt = r
+                .rtt_ms
+                .map(|v| format!(", rtt avg {v:.3} ms"))
+                .unwrap_or_default();
+            let err = r
+                .last_error
+                .as_ref()
+                .filter(|_| r.received < r.sent)
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
+            println!(
+                "icmp {host} ({ip}): {}/{} replies, loss {:.0}%{rtt}{err}",
+                r.received,
+                r.sent,
+                r.loss() * 100.0
+            );
+        }
+        return if r.received > 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
+
+    let mut all_ok = true;
+    match target {
+        Target::Host(h) => {
+            eprintln!(
+                "faultline probe: {h:?} has no port: use HOST:PORT for TCP, a URL for HTTP, or --icmp"
+            );
+            return ExitCode::from(2);
+        }
+        Target::Http(url) => {
+            let prober = match HttpProber::new() {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("faultline probe: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let mut check = HttpCheck::new(url.clone());
+            check.expect_status = args.expect_status.clone();
+            check.body_contains = args.body_contains.clone();
+            check.timeout = args.timeout;
+            if let Some(re) = &args.body_regex {
+                check = match check.with_regex(re) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("faultline probe: {e}");
+                        return ExitCode::from(2);
+                    }
+                };
+            }
+            for _ in 0..count {
+                let o = prober.probe(&check).await;
+                all_ok &= o.ok;
+                print_outcome(&url, &o, args.json);
+            }
+        }
+        Target::Tcp { host, port } => {
+            let ip = match resolve_host(&host).await {
+                Ok(ip) => ip,
+                Err(e) => {
+                    eprintln!("faultline probe: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let name = format!("{host}:{port}");
+            for _ in 0..count {
+                let o = tcp_probe(std::net::SocketAddr::new(ip, port), args.timeout).await;
+                all_ok &= o.ok;
+                print_outcome(&name, &o, args.json);
+            }
+        }
+    }
+    if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn print_outcome(target: &str, o: &faultline_probe::ProbeOutcome, json: bool) {
+    if json {
+        let v =
+            serde_json::json!({ "target": target, "signal": o.to_signal(), "failure": o.failure });
+        println!("{v}");
+    } else {
+        let status = o.status.map(|s| format!(" status {s}")).unwrap_or_default();
+        let detail = o
+            .detail
+            .as_ref()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        println!(
+            "{} {target}:{status} in {:.1} ms{detail}",
+            if o.ok { "OK  " } else { "FAIL" },
+            o.latency_ms
+        );
+    }
+}
