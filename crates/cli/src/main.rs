@@ -35,6 +35,8 @@ enum Command {
     Probe(cmd::probe::Args),
     /// Receive SNMP traps and informs and print them until Ctrl-C, then the counters.
     Traps(cmd::traps::Args),
+    /// Poll one SNMP agent and print what its profile sees; exit 2 auth failure, 3 timeout.
+    Poll(cmd::poll::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => cmd::topo::generate(a),
         Command::Probe(a) => cmd::probe::run(a),
         Command::Traps(a) => cmd::traps::run(a),
+        Command::Poll(a) => cmd::poll::run(a),
     }
 }
 

@@ -23,7 +23,9 @@ impl SnmpValue {
         use async_snmp::Value as V;
         Some(match v {
             V::Integer(i) => SnmpValue::Int(i64::from(*i)),
-            V::Counter32(u) | V::Gauge32(u) | V::UInteger32(u) | V::TimeTicks(u) => SnmpValue::Uint(u64::from(*u)),
+            V::Counter32(u) | V::Gauge32(u) | V::UInteger32(u) | V::TimeTicks(u) => {
+                SnmpValue::Uint(u64::from(*u))
+            }
             V::Counter64(u) => SnmpValue::Uint(*u),
             V::OctetString(b) | V::Opaque(b) | V::Nsap(b) => SnmpValue::Bytes(b.to_vec()),
             V::IpAddress(a) => SnmpValue::Bytes(a.to_vec()),
@@ -55,7 +57,10 @@ impl SnmpValue {
         match self {
             SnmpValue::Int(i) => i.to_string(),
             SnmpValue::Uint(u) => u.to_string(),
-            SnmpValue::Bytes(b) => String::from_utf8_lossy(b).trim_end_matches('\0').trim().to_owned(),
+            SnmpValue::Bytes(b) => String::from_utf8_lossy(b)
+                .trim_end_matches('\0')
+                .trim()
+                .to_owned(),
             SnmpValue::Oid(o) => o.clone(),
         }
     }
@@ -105,8 +110,18 @@ pub mod oids {
     pub const IF_DISCONTINUITY: &str = "1.3.6.1.2.1.31.1.1.1.19";
     /// Walked together in one multi-column GETBULK walk.
     pub const IF_COLUMNS: [&str; 12] = [
-        IF_DESCR, IF_ADMIN, IF_OPER, IF_LAST_CHANGE, IF_IN_OCTETS, IF_IN_ERRORS, IF_OUT_OCTETS, IF_OUT_ERRORS, IF_NAME,
-        IF_HC_IN, IF_HC_OUT, IF_DISCONTINUITY,
+        IF_DESCR,
+        IF_ADMIN,
+        IF_OPER,
+        IF_LAST_CHANGE,
+        IF_IN_OCTETS,
+        IF_IN_ERRORS,
+        IF_OUT_OCTETS,
+        IF_OUT_ERRORS,
+        IF_NAME,
+        IF_HC_IN,
+        IF_HC_OUT,
+        IF_DISCONTINUITY,
     ];
 
     pub const LLDP_REM_CHASSIS: &str = "1.0.8802.1.1.2.1.4.1.1.5";
@@ -114,7 +129,13 @@ pub mod oids {
     pub const LLDP_REM_PORT_ID: &str = "1.0.8802.1.1.2.1.4.1.1.7";
     pub const LLDP_REM_SYSNAME: &str = "1.0.8802.1.1.2.1.4.1.1.9";
     pub const LLDP_LOC_PORT_ID: &str = "1.0.8802.1.1.2.1.3.7.1.3";
-    pub const LLDP_COLUMNS: [&str; 5] = [LLDP_REM_CHASSIS, LLDP_REM_PORT_SUBTYPE, LLDP_REM_PORT_ID, LLDP_REM_SYSNAME, LLDP_LOC_PORT_ID];
+    pub const LLDP_COLUMNS: [&str; 5] = [
+        LLDP_REM_CHASSIS,
+        LLDP_REM_PORT_SUBTYPE,
+        LLDP_REM_PORT_ID,
+        LLDP_REM_SYSNAME,
+        LLDP_LOC_PORT_ID,
+    ];
 }
 
 /// What a poll remembers for the next one: enough for rates, reboot and flap detection.
@@ -225,7 +246,11 @@ impl DeviceReport {
 
     /// The failure that made the whole poll fail, if it failed.
     pub fn failure(&self) -> Option<PollFailure> {
-        if self.system.is_none() { self.errors.first().map(|e| e.kind) } else { None }
+        if self.system.is_none() {
+            self.errors.first().map(|e| e.kind)
+        } else {
+            None
+        }
     }
 }
 
@@ -238,11 +263,20 @@ pub fn decode(
     prev: Option<&PollState>,
 ) -> (DeviceReport, Vec<Observation>, PollState) {
     let device = report.device_id.clone();
-    let mut obs = vec![Observation::new(at, Subject::device(&device), Signal::AgentUp)];
+    let mut obs = vec![Observation::new(
+        at,
+        Subject::device(&device),
+        Signal::AgentUp,
+    )];
     let text = |oid: &str| raw.scalar(oid).map(SnmpValue::text).unwrap_or_default();
     let uptime = raw.scalar(oids::SYS_UPTIME).and_then(SnmpValue::as_u64);
-    let boots = raw.scalar(oids::ENGINE_BOOTS).and_then(SnmpValue::as_u64).and_then(|b| u32::try_from(b).ok());
-    let hr_uptime = raw.scalar(oids::HR_SYSTEM_UPTIME).and_then(SnmpValue::as_u64);
+    let boots = raw
+        .scalar(oids::ENGINE_BOOTS)
+        .and_then(SnmpValue::as_u64)
+        .and_then(|b| u32::try_from(b).ok());
+    let hr_uptime = raw
+        .scalar(oids::HR_SYSTEM_UPTIME)
+        .and_then(SnmpValue::as_u64);
     report.system = Some(SystemInfo {
         descr: text(oids::SYS_DESCR),
         object_id: text(oids::SYS_OBJECT_ID),
@@ -252,17 +286,42 @@ pub fn decode(
     });
     report.profile = Some(profile.name.clone());
     if let Some(u) = uptime {
-        obs.push(Observation::new(at, Subject::device(&device), Signal::Uptime { sys_uptime_cs: u, engine_boots: boots }));
+        obs.push(Observation::new(
+            at,
+            Subject::device(&device),
+            Signal::Uptime {
+                sys_uptime_cs: u,
+                engine_boots: boots,
+            },
+        ));
     }
 
     let rebooted = prev.and_then(|p| detect_reboot(p, uptime, boots, hr_uptime));
     if let Some(cold) = rebooted {
-        obs.push(Observation::new(at, Subject::device(&device), Signal::Rebooted { cold }));
+        obs.push(Observation::new(
+            at,
+            Subject::device(&device),
+            Signal::Rebooted { cold },
+        ));
     }
     report.rebooted = rebooted;
 
-    let mut state = PollState { at, sys_uptime_cs: uptime, engine_boots: boots, hr_uptime_cs: hr_uptime, interfaces: BTreeMap::new() };
-    decode_interfaces(&mut report, &mut obs, &mut state, at, raw, prev, rebooted.is_some());
+    let mut state = PollState {
+        at,
+        sys_uptime_cs: uptime,
+        engine_boots: boots,
+        hr_uptime_cs: hr_uptime,
+        interfaces: BTreeMap::new(),
+    };
+    decode_interfaces(
+        &mut report,
+        &mut obs,
+        &mut state,
+        at,
+        raw,
+        prev,
+        rebooted.is_some(),
+    );
     report.neighbors = decode_lldp(raw);
     if let Some(spec) = &profile.ha {
         report.ha = decode_ha(spec, raw);
@@ -270,7 +329,11 @@ pub fn decode(
             obs.push(Observation::new(
                 at,
                 Subject::device(&device),
-                Signal::HaRole { role: ha.role, peer: ha.peer, in_sync: ha.in_sync },
+                Signal::HaRole {
+                    role: ha.role,
+                    peer: ha.peer,
+                    in_sync: ha.in_sync,
+                },
             ));
         }
     }
@@ -279,7 +342,12 @@ pub fn decode(
 
 /// Reboot rule from snmp-signals.md: sysUpTime went backwards or snmpEngineBoots went up.
 /// `Some(cold)`: cold unless hrSystemUptime shows the host kept running (agent restart only).
-fn detect_reboot(prev: &PollState, uptime: Option<u64>, boots: Option<u32>, hr: Option<u64>) -> Option<bool> {
+fn detect_reboot(
+    prev: &PollState,
+    uptime: Option<u64>,
+    boots: Option<u32>,
+    hr: Option<u64>,
+) -> Option<bool> {
     let uptime_back = match (prev.sys_uptime_cs, uptime) {
         // sysUpTime is a 32-bit TimeTicks that wraps after 497 days: a drop from the top
         // quarter to the bottom quarter of the range is a wrap, not a restart.
@@ -295,7 +363,8 @@ fn detect_reboot(prev: &PollState, uptime: Option<u64>, boots: Option<u32>, hr: 
 }
 
 fn status(v: Option<&SnmpValue>) -> IfStatus {
-    v.and_then(SnmpValue::as_i64).map_or(IfStatus::Unknown, IfStatus::from_mib)
+    v.and_then(SnmpValue::as_i64)
+        .map_or(IfStatus::Unknown, IfStatus::from_mib)
 }
 
 fn decode_interfaces(
@@ -323,10 +392,21 @@ fn decode_interfaces(
         _ => None,
     });
     for idx in indices {
-        let descr = raw.cell(IF_DESCR, idx).map(SnmpValue::text).unwrap_or_default();
-        let name = raw.cell(IF_NAME, idx).map(SnmpValue::text).filter(|n| !n.is_empty()).unwrap_or_else(|| {
-            if descr.is_empty() { format!("ifIndex.{idx}") } else { descr.clone() }
-        });
+        let descr = raw
+            .cell(IF_DESCR, idx)
+            .map(SnmpValue::text)
+            .unwrap_or_default();
+        let name = raw
+            .cell(IF_NAME, idx)
+            .map(SnmpValue::text)
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| {
+                if descr.is_empty() {
+                    format!("ifIndex.{idx}")
+                } else {
+                    descr.clone()
+                }
+            });
         let oper = status(raw.cell(IF_OPER, idx));
         let admin = status(raw.cell(IF_ADMIN, idx));
         let last_change = raw.cell(IF_LAST_CHANGE, idx).and_then(SnmpValue::as_u64);
@@ -336,10 +416,19 @@ fn decode_interfaces(
         let (in_oct, out_oct) = if hc {
             (hc_in, hc_out)
         } else {
-            (raw.cell(IF_IN_OCTETS, idx).and_then(SnmpValue::as_u64), raw.cell(IF_OUT_OCTETS, idx).and_then(SnmpValue::as_u64))
+            (
+                raw.cell(IF_IN_OCTETS, idx).and_then(SnmpValue::as_u64),
+                raw.cell(IF_OUT_OCTETS, idx).and_then(SnmpValue::as_u64),
+            )
         };
         let disc = raw.cell(IF_DISCONTINUITY, idx).and_then(SnmpValue::as_u64);
-        let now = IfState { oper: Some(oper), in_octets: in_oct, out_octets: out_oct, hc, discontinuity_cs: disc };
+        let now = IfState {
+            oper: Some(oper),
+            in_octets: in_oct,
+            out_octets: out_oct,
+            hc,
+            discontinuity_cs: disc,
+        };
         let before = prev.and_then(|p| p.interfaces.get(idx));
 
         let changed = match (prev.and_then(|p| p.sys_uptime_cs), last_change) {
@@ -347,15 +436,31 @@ fn decode_interfaces(
             _ => false,
         };
         let (in_bps, out_bps) = match (before, dt_secs) {
-            (Some(b), Some(dt)) if !rebooted && b.discontinuity_cs == disc && b.hc == hc => {
-                (rate(b.in_octets, in_oct, hc, dt), rate(b.out_octets, out_oct, hc, dt))
-            }
+            (Some(b), Some(dt)) if !rebooted && b.discontinuity_cs == disc && b.hc == hc => (
+                rate(b.in_octets, in_oct, hc, dt),
+                rate(b.out_octets, out_oct, hc, dt),
+            ),
             _ => (None, None),
         };
         let subject = Subject::interface(&report.device_id, &name);
-        obs.push(Observation::new(at, subject.clone(), Signal::Interface { oper, admin, last_change_cs: last_change }));
+        obs.push(Observation::new(
+            at,
+            subject.clone(),
+            Signal::Interface {
+                oper,
+                admin,
+                last_change_cs: last_change,
+            },
+        ));
         if let (Some(i), Some(o)) = (in_bps, out_bps) {
-            obs.push(Observation::new(at, subject, Signal::Traffic { in_bps: i, out_bps: o }));
+            obs.push(Observation::new(
+                at,
+                subject,
+                Signal::Traffic {
+                    in_bps: i,
+                    out_bps: o,
+                },
+            ));
         }
         report.interfaces.push(InterfaceReport {
             index: idx.clone(),
@@ -394,7 +499,10 @@ pub fn rate(before: Option<u64>, now: Option<u64>, hc: bool, dt_secs: f64) -> Op
 
 fn decode_lldp(raw: &RawPoll) -> Vec<LldpNeighbor> {
     use oids::*;
-    let Some(names) = raw.column(LLDP_REM_SYSNAME).or_else(|| raw.column(LLDP_REM_PORT_ID)) else {
+    let Some(names) = raw
+        .column(LLDP_REM_SYSNAME)
+        .or_else(|| raw.column(LLDP_REM_PORT_ID))
+    else {
         return vec![];
     };
     names
@@ -402,7 +510,9 @@ fn decode_lldp(raw: &RawPoll) -> Vec<LldpNeighbor> {
         .map(|idx| {
             // Index = lldpRemTimeMark.lldpRemLocalPortNum.lldpRemIndex
             let local = idx.split('.').nth(1).unwrap_or_default().to_owned();
-            let subtype = raw.cell(LLDP_REM_PORT_SUBTYPE, idx).and_then(SnmpValue::as_i64);
+            let subtype = raw
+                .cell(LLDP_REM_PORT_SUBTYPE, idx)
+                .and_then(SnmpValue::as_i64);
             let port = raw.cell(LLDP_REM_PORT_ID, idx).map(|v| match (subtype, v) {
                 // macAddress(3): render as a MAC, not as garbage text.
                 (Some(3), SnmpValue::Bytes(b)) => hex(b, ':'),
@@ -411,16 +521,25 @@ fn decode_lldp(raw: &RawPoll) -> Vec<LldpNeighbor> {
             LldpNeighbor {
                 local_port: raw.cell(LLDP_LOC_PORT_ID, &local).map(printable_or_hex),
                 local_port_num: local,
-                remote_sysname: raw.cell(LLDP_REM_SYSNAME, idx).map(SnmpValue::text).unwrap_or_default(),
+                remote_sysname: raw
+                    .cell(LLDP_REM_SYSNAME, idx)
+                    .map(SnmpValue::text)
+                    .unwrap_or_default(),
                 remote_port_id: port.unwrap_or_default(),
-                remote_chassis_id: raw.cell(LLDP_REM_CHASSIS, idx).map(printable_or_hex).unwrap_or_default(),
+                remote_chassis_id: raw
+                    .cell(LLDP_REM_CHASSIS, idx)
+                    .map(printable_or_hex)
+                    .unwrap_or_default(),
             }
         })
         .collect()
 }
 
 fn hex(b: &[u8], sep: char) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(&sep.to_string())
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(&sep.to_string())
 }
 
 fn printable_or_hex(v: &SnmpValue) -> String {
@@ -432,7 +551,16 @@ fn printable_or_hex(v: &SnmpValue) -> String {
 
 fn map_role(roles: &BTreeMap<String, HaRole>, raw: &str) -> HaRole {
     let key = raw.trim().to_ascii_lowercase();
-    roles.get(&key).or_else(|| roles.iter().find(|(k, _)| k.to_ascii_lowercase() == key).map(|(_, v)| v)).copied().unwrap_or(HaRole::Unknown)
+    roles
+        .get(&key)
+        .or_else(|| {
+            roles
+                .iter()
+                .find(|(k, _)| k.to_ascii_lowercase() == key)
+                .map(|(_, v)| v)
+        })
+        .copied()
+        .unwrap_or(HaRole::Unknown)
 }
 
 fn map_sync(values: &BTreeMap<String, bool>, raw: &SnmpValue) -> Option<bool> {
@@ -445,7 +573,11 @@ fn combine(roles: &[HaRole]) -> HaRole {
     if roles.contains(&HaRole::Failed) {
         HaRole::Failed
     } else if let Some(first) = roles.first() {
-        if roles.iter().all(|r| r == first) { *first } else { HaRole::Transition }
+        if roles.iter().all(|r| r == first) {
+            *first
+        } else {
+            HaRole::Transition
+        }
     } else {
         HaRole::Unknown
     }
@@ -462,57 +594,129 @@ fn is_standalone(raw: &RawPoll, mode_oid: &Option<String>, values: &[String]) ->
 /// exposes none of them (the profile does not apply, or the MIB is not implemented).
 pub fn decode_ha(spec: &HaSpec, raw: &RawPoll) -> Option<HaReport> {
     match spec {
-        HaSpec::Scalar { role_oid, peer_oid, sync_oid, mode_oid, standalone_values, roles, sync_values } => {
+        HaSpec::Scalar {
+            role_oid,
+            peer_oid,
+            sync_oid,
+            mode_oid,
+            standalone_values,
+            roles,
+            sync_values,
+        } => {
             if is_standalone(raw, mode_oid, standalone_values) {
-                return Some(HaReport { role: HaRole::Standalone, peer: None, in_sync: None, raw: "standalone".into() });
+                return Some(HaReport {
+                    role: HaRole::Standalone,
+                    peer: None,
+                    in_sync: None,
+                    raw: "standalone".into(),
+                });
             }
             let v = raw.scalar(role_oid)?.text();
             Some(HaReport {
                 role: map_role(roles, &v),
-                peer: peer_oid.as_deref().and_then(|o| raw.scalar(o)).map(|p| map_role(roles, &p.text())),
-                in_sync: sync_oid.as_deref().and_then(|o| raw.scalar(o)).and_then(|s| map_sync(sync_values, s)),
+                peer: peer_oid
+                    .as_deref()
+                    .and_then(|o| raw.scalar(o))
+                    .map(|p| map_role(roles, &p.text())),
+                in_sync: sync_oid
+                    .as_deref()
+                    .and_then(|o| raw.scalar(o))
+                    .and_then(|s| map_sync(sync_values, s)),
                 raw: v,
             })
         }
-        HaSpec::Table { role_column, fallback_role_column, row_indices, self_column, self_contains, aggregate, sync_column, roles, sync_values } => {
+        HaSpec::Table {
+            role_column,
+            fallback_role_column,
+            row_indices,
+            self_column,
+            self_contains,
+            aggregate,
+            sync_column,
+            roles,
+            sync_values,
+        } => {
             let (col, rows) = std::iter::once(role_column)
                 .chain(fallback_role_column)
                 .find_map(|c| raw.column(c).map(|r| (c, r)))?;
-            let rows: Vec<(&String, &SnmpValue)> =
-                rows.iter().filter(|(i, _)| row_indices.is_empty() || row_indices.contains(i)).collect();
+            let rows: Vec<(&String, &SnmpValue)> = rows
+                .iter()
+                .filter(|(i, _)| row_indices.is_empty() || row_indices.contains(i))
+                .collect();
             if rows.is_empty() {
                 return None;
             }
-            let in_sync = sync_column.as_deref().and_then(|c| raw.column(c)).and_then(|c| {
-                let all: Vec<Option<bool>> = c.values().map(|v| map_sync(sync_values, v)).collect();
-                if all.iter().any(Option::is_none) { None } else { Some(all.iter().all(|s| *s == Some(true))) }
-            });
+            let in_sync = sync_column
+                .as_deref()
+                .and_then(|c| raw.column(c))
+                .and_then(|c| {
+                    let all: Vec<Option<bool>> =
+                        c.values().map(|v| map_sync(sync_values, v)).collect();
+                    if all.iter().any(Option::is_none) {
+                        None
+                    } else {
+                        Some(all.iter().all(|s| *s == Some(true)))
+                    }
+                });
             let raws: Vec<String> = rows.iter().map(|(_, v)| v.text()).collect();
             if *aggregate {
                 let mapped: Vec<HaRole> = raws.iter().map(|r| map_role(roles, r)).collect();
-                return Some(HaReport { role: combine(&mapped), peer: None, in_sync, raw: raws.join(",") });
+                return Some(HaReport {
+                    role: combine(&mapped),
+                    peer: None,
+                    in_sync,
+                    raw: raws.join(","),
+                });
             }
             let marker = self_contains.as_deref().map(str::to_ascii_lowercase);
             let self_pos = match (self_column, &marker) {
                 (Some(sc), Some(m)) => rows
                     .iter()
-                    .position(|(i, _)| raw.cell(sc, i).is_some_and(|v| v.text().to_ascii_lowercase().contains(m.as_str())))
+                    .position(|(i, _)| {
+                        raw.cell(sc, i)
+                            .is_some_and(|v| v.text().to_ascii_lowercase().contains(m.as_str()))
+                    })
                     .unwrap_or(0),
                 _ => 0,
             };
             let _ = col;
             let role = map_role(roles, &raws[self_pos]);
-            let peer = raws.iter().enumerate().find(|(i, _)| *i != self_pos).map(|(_, r)| map_role(roles, r));
-            Some(HaReport { role, peer, in_sync, raw: raws[self_pos].clone() })
+            let peer = raws
+                .iter()
+                .enumerate()
+                .find(|(i, _)| *i != self_pos)
+                .map(|(_, r)| map_role(roles, r));
+            Some(HaReport {
+                role,
+                peer,
+                in_sync,
+                raw: raws[self_pos].clone(),
+            })
         }
-        HaSpec::Serial { mode_oid, standalone_values, self_serial_oid, serial_column, primary_serial_column, sync_column, checksum_column, sync_values } => {
+        HaSpec::Serial {
+            mode_oid,
+            standalone_values,
+            self_serial_oid,
+            serial_column,
+            primary_serial_column,
+            sync_column,
+            checksum_column,
+            sync_values,
+        } => {
             if is_standalone(raw, mode_oid, standalone_values) {
-                return Some(HaReport { role: HaRole::Standalone, peer: None, in_sync: None, raw: "standalone".into() });
+                return Some(HaReport {
+                    role: HaRole::Standalone,
+                    peer: None,
+                    in_sync: None,
+                    raw: "standalone".into(),
+                });
             }
             let serials = raw.column(serial_column)?;
             // Rows other than the primary's may leave the primary serial empty (seen on a real
             // FortiGate 3000D recording): take the first non-empty one.
-            let primary = raw.column(primary_serial_column).and_then(|c| c.values().map(SnmpValue::text).find(|s| !s.is_empty()));
+            let primary = raw
+                .column(primary_serial_column)
+                .and_then(|c| c.values().map(SnmpValue::text).find(|s| !s.is_empty()));
             let me = raw.scalar(self_serial_oid).map(SnmpValue::text);
             let role_of = |serial: &str| match &primary {
                 Some(p) if p == serial => HaRole::Active,
@@ -520,18 +724,350 @@ pub fn decode_ha(spec: &HaSpec, raw: &RawPoll) -> Option<HaReport> {
                 None => HaRole::Unknown,
             };
             let role = me.as_deref().map_or(HaRole::Unknown, role_of);
-            let peer = serials.values().map(SnmpValue::text).find(|s| Some(s) != me.as_ref()).map(|s| role_of(&s));
-            let sync = sync_column.as_deref().and_then(|c| raw.column(c)).map(|c| c.values().all(|v| map_sync(sync_values, v) == Some(true)));
-            let checksums_equal = checksum_column.as_deref().and_then(|c| raw.column(c)).map(|c| {
-                let mut v = c.values().map(SnmpValue::text);
-                let first = v.next();
-                v.all(|x| Some(x) == first)
-            });
+            let peer = serials
+                .values()
+                .map(SnmpValue::text)
+                .find(|s| Some(s) != me.as_ref())
+                .map(|s| role_of(&s));
+            let sync = sync_column
+                .as_deref()
+                .and_then(|c| raw.column(c))
+                .map(|c| c.values().all(|v| map_sync(sync_values, v) == Some(true)));
+            let checksums_equal = checksum_column
+                .as_deref()
+                .and_then(|c| raw.column(c))
+                .map(|c| {
+                    let mut v = c.values().map(SnmpValue::text);
+                    let first = v.next();
+                    v.all(|x| Some(x) == first)
+                });
             let in_sync = match (sync, checksums_equal) {
                 (None, None) => None,
                 (a, b) => Some(a.unwrap_or(true) && b.unwrap_or(true)),
             };
-            Some(HaReport { role, peer, in_sync, raw: me.unwrap_or_default() })
+            Some(HaReport {
+                role,
+                peer,
+                in_sync,
+                raw: me.unwrap_or_default(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Profiles;
+    use proptest::prelude::*;
+
+    fn raw_device(uptime: u64, boots: u64, ifs: &[(&str, i64, u64, u64)]) -> RawPoll {
+        let mut r = RawPoll::default();
+        r.scalars
+            .insert(oids::SYS_NAME.into(), SnmpValue::Bytes(b"sw1".to_vec()));
+        r.scalars.insert(
+            oids::SYS_OBJECT_ID.into(),
+            SnmpValue::Oid("1.3.6.1.4.1.8072.3.2.10".into()),
+        );
+        r.scalars
+            .insert(oids::SYS_UPTIME.into(), SnmpValue::Uint(uptime));
+        r.scalars
+            .insert(oids::ENGINE_BOOTS.into(), SnmpValue::Uint(boots));
+        for (idx, oper, last_change, octets) in ifs {
+            let mut put = |col: &str, v: SnmpValue| {
+                r.columns
+                    .entry(col.to_owned())
+                    .or_default()
+                    .insert((*idx).to_owned(), v);
+            };
+            put(
+                oids::IF_DESCR,
+                SnmpValue::Bytes(format!("eth{idx}").into_bytes()),
+            );
+            put(oids::IF_OPER, SnmpValue::Int(*oper));
+            put(oids::IF_ADMIN, SnmpValue::Int(1));
+            put(oids::IF_LAST_CHANGE, SnmpValue::Uint(*last_change));
+            put(oids::IF_HC_IN, SnmpValue::Uint(*octets));
+            put(oids::IF_HC_OUT, SnmpValue::Uint(*octets / 2));
+        }
+        r
+    }
+
+    fn run(
+        raw: &RawPoll,
+        prev: Option<&PollState>,
+        at: u64,
+    ) -> (DeviceReport, Vec<Observation>, PollState) {
+        let profile = Profiles::embedded().get("generic").cloned().unwrap();
+        decode(
+            DeviceReport::empty("sw1", "192.0.2.1:161".into(), "v2c"),
+            at,
+            raw,
+            &profile,
+            prev,
+        )
+    }
+
+    #[test]
+    fn rates_from_hc_counters_use_agent_uptime() {
+        let (_, _, s1) = run(
+            &raw_device(10_000, 1, &[("1", 1, 0, 1_000_000)]),
+            None,
+            1_000,
+        );
+        // 10 s later by sysUpTime (1000 cs), 2,000,000 octets more in.
+        let (r, obs, _) = run(
+            &raw_device(11_000, 1, &[("1", 1, 0, 3_000_000)]),
+            Some(&s1),
+            99_999,
+        );
+        assert_eq!(r.interfaces[0].in_bps, Some(200_000.0));
+        assert_eq!(r.interfaces[0].out_bps, Some(100_000.0));
+        assert!(
+            obs.iter()
+                .any(|o| matches!(o.signal, Signal::Traffic { in_bps, .. } if in_bps == 200_000.0))
+        );
+        assert_eq!(r.rebooted, None);
+    }
+
+    #[test]
+    fn reboot_by_uptime_or_engine_boots_and_no_fake_rate() {
+        let (_, _, s1) = run(&raw_device(500_000, 4, &[("1", 1, 0, 9_000_000)]), None, 0);
+        let (r, obs, _) = run(&raw_device(300, 5, &[("1", 1, 0, 10)]), Some(&s1), 60_000);
+        assert_eq!(r.rebooted, Some(true));
+        assert!(
+            obs.iter()
+                .any(|o| o.signal == Signal::Rebooted { cold: true })
+        );
+        assert_eq!(r.interfaces[0].in_bps, None, "no rate across a reboot");
+        // Engine boots alone (agent restart with uptime that happens to be larger).
+        let (r, _, _) = run(&raw_device(600_000, 5, &[]), Some(&s1), 60_000);
+        assert_eq!(r.rebooted, Some(true));
+        // sysUpTime wrapping after 497 days is not a reboot.
+        let (_, _, s_hi) = run(&raw_device(u64::from(u32::MAX) - 100, 4, &[]), None, 0);
+        let (r, _, _) = run(&raw_device(500, 4, &[]), Some(&s_hi), 60_000);
+        assert_eq!(r.rebooted, None);
+    }
+
+    #[test]
+    fn agent_restart_with_host_uptime_running_is_warm() {
+        let mut a = raw_device(500_000, 4, &[]);
+        a.scalars
+            .insert(oids::HR_SYSTEM_UPTIME.into(), SnmpValue::Uint(900_000));
+        let (_, _, s1) = run(&a, None, 0);
+        let mut b = raw_device(100, 5, &[]);
+        b.scalars
+            .insert(oids::HR_SYSTEM_UPTIME.into(), SnmpValue::Uint(906_000));
+        assert_eq!(run(&b, Some(&s1), 60_000).0.rebooted, Some(false));
+    }
+
+    #[test]
+    fn flap_between_polls_is_seen_through_if_last_change() {
+        let (_, _, s1) = run(
+            &raw_device(10_000, 1, &[("1", 1, 500, 0), ("2", 1, 500, 0)]),
+            None,
+            0,
+        );
+        // Interface 1 went down and up again between polls (ifLastChange 10,500 > 10,000);
+        // interface 2 did not change.
+        let (r, _, _) = run(
+            &raw_device(16_000, 1, &[("1", 1, 10_500, 0), ("2", 1, 500, 0)]),
+            Some(&s1),
+            60_000,
+        );
+        assert!(r.interfaces[0].changed_since_last_poll);
+        assert_eq!(r.interfaces[0].oper, IfStatus::Up);
+        assert!(!r.interfaces[1].changed_since_last_poll);
+    }
+
+    #[test]
+    fn counter_wrap_and_reset() {
+        // Counter32 wrapped: 100 octets before the top, 50 after.
+        assert_eq!(
+            rate(Some(u64::from(u32::MAX) - 99), Some(50), false, 1.0),
+            Some(150.0)
+        );
+        // Counter64 going down is a reset, not a wrap: no rate.
+        assert_eq!(rate(Some(1_000), Some(10), true, 1.0), None);
+        assert_eq!(rate(Some(10), Some(10), true, 0.0), None);
+    }
+
+    #[test]
+    fn discontinuity_time_change_suppresses_the_rate() {
+        let mut a = raw_device(10_000, 1, &[("1", 1, 0, 1_000)]);
+        a.columns
+            .entry(oids::IF_DISCONTINUITY.into())
+            .or_default()
+            .insert("1".into(), SnmpValue::Uint(0));
+        let (_, _, s1) = run(&a, None, 0);
+        let mut b = raw_device(11_000, 1, &[("1", 1, 0, 5_000_000)]);
+        b.columns
+            .entry(oids::IF_DISCONTINUITY.into())
+            .or_default()
+            .insert("1".into(), SnmpValue::Uint(10_500));
+        assert_eq!(run(&b, Some(&s1), 10_000).0.interfaces[0].in_bps, None);
+    }
+
+    #[test]
+    fn ha_profiles_map_vendor_values() {
+        let p = Profiles::embedded();
+        let spec = |n: &str| p.get(n).and_then(|p| p.ha.clone()).unwrap();
+        // PAN-OS strings, case-insensitive.
+        let mut r = RawPoll::default();
+        r.scalars.insert(
+            "1.3.6.1.4.1.25461.2.1.2.1.11.0".into(),
+            SnmpValue::Bytes(b"Active".to_vec()),
+        );
+        r.scalars.insert(
+            "1.3.6.1.4.1.25461.2.1.2.1.12.0".into(),
+            SnmpValue::Bytes(b"passive".to_vec()),
+        );
+        r.scalars.insert(
+            "1.3.6.1.4.1.25461.2.1.2.1.13.0".into(),
+            SnmpValue::Bytes(b"active-passive".to_vec()),
+        );
+        let ha = decode_ha(&spec("paloalto"), &r).unwrap();
+        assert_eq!((ha.role, ha.peer), (HaRole::Active, Some(HaRole::Standby)));
+        // Cisco ASA: this unit is the secondary row (7), active after a failover.
+        let mut r = RawPoll::default();
+        let col = |c: &str| format!("1.3.6.1.4.1.9.9.147.1.2.1.1.1.{c}");
+        for (idx, info, status) in [
+            ("4", "Failover LAN Interface", 2),
+            ("6", "Primary unit", 10),
+            ("7", "Secondary unit (this device)", 9),
+        ] {
+            r.columns
+                .entry(col("2"))
+                .or_default()
+                .insert(idx.into(), SnmpValue::Bytes(info.as_bytes().to_vec()));
+            r.columns
+                .entry(col("3"))
+                .or_default()
+                .insert(idx.into(), SnmpValue::Int(status));
+        }
+        let ha = decode_ha(&spec("cisco-asa"), &r).unwrap();
+        assert_eq!((ha.role, ha.peer), (HaRole::Active, Some(HaRole::Standby)));
+        // keepalived: instances of one member disagree -> transition; one fault -> failed.
+        let mut r = RawPoll::default();
+        let c = "1.3.6.1.4.1.9586.100.5.2.3.1.4".to_owned();
+        r.columns
+            .entry(c.clone())
+            .or_default()
+            .insert("1".into(), SnmpValue::Int(2));
+        r.columns
+            .entry(c.clone())
+            .or_default()
+            .insert("2".into(), SnmpValue::Int(1));
+        assert_eq!(
+            decode_ha(&spec("keepalived"), &r).unwrap().role,
+            HaRole::Transition
+        );
+        r.columns
+            .entry(c)
+            .or_default()
+            .insert("3".into(), SnmpValue::Int(3));
+        assert_eq!(
+            decode_ha(&spec("keepalived"), &r).unwrap().role,
+            HaRole::Failed
+        );
+        // VRRPv3 fallback column when RFC 2787 rows are absent; unknown values stay unknown.
+        let mut r = RawPoll::default();
+        r.columns
+            .entry("1.3.6.1.2.1.207.1.1.1.1.6".into())
+            .or_default()
+            .insert("1.1.4".into(), SnmpValue::Int(3));
+        assert_eq!(decode_ha(&spec("vrrp"), &r).unwrap().role, HaRole::Active);
+        r.columns
+            .entry("1.3.6.1.2.1.207.1.1.1.1.6".into())
+            .or_default()
+            .insert("1.1.4".into(), SnmpValue::Int(77));
+        assert_eq!(decode_ha(&spec("vrrp"), &r).unwrap().role, HaRole::Unknown);
+        // No HA objects at all: no HA report.
+        assert!(decode_ha(&spec("juniper"), &RawPoll::default()).is_none());
+    }
+
+    #[test]
+    fn fortigate_out_of_sync_when_checksums_differ() {
+        let p = Profiles::embedded();
+        let spec = p.get("fortigate").and_then(|p| p.ha.clone()).unwrap();
+        let mut r = RawPoll::default();
+        let col = |c: &str| format!("1.3.6.1.4.1.12356.101.13.2.1.1.{c}");
+        r.scalars
+            .insert("1.3.6.1.4.1.12356.101.13.1.1.0".into(), SnmpValue::Int(3));
+        r.scalars.insert(
+            "1.3.6.1.4.1.12356.100.1.1.1.0".into(),
+            SnmpValue::Bytes(b"FGB".to_vec()),
+        );
+        for (idx, serial, sync, sum) in [("1", "FGA", 1, "aa"), ("2", "FGB", 1, "bb")] {
+            r.columns
+                .entry(col("2"))
+                .or_default()
+                .insert(idx.into(), SnmpValue::Bytes(serial.as_bytes().to_vec()));
+            r.columns
+                .entry(col("12"))
+                .or_default()
+                .insert(idx.into(), SnmpValue::Int(sync));
+            r.columns
+                .entry(col("15"))
+                .or_default()
+                .insert(idx.into(), SnmpValue::Bytes(sum.as_bytes().to_vec()));
+            r.columns
+                .entry(col("16"))
+                .or_default()
+                .insert(idx.into(), SnmpValue::Bytes(b"FGA".to_vec()));
+        }
+        let ha = decode_ha(&spec, &r).unwrap();
+        assert_eq!(
+            (ha.role, ha.peer, ha.in_sync),
+            (HaRole::Standby, Some(HaRole::Active), Some(false))
+        );
+        r.scalars
+            .insert("1.3.6.1.4.1.12356.101.13.1.1.0".into(), SnmpValue::Int(1));
+        assert_eq!(decode_ha(&spec, &r).unwrap().role, HaRole::Standalone);
+    }
+
+    fn value() -> impl Strategy<Value = SnmpValue> {
+        prop_oneof![
+            any::<i64>().prop_map(SnmpValue::Int),
+            any::<u64>().prop_map(SnmpValue::Uint),
+            proptest::collection::vec(any::<u8>(), 0..40).prop_map(SnmpValue::Bytes),
+            "[0-9.]{0,20}".prop_map(SnmpValue::Oid),
+        ]
+    }
+
+    proptest! {
+        // Whatever an agent puts in any object we read, decoding (with any previous state and
+        // any profile) returns a report and never panics.
+        #[test]
+        fn decode_never_panics(
+            cells in proptest::collection::vec((0usize..40, "[0-9]{1,3}(\\.[0-9]{1,4}){0,3}", value()), 0..60),
+            scalars in proptest::collection::vec((0usize..12, value()), 0..12),
+            prev_uptime in proptest::option::of(any::<u64>()),
+        ) {
+            let p = Profiles::embedded();
+            let mut cols: Vec<String> = oids::IF_COLUMNS.iter().chain(oids::LLDP_COLUMNS.iter()).map(|s| s.to_string()).collect();
+            let mut scal: Vec<String> = oids::SYSTEM.iter().chain(oids::OPTIONAL_SCALARS.iter()).map(|s| s.to_string()).collect();
+            for prof in p.names().filter_map(|n| p.get(n)) {
+                if let Some(ha) = &prof.ha {
+                    let (s, c) = ha.objects();
+                    scal.extend(s.into_iter().map(String::from));
+                    cols.extend(c.into_iter().map(String::from));
+                }
+            }
+            let mut raw = RawPoll::default();
+            for (c, idx, v) in cells {
+                raw.columns.entry(cols[c % cols.len()].clone()).or_default().insert(idx, v);
+            }
+            for (s, v) in scalars {
+                raw.scalars.insert(scal[s % scal.len()].clone(), v);
+            }
+            let prev = PollState { sys_uptime_cs: prev_uptime, ..PollState::default() };
+            for name in p.names() {
+                let profile = p.get(name).unwrap();
+                let (r, obs, _) = decode(DeviceReport::empty("d", "a".into(), "v2c"), 1, &raw, profile, Some(&prev));
+                prop_assert!(!obs.is_empty());
+                prop_assert!(r.system.is_some());
+            }
         }
     }
 }

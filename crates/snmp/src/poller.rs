@@ -1,7 +1,7 @@
 //! The imperative shell: sockets, timeouts, concurrency limits and per-device circuit breakers
 //! around the pure decoder in [`crate::decode`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -90,16 +90,43 @@ pub struct PollOutcome {
 /// Errors of one SNMP exchange, with the device and address they concern.
 #[derive(Debug, thiserror::Error)]
 pub enum PollError {
-    #[error("{device} ({addr}): no answer within {timeout:?} × {attempts} attempt(s)")]
-    Timeout { device: String, addr: SocketAddr, timeout: Duration, attempts: u32 },
+    #[error("{device} ({addr}): no answer within {timeout:?} × {attempts} attempt(s){hint}")]
+    Timeout {
+        device: String,
+        addr: SocketAddr,
+        timeout: Duration,
+        attempts: u32,
+        hint: &'static str,
+    },
     #[error("{device} ({addr}): authentication failed: {detail}")]
-    Auth { device: String, addr: SocketAddr, detail: String },
+    Auth {
+        device: String,
+        addr: SocketAddr,
+        detail: String,
+    },
     #[error("{device} ({addr}): malformed answer while {during}: {detail}")]
-    Malformed { device: String, addr: SocketAddr, during: &'static str, detail: String },
+    Malformed {
+        device: String,
+        addr: SocketAddr,
+        during: &'static str,
+        detail: String,
+    },
     #[error("{device} ({addr}): {during}: {detail}")]
-    Local { device: String, addr: SocketAddr, during: &'static str, detail: String },
-    #[error("{device} ({addr}): skipped, circuit open for {remaining:?} after {failures} consecutive failures")]
-    CircuitOpen { device: String, addr: SocketAddr, remaining: Duration, failures: u32 },
+    Local {
+        device: String,
+        addr: SocketAddr,
+        during: &'static str,
+        detail: String,
+    },
+    #[error(
+        "{device} ({addr}): skipped, circuit open for {remaining:?} after {failures} consecutive failures"
+    )]
+    CircuitOpen {
+        device: String,
+        addr: SocketAddr,
+        remaining: Duration,
+        failures: u32,
+    },
 }
 
 impl PollError {
@@ -145,12 +172,16 @@ pub struct SnmpPoller {
 
 impl std::fmt::Debug for SnmpPoller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SnmpPoller").field("global_concurrency", &self.inner.cfg.global_concurrency).finish()
+        f.debug_struct("SnmpPoller")
+            .field("global_concurrency", &self.inner.cfg.global_concurrency)
+            .finish()
     }
 }
 
 fn now_ms() -> UnixMillis {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// A lock that survives a panicked holder: the maps hold plain bookkeeping that stays valid.
@@ -181,14 +212,25 @@ impl SnmpPoller {
     /// fails: failures become `AgentDown` observations and entries in `report.errors`.
     pub async fn poll(&self, target: &Target, prev: Option<&PollState>) -> PollOutcome {
         let started = Instant::now();
-        let mut report = DeviceReport::empty(&target.device_id, target.addr.to_string(), target.credentials.version_name());
+        let mut report = DeviceReport::empty(
+            &target.device_id,
+            target.addr.to_string(),
+            target.credentials.version_name(),
+        );
         let result = self.poll_inner(target, prev, &mut report).await;
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         let at = now_ms();
         match result {
             Ok((report, observations, state)) => {
                 self.record(&target.device_id, true);
-                PollOutcome { report: DeviceReport { elapsed_ms: started.elapsed().as_millis() as u64, ..report }, observations, state }
+                PollOutcome {
+                    report: DeviceReport {
+                        elapsed_ms: started.elapsed().as_millis() as u64,
+                        ..report
+                    },
+                    observations,
+                    state,
+                }
             }
             Err(e) => {
                 if !matches!(e, PollError::CircuitOpen { .. }) {
@@ -196,9 +238,20 @@ impl SnmpPoller {
                 }
                 tracing::debug!(error = %e, "poll failed");
                 let reason = e.failure();
-                report.errors.push(PollErrorReport { kind: reason, message: e.to_string() });
-                let observations = vec![Observation::new(at, Subject::device(&target.device_id), Signal::AgentDown { reason })];
-                PollOutcome { report, observations, state: prev.cloned().unwrap_or_default() }
+                report.errors.push(PollErrorReport {
+                    kind: reason,
+                    message: e.to_string(),
+                });
+                let observations = vec![Observation::new(
+                    at,
+                    Subject::device(&target.device_id),
+                    Signal::AgentDown { reason },
+                )];
+                PollOutcome {
+                    report,
+                    observations,
+                    state: prev.cloned().unwrap_or_default(),
+                }
             }
         }
     }
@@ -214,7 +267,10 @@ impl SnmpPoller {
         let cfg = &self.inner.cfg;
         if br.failures >= cfg.breaker_threshold {
             let exp = (br.failures - cfg.breaker_threshold).min(16);
-            let wait = cfg.breaker_base.saturating_mul(1 << exp).min(cfg.breaker_max);
+            let wait = cfg
+                .breaker_base
+                .saturating_mul(1 << exp)
+                .min(cfg.breaker_max);
             br.open_until = Some(Instant::now() + wait);
         }
     }
@@ -248,7 +304,9 @@ impl SnmpPoller {
         let device_sem = {
             let mut d = lock(&self.inner.devices);
             d.entry(target.device_id.clone())
-                .or_insert_with(|| Arc::new(Semaphore::new(self.inner.cfg.per_device_concurrency.max(1))))
+                .or_insert_with(|| {
+                    Arc::new(Semaphore::new(self.inner.cfg.per_device_concurrency.max(1)))
+                })
                 .clone()
         };
         let local = |during: &'static str, detail: String| PollError::Local {
@@ -257,20 +315,45 @@ impl SnmpPoller {
             during,
             detail,
         };
-        let _dev = device_sem.acquire().await.map_err(|e| local("waiting for device slot", e.to_string()))?;
-        let _glob = self.inner.global.acquire().await.map_err(|e| local("waiting for global slot", e.to_string()))?;
+        let _dev = device_sem
+            .acquire()
+            .await
+            .map_err(|e| local("waiting for device slot", e.to_string()))?;
+        let _glob = self
+            .inner
+            .global
+            .acquire()
+            .await
+            .map_err(|e| local("waiting for global slot", e.to_string()))?;
         let client = self.client(target).await?;
-        let ctx = Ctx { target, client: &client, reps: std::sync::atomic::AtomicU32::new(target.max_repetitions.max(1)) };
+        let ctx = Ctx {
+            target,
+            client: &client,
+            reps: std::sync::atomic::AtomicU32::new(target.max_repetitions.max(1)),
+        };
 
         let mut raw = RawPoll::default();
         ctx.get_scalars(&oids::SYSTEM, &mut raw, true).await?;
         // Optional scalars separately: a v1 agent fails a whole GET on one missing object.
-        ctx.get_scalars(&oids::OPTIONAL_SCALARS, &mut raw, false).await.ok();
-        let sys_oid = raw.scalars.get(oids::SYS_OBJECT_ID).map(SnmpValue::text).unwrap_or_default();
+        ctx.get_scalars(&oids::OPTIONAL_SCALARS, &mut raw, false)
+            .await
+            .ok();
+        let sys_oid = raw
+            .scalars
+            .get(oids::SYS_OBJECT_ID)
+            .map(SnmpValue::text)
+            .unwrap_or_default();
         let profiles = &self.inner.cfg.profiles;
-        let generic = Profile { name: "generic".into(), description: String::new(), sys_object_id_prefixes: vec![], ha: None };
+        let generic = Profile {
+            name: "generic".into(),
+            description: String::new(),
+            sys_object_id_prefixes: vec![],
+            ha: None,
+        };
         let profile = match &target.profile {
-            Some(name) => profiles.get(name).ok_or_else(|| local("selecting profile", format!("unknown profile {name:?}")))?,
+            Some(name) => profiles
+                .get(name)
+                .ok_or_else(|| local("selecting profile", format!("unknown profile {name:?}")))?,
             None => profiles.select(&sys_oid).unwrap_or(&generic),
         };
 
@@ -296,7 +379,10 @@ impl SnmpPoller {
                 errors.push(e);
             }
         }
-        report.errors.extend(errors.iter().map(|e| PollErrorReport { kind: e.failure(), message: e.to_string() }));
+        report.errors.extend(errors.iter().map(|e| PollErrorReport {
+            kind: e.failure(),
+            message: e.to_string(),
+        }));
         let (report, obs, state) = decode::decode(report.clone(), now_ms(), &raw, profile, prev);
         Ok((report, obs, state))
     }
@@ -319,14 +405,29 @@ impl SnmpPoller {
             during,
             detail,
         };
-        let bind = if target.addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
-        let transport = if target.addr.is_ipv4() {
-            self.inner.transport.get_or_try_init(|| UdpTransport::bind(bind)).await.map_err(|e| local("binding UDP socket", e.to_string()))?.clone()
+        let bind = if target.addr.is_ipv4() {
+            "0.0.0.0:0"
         } else {
-            UdpTransport::bind(bind).await.map_err(|e| local("binding UDP socket", e.to_string()))?
+            "[::]:0"
         };
-        let auth = target.credentials.to_auth().map_err(|e| local("building credentials", e.to_string()))?;
-        let retry = Retry::fixed(target.retries.min(10), Duration::ZERO).map_err(|e| local("retry policy", e.to_string()))?;
+        let transport = if target.addr.is_ipv4() {
+            self.inner
+                .transport
+                .get_or_try_init(|| UdpTransport::bind(bind))
+                .await
+                .map_err(|e| local("binding UDP socket", e.to_string()))?
+                .clone()
+        } else {
+            UdpTransport::bind(bind)
+                .await
+                .map_err(|e| local("binding UDP socket", e.to_string()))?
+        };
+        let auth = target
+            .credentials
+            .to_auth()
+            .map_err(|e| local("building credentials", e.to_string()))?;
+        let retry = Retry::fixed(target.retries.min(10), Duration::ZERO)
+            .map_err(|e| local("retry policy", e.to_string()))?;
         let client = Client::builder(target.addr, auth)
             .request_timeout(target.timeout)
             .retry(retry)
@@ -380,17 +481,54 @@ impl Ctx<'_> {
                 if let Credentials::V3 { user, .. } = &self.target.credentials
                     && let Some(detail) = usm_probe::probe(addr, user, self.target.timeout).await
                 {
-                    return PollError::Auth { device, addr, detail };
+                    return PollError::Auth {
+                        device,
+                        addr,
+                        detail,
+                    };
                 }
-                PollError::Timeout { device, addr, timeout: self.target.timeout, attempts: self.target.retries + 1 }
+                // v1/v2c agents drop a wrong community without a word: say so, since the
+                // protocol gives no way to tell it apart from a dead agent.
+                let hint = match self.target.credentials {
+                    Credentials::V3 { .. } => "",
+                    _ => {
+                        " (dead or unreachable agent, or a wrong community: agents drop those silently)"
+                    }
+                };
+                PollError::Timeout {
+                    device,
+                    addr,
+                    timeout: self.target.timeout,
+                    attempts: self.target.retries + 1,
+                    hint,
+                }
             }
-            PollFailure::AuthFailure => PollError::Auth { device, addr, detail: e.to_string() },
-            PollFailure::Malformed => PollError::Malformed { device, addr, during, detail: e.to_string() },
-            PollFailure::Local => PollError::Local { device, addr, during, detail: e.to_string() },
+            PollFailure::AuthFailure => PollError::Auth {
+                device,
+                addr,
+                detail: e.to_string(),
+            },
+            PollFailure::Malformed => PollError::Malformed {
+                device,
+                addr,
+                during,
+                detail: e.to_string(),
+            },
+            PollFailure::Local => PollError::Local {
+                device,
+                addr,
+                during,
+                detail: e.to_string(),
+            },
         }
     }
 
-    async fn get_scalars(&self, list: &[&str], raw: &mut RawPoll, required: bool) -> Result<(), PollError> {
+    async fn get_scalars(
+        &self,
+        list: &[&str],
+        raw: &mut RawPoll,
+        required: bool,
+    ) -> Result<(), PollError> {
         let oids = self.parse_oids(list)?;
         match self.client.get_many(&oids).await {
             Ok(resp) => {
@@ -428,7 +566,13 @@ impl Ctx<'_> {
             let result = if v1 {
                 self.client.get_next_many(&req).await.map(|r| r.varbinds)
             } else {
-                self.client.get_bulk(&req, 0, self.reps.load(std::sync::atomic::Ordering::Relaxed)).await
+                self.client
+                    .get_bulk(
+                        &req,
+                        0,
+                        self.reps.load(std::sync::atomic::Ordering::Relaxed),
+                    )
+                    .await
             };
             let varbinds = match result {
                 Ok(v) => v,
@@ -438,9 +582,19 @@ impl Ctx<'_> {
                 Err(e)
                     if !v1
                         && self.reps.load(std::sync::atomic::Ordering::Relaxed) > 1
-                        && matches!(&*e, async_snmp::Error::Snmp { status: async_snmp::ErrorStatus::GenErr | async_snmp::ErrorStatus::TooBig, .. }) =>
+                        && matches!(
+                            &*e,
+                            async_snmp::Error::Snmp {
+                                status: async_snmp::ErrorStatus::GenErr
+                                    | async_snmp::ErrorStatus::TooBig,
+                                ..
+                            }
+                        ) =>
                 {
-                    self.reps.store(self.reps.load(std::sync::atomic::Ordering::Relaxed) / 2, std::sync::atomic::Ordering::Relaxed);
+                    self.reps.store(
+                        self.reps.load(std::sync::atomic::Ordering::Relaxed) / 2,
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
                     continue;
                 }
                 // v1 signals the end of the MIB view with noSuchName.
@@ -468,7 +622,10 @@ impl Ctx<'_> {
                 cursors[col] = vb.oid.clone();
                 progressed = true;
                 if let Some(v) = SnmpValue::from_snmp(&vb.value) {
-                    raw.columns.entry(columns[col].to_owned()).or_insert_with(BTreeMap::new).insert(index.to_string(), v);
+                    raw.columns
+                        .entry(columns[col].to_owned())
+                        .or_default()
+                        .insert(index.to_string(), v);
                     rows += 1;
                 }
             }
@@ -489,16 +646,22 @@ pub fn classify_error(e: &async_snmp::Error) -> PollFailure {
         E::Timeout { .. } | E::Closed { .. } => PollFailure::Timeout,
         E::Auth { .. } => PollFailure::AuthFailure,
         E::Report { status, .. } => match **status {
-            R::UnknownUserName { .. } | R::WrongDigest { .. } | R::UnsupportedSecurityLevel { .. } | R::DecryptionError { .. } => {
+            R::UnknownUserName { .. }
+            | R::WrongDigest { .. }
+            | R::UnsupportedSecurityLevel { .. }
+            | R::DecryptionError { .. } => PollFailure::AuthFailure,
+            _ => PollFailure::Malformed,
+        },
+        E::Snmp { status, .. } => match status {
+            async_snmp::ErrorStatus::AuthorizationError | async_snmp::ErrorStatus::NoAccess => {
                 PollFailure::AuthFailure
             }
             _ => PollFailure::Malformed,
         },
-        E::Snmp { status, .. } => match status {
-            async_snmp::ErrorStatus::AuthorizationError | async_snmp::ErrorStatus::NoAccess => PollFailure::AuthFailure,
-            _ => PollFailure::Malformed,
-        },
-        E::Decode(_) | E::MalformedResponse { .. } | E::ResponseShape { .. } | E::WalkAborted { .. } => PollFailure::Malformed,
+        E::Decode(_)
+        | E::MalformedResponse { .. }
+        | E::ResponseShape { .. }
+        | E::WalkAborted { .. } => PollFailure::Malformed,
         _ => PollFailure::Local,
     }
 }

@@ -15,9 +15,15 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("cisco-asa.toml", include_str!("../profiles/cisco-asa.toml")),
     ("fortigate.toml", include_str!("../profiles/fortigate.toml")),
     ("paloalto.toml", include_str!("../profiles/paloalto.toml")),
-    ("checkpoint.toml", include_str!("../profiles/checkpoint.toml")),
+    (
+        "checkpoint.toml",
+        include_str!("../profiles/checkpoint.toml"),
+    ),
     ("juniper.toml", include_str!("../profiles/juniper.toml")),
-    ("keepalived.toml", include_str!("../profiles/keepalived.toml")),
+    (
+        "keepalived.toml",
+        include_str!("../profiles/keepalived.toml"),
+    ),
     ("vrrp.toml", include_str!("../profiles/vrrp.toml")),
 ];
 
@@ -101,21 +107,56 @@ impl HaSpec {
     /// Scalars to GET and table columns to walk for this spec.
     pub(crate) fn objects(&self) -> (Vec<&str>, Vec<&str>) {
         match self {
-            HaSpec::Scalar { role_oid, peer_oid, sync_oid, mode_oid, .. } => {
+            HaSpec::Scalar {
+                role_oid,
+                peer_oid,
+                sync_oid,
+                mode_oid,
+                ..
+            } => {
                 let mut s = vec![role_oid.as_str()];
-                s.extend([peer_oid, sync_oid, mode_oid].into_iter().flatten().map(String::as_str));
+                s.extend(
+                    [peer_oid, sync_oid, mode_oid]
+                        .into_iter()
+                        .flatten()
+                        .map(String::as_str),
+                );
                 (s, vec![])
             }
-            HaSpec::Table { role_column, fallback_role_column, self_column, sync_column, .. } => {
+            HaSpec::Table {
+                role_column,
+                fallback_role_column,
+                self_column,
+                sync_column,
+                ..
+            } => {
                 let mut c = vec![role_column.as_str()];
-                c.extend([fallback_role_column, self_column, sync_column].into_iter().flatten().map(String::as_str));
+                c.extend(
+                    [fallback_role_column, self_column, sync_column]
+                        .into_iter()
+                        .flatten()
+                        .map(String::as_str),
+                );
                 (vec![], c)
             }
-            HaSpec::Serial { mode_oid, self_serial_oid, serial_column, primary_serial_column, sync_column, checksum_column, .. } => {
+            HaSpec::Serial {
+                mode_oid,
+                self_serial_oid,
+                serial_column,
+                primary_serial_column,
+                sync_column,
+                checksum_column,
+                ..
+            } => {
                 let mut s = vec![self_serial_oid.as_str()];
                 s.extend(mode_oid.iter().map(String::as_str));
                 let mut c = vec![serial_column.as_str(), primary_serial_column.as_str()];
-                c.extend([sync_column, checksum_column].into_iter().flatten().map(String::as_str));
+                c.extend(
+                    [sync_column, checksum_column]
+                        .into_iter()
+                        .flatten()
+                        .map(String::as_str),
+                );
                 (s, c)
             }
         }
@@ -126,13 +167,26 @@ impl HaSpec {
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
     #[error("profile directory {dir}: {source}")]
-    ReadDir { dir: PathBuf, source: std::io::Error },
+    ReadDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("profile {file}: {source}")]
-    Read { file: PathBuf, source: std::io::Error },
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
     #[error("profile {file}: {source}")]
-    Parse { file: PathBuf, source: Box<toml::de::Error> },
+    Parse {
+        file: PathBuf,
+        source: Box<toml::de::Error>,
+    },
     #[error("profile {file}: invalid OID {oid:?} in {field}")]
-    BadOid { file: PathBuf, field: &'static str, oid: String },
+    BadOid {
+        file: PathBuf,
+        field: &'static str,
+        oid: String,
+    },
 }
 
 /// The set of known profiles, by name.
@@ -151,7 +205,10 @@ impl Profiles {
             by_name.insert(p.name.clone(), p);
         }
         if let Some(dir) = user_dir {
-            let entries = std::fs::read_dir(dir).map_err(|source| ProfileError::ReadDir { dir: dir.to_owned(), source })?;
+            let entries = std::fs::read_dir(dir).map_err(|source| ProfileError::ReadDir {
+                dir: dir.to_owned(),
+                source,
+            })?;
             let mut files: Vec<PathBuf> = entries
                 .filter_map(Result::ok)
                 .map(|e| e.path())
@@ -160,7 +217,10 @@ impl Profiles {
             // Sorted so that two files declaring one name resolve the same way every time.
             files.sort();
             for file in files {
-                let text = std::fs::read_to_string(&file).map_err(|source| ProfileError::Read { file: file.clone(), source })?;
+                let text = std::fs::read_to_string(&file).map_err(|source| ProfileError::Read {
+                    file: file.clone(),
+                    source,
+                })?;
                 let p = parse(&file, &text)?;
                 by_name.insert(p.name.clone(), p);
             }
@@ -170,7 +230,9 @@ impl Profiles {
 
     /// Only the embedded defaults (cannot fail: they are checked by a unit test).
     pub fn embedded() -> Profiles {
-        Profiles::load(None).unwrap_or_else(|_| Profiles { by_name: BTreeMap::new() })
+        Profiles::load(None).unwrap_or_else(|_| Profiles {
+            by_name: BTreeMap::new(),
+        })
     }
 
     pub fn get(&self, name: &str) -> Option<&Profile> {
@@ -189,7 +251,8 @@ impl Profiles {
         for p in self.by_name.values() {
             for prefix in &p.sys_object_id_prefixes {
                 let prefix = prefix.trim_start_matches('.');
-                let matches = oid == prefix || (oid.starts_with(prefix) && oid.as_bytes().get(prefix.len()) == Some(&b'.'));
+                let matches = oid == prefix
+                    || (oid.starts_with(prefix) && oid.as_bytes().get(prefix.len()) == Some(&b'.'));
                 if matches && best.is_none_or(|(_, len)| prefix.len() > len) {
                     best = Some((p, prefix.len()));
                 }
@@ -200,8 +263,15 @@ impl Profiles {
 }
 
 fn parse(file: &Path, text: &str) -> Result<Profile, ProfileError> {
-    let p: Profile = toml::from_str(text).map_err(|e| ProfileError::Parse { file: file.to_owned(), source: Box::new(e) })?;
-    let bad = |field: &'static str, oid: &str| ProfileError::BadOid { file: file.to_owned(), field, oid: oid.to_owned() };
+    let p: Profile = toml::from_str(text).map_err(|e| ProfileError::Parse {
+        file: file.to_owned(),
+        source: Box::new(e),
+    })?;
+    let bad = |field: &'static str, oid: &str| ProfileError::BadOid {
+        file: file.to_owned(),
+        field,
+        oid: oid.to_owned(),
+    };
     for prefix in &p.sys_object_id_prefixes {
         check_oid(prefix).ok_or_else(|| bad("sys_object_id_prefixes", prefix))?;
     }
@@ -227,9 +297,18 @@ mod tests {
     fn embedded_profiles_parse_and_select() {
         let p = Profiles::load(None).unwrap();
         assert!(p.names().count() >= 8);
-        assert_eq!(p.select("1.3.6.1.4.1.25461.2.3.18").unwrap().name, "paloalto");
-        assert_eq!(p.select(".1.3.6.1.4.1.12356.101.1.10004").unwrap().name, "fortigate");
-        assert_eq!(p.select("1.3.6.1.4.1.2636.1.1.1.2.25").unwrap().name, "juniper");
+        assert_eq!(
+            p.select("1.3.6.1.4.1.25461.2.3.18").unwrap().name,
+            "paloalto"
+        );
+        assert_eq!(
+            p.select(".1.3.6.1.4.1.12356.101.1.10004").unwrap().name,
+            "fortigate"
+        );
+        assert_eq!(
+            p.select("1.3.6.1.4.1.2636.1.1.1.2.25").unwrap().name,
+            "juniper"
+        );
         // Arc boundary: .253 must not match the .25 prefix of anything.
         assert_eq!(p.select("1.3.6.1.4.1.25461").unwrap().name, "generic");
         assert_eq!(p.select("1.3.6.1.4.1.8072.3.2.10").unwrap().name, "generic");
@@ -243,19 +322,33 @@ mod tests {
             "name = \"acme\"\nsys_object_id_prefixes = [\"1.3.6.1.4.1.99999\"]\n[ha]\nkind = \"scalar\"\nrole_oid = \"1.3.6.1.4.1.99999.1.0\"\n[ha.roles]\n\"1\" = \"active\"\n",
         )
         .unwrap();
-        std::fs::write(dir.path().join("pa.toml"), "name = \"paloalto\"\nsys_object_id_prefixes = [\"1.3.6.1.4.1.25461.9\"]\n").unwrap();
+        std::fs::write(
+            dir.path().join("pa.toml"),
+            "name = \"paloalto\"\nsys_object_id_prefixes = [\"1.3.6.1.4.1.25461.9\"]\n",
+        )
+        .unwrap();
         let p = Profiles::load(Some(dir.path())).unwrap();
         assert_eq!(p.select("1.3.6.1.4.1.99999.5").unwrap().name, "acme");
-        assert_eq!(p.select("1.3.6.1.4.1.25461.2.3.18").unwrap().name, "generic");
+        assert_eq!(
+            p.select("1.3.6.1.4.1.25461.2.3.18").unwrap().name,
+            "generic"
+        );
         assert_eq!(p.select("1.3.6.1.4.1.25461.9.1").unwrap().name, "paloalto");
     }
 
     #[test]
     fn bad_profile_names_its_file() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("broken.toml"), "name = \"x\"\nsys_object_id_prefixes = [\"not.an.oid\"]\n").unwrap();
+        std::fs::write(
+            dir.path().join("broken.toml"),
+            "name = \"x\"\nsys_object_id_prefixes = [\"not.an.oid\"]\n",
+        )
+        .unwrap();
         let err = Profiles::load(Some(dir.path())).unwrap_err().to_string();
-        assert!(err.contains("broken.toml") && err.contains("not.an.oid"), "{err}");
+        assert!(
+            err.contains("broken.toml") && err.contains("not.an.oid"),
+            "{err}"
+        );
         std::fs::write(dir.path().join("broken.toml"), "name = [").unwrap();
         let err = Profiles::load(Some(dir.path())).unwrap_err().to_string();
         assert!(err.contains("broken.toml"), "{err}");

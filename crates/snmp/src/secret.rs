@@ -23,9 +23,20 @@ impl Secret {
     pub fn from_env(var: &str) -> Result<Self, CredentialError> {
         match std::env::var(var) {
             Ok(v) if !v.is_empty() => Ok(Secret(v)),
-            Ok(_) => Err(CredentialError::EmptyEnv { var: var.to_owned() }),
-            Err(_) => Err(CredentialError::MissingEnv { var: var.to_owned() }),
+            Ok(_) => Err(CredentialError::EmptyEnv {
+                var: var.to_owned(),
+            }),
+            Err(_) => Err(CredentialError::MissingEnv {
+                var: var.to_owned(),
+            }),
         }
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
     }
 }
 
@@ -88,7 +99,11 @@ impl std::str::FromStr for AuthProto {
             "sha256" => AuthProto::Sha256,
             "sha384" => AuthProto::Sha384,
             "sha512" => AuthProto::Sha512,
-            _ => return Err(CredentialError::UnknownProtocol { value: s.to_owned() }),
+            _ => {
+                return Err(CredentialError::UnknownProtocol {
+                    value: s.to_owned(),
+                });
+            }
         })
     }
 }
@@ -127,7 +142,11 @@ impl std::str::FromStr for PrivProto {
             "aes" | "aes128" => PrivProto::Aes,
             "aes192" => PrivProto::Aes192,
             "aes256" => PrivProto::Aes256,
-            _ => return Err(CredentialError::UnknownProtocol { value: s.to_owned() }),
+            _ => {
+                return Err(CredentialError::UnknownProtocol {
+                    value: s.to_owned(),
+                });
+            }
         })
     }
 }
@@ -155,8 +174,12 @@ impl PrivProto {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "version", rename_all = "lowercase")]
 pub enum Credentials {
-    V1 { community: Secret },
-    V2c { community: Secret },
+    V1 {
+        community: Secret,
+    },
+    V2c {
+        community: Secret,
+    },
     V3 {
         user: String,
         auth: Option<(AuthProto, Secret)>,
@@ -168,7 +191,9 @@ pub enum Credentials {
 
 impl Credentials {
     pub fn v2c(community: impl Into<String>) -> Self {
-        Credentials::V2c { community: Secret::new(community) }
+        Credentials::V2c {
+            community: Secret::new(community),
+        }
     }
 
     /// "v1", "v2c" or "v3", for reports.
@@ -185,20 +210,32 @@ impl Credentials {
         Ok(match self {
             Credentials::V1 { community } => Auth::v1(community.expose()),
             Credentials::V2c { community } => Auth::v2c(community.expose()),
-            Credentials::V3 { user, auth, privacy, context } => {
+            Credentials::V3 {
+                user,
+                auth,
+                privacy,
+                context,
+            } => {
                 let base = UsmConfig::new(bytes::Bytes::copy_from_slice(user.as_bytes()));
-                let cfg = match (auth, privacy) {
-                    (None, None) => base,
-                    (Some((ap, apass)), None) => base
-                        .auth(ap.to_snmp(), apass.expose())
-                        .map_err(|e| CredentialError::Usm { user: user.clone(), reason: e.to_string() })?,
-                    (Some((ap, apass)), Some((pp, ppass))) => base
-                        .auth_priv(ap.to_snmp(), apass.expose(), pp.to_snmp(), ppass.expose())
-                        .map_err(|e| CredentialError::Usm { user: user.clone(), reason: e.to_string() })?,
-                    (None, Some(_)) => {
-                        return Err(CredentialError::PrivacyWithoutAuth { user: user.clone() });
-                    }
-                };
+                let cfg =
+                    match (auth, privacy) {
+                        (None, None) => base,
+                        (Some((ap, apass)), None) => base
+                            .auth(ap.to_snmp(), apass.expose())
+                            .map_err(|e| CredentialError::Usm {
+                                user: user.clone(),
+                                reason: e.to_string(),
+                            })?,
+                        (Some((ap, apass)), Some((pp, ppass))) => base
+                            .auth_priv(ap.to_snmp(), apass.expose(), pp.to_snmp(), ppass.expose())
+                            .map_err(|e| CredentialError::Usm {
+                                user: user.clone(),
+                                reason: e.to_string(),
+                            })?,
+                        (None, Some(_)) => {
+                            return Err(CredentialError::PrivacyWithoutAuth { user: user.clone() });
+                        }
+                    };
                 Auth::from(cfg.context_name(bytes::Bytes::copy_from_slice(context.as_bytes())))
             }
         })
@@ -243,22 +280,46 @@ impl<'de> Deserialize<'de> for Credentials {
         use serde::de::Error;
         let raw = RawCredentials::deserialize(d)?;
         Ok(match raw {
-            RawCredentials::V1 { community, community_env } => Credentials::V1 {
-                community: resolve(inline(community), community_env, "community").map_err(D::Error::custom)?,
+            RawCredentials::V1 {
+                community,
+                community_env,
+            } => Credentials::V1 {
+                community: resolve(inline(community), community_env, "community")
+                    .map_err(D::Error::custom)?,
             },
-            RawCredentials::V2c { community, community_env } => Credentials::V2c {
-                community: resolve(inline(community), community_env, "community").map_err(D::Error::custom)?,
+            RawCredentials::V2c {
+                community,
+                community_env,
+            } => Credentials::V2c {
+                community: resolve(inline(community), community_env, "community")
+                    .map_err(D::Error::custom)?,
             },
-            RawCredentials::V3 { user, auth, privacy, context } => {
+            RawCredentials::V3 {
+                user,
+                auth,
+                privacy,
+                context,
+            } => {
                 let auth = match auth {
-                    Some(a) => Some((a.proto, resolve(inline(a.pass), a.pass_env, "pass").map_err(D::Error::custom)?)),
+                    Some(a) => Some((
+                        a.proto,
+                        resolve(inline(a.pass), a.pass_env, "pass").map_err(D::Error::custom)?,
+                    )),
                     None => None,
                 };
                 let privacy = match privacy {
-                    Some(p) => Some((p.proto, resolve(inline(p.pass), p.pass_env, "pass").map_err(D::Error::custom)?)),
+                    Some(p) => Some((
+                        p.proto,
+                        resolve(inline(p.pass), p.pass_env, "pass").map_err(D::Error::custom)?,
+                    )),
                     None => None,
                 };
-                Credentials::V3 { user, auth, privacy, context }
+                Credentials::V3 {
+                    user,
+                    auth,
+                    privacy,
+                    context,
+                }
             }
         })
     }
@@ -307,18 +368,37 @@ mod tests {
         // SAFETY: set_var is unsafe in edition 2024 because other threads may read the
         // environment concurrently; this variable name is unique to this test and process.
         unsafe { std::env::set_var(&var, "from-env") };
-        let c: Credentials = toml::from_str(&format!("version = \"v2c\"\ncommunity_env = \"{var}\"")).unwrap();
+        let c: Credentials =
+            toml::from_str(&format!("version = \"v2c\"\ncommunity_env = \"{var}\"")).unwrap();
         assert_eq!(c, Credentials::v2c("from-env"));
         let c: Credentials = toml::from_str("version = \"v1\"\ncommunity = \"pub\"").unwrap();
-        assert_eq!(c, Credentials::V1 { community: Secret::new("pub") });
+        assert_eq!(
+            c,
+            Credentials::V1 {
+                community: Secret::new("pub")
+            }
+        );
         let c: Credentials = toml::from_str(
             "version = \"v3\"\nuser = \"u\"\nauth = { proto = \"sha256\", pass = \"authpass1\" }\nprivacy = { proto = \"aes\", pass = \"privpass1\" }",
         )
         .unwrap();
-        assert!(matches!(c, Credentials::V3 { auth: Some((AuthProto::Sha256, _)), privacy: Some((PrivProto::Aes, _)), .. }));
-        let err = toml::from_str::<Credentials>("version = \"v2c\"\ncommunity_env = \"FL_SURELY_UNSET_VAR_XYZ\"").unwrap_err();
+        assert!(matches!(
+            c,
+            Credentials::V3 {
+                auth: Some((AuthProto::Sha256, _)),
+                privacy: Some((PrivProto::Aes, _)),
+                ..
+            }
+        ));
+        let err = toml::from_str::<Credentials>(
+            "version = \"v2c\"\ncommunity_env = \"FL_SURELY_UNSET_VAR_XYZ\"",
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("FL_SURELY_UNSET_VAR_XYZ"));
-        let err = toml::from_str::<Credentials>("version = \"v2c\"\ncommunity = \"a\"\ncommunity_env = \"B\"").unwrap_err();
+        let err = toml::from_str::<Credentials>(
+            "version = \"v2c\"\ncommunity = \"a\"\ncommunity_env = \"B\"",
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("not both"));
     }
 }

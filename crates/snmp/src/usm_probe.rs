@@ -24,20 +24,33 @@ const USM_STATS: [u8; 9] = [0x2b, 6, 1, 6, 3, 15, 1, 1, 0]; // 1.3.6.1.6.3.15.1.
 /// `Some(explanation)` when the agent is alive but rejects the user; `None` when it does not
 /// answer at all (a real timeout) or answers something we cannot interpret.
 pub async fn probe(addr: SocketAddr, user: &str, timeout: Duration) -> Option<String> {
-    let bind = if addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+    let bind = if addr.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    };
     let sock = UdpSocket::bind(bind).await.ok()?;
     sock.connect(addr).await.ok()?;
     let wait = timeout.min(Duration::from_secs(2));
     let discovery = exchange(&sock, &message(0x1f01, b"", 0, 0, b""), wait).await?;
     let (engine, boots, time, _) = parse_report(&discovery)?;
-    let answer = exchange(&sock, &message(0x1f02, &engine, boots, time, user.as_bytes()), wait).await?;
+    let answer = exchange(
+        &sock,
+        &message(0x1f02, &engine, boots, time, user.as_bytes()),
+        wait,
+    )
+    .await?;
     let (_, _, _, counter) = parse_report(&answer)?;
     match counter {
-        Some(3) => Some(format!("the agent does not know SNMPv3 user {user:?} (usmStatsUnknownUserNames)")),
+        Some(3) => Some(format!(
+            "the agent does not know SNMPv3 user {user:?} (usmStatsUnknownUserNames)"
+        )),
         Some(1) => Some(format!(
             "SNMPv3 user {user:?} exists but authenticated requests are rejected: wrong auth/privacy passphrase or protocol (usmStatsWrongDigests / decryption error)"
         )),
-        Some(n) => Some(format!("the agent rejects SNMPv3 user {user:?} (USM report usmStats.{n})")),
+        Some(n) => Some(format!(
+            "the agent rejects SNMPv3 user {user:?} (USM report usmStats.{n})"
+        )),
         None => None,
     }
 }
@@ -45,7 +58,10 @@ pub async fn probe(addr: SocketAddr, user: &str, timeout: Duration) -> Option<St
 async fn exchange(sock: &UdpSocket, msg: &[u8], wait: Duration) -> Option<Vec<u8>> {
     sock.send(msg).await.ok()?;
     let mut buf = vec![0u8; 65_535];
-    let n = tokio::time::timeout(wait, sock.recv(&mut buf)).await.ok()?.ok()?;
+    let n = tokio::time::timeout(wait, sock.recv(&mut buf))
+        .await
+        .ok()?
+        .ok()?;
     buf.truncate(n);
     Some(buf)
 }
@@ -68,7 +84,10 @@ fn int(v: i64) -> Vec<u8> {
     let bytes = v.to_be_bytes();
     // Minimal two's-complement encoding.
     let mut start = 0;
-    while start < 7 && ((bytes[start] == 0 && bytes[start + 1] & 0x80 == 0) || (bytes[start] == 0xff && bytes[start + 1] & 0x80 != 0)) {
+    while start < 7
+        && ((bytes[start] == 0 && bytes[start + 1] & 0x80 == 0)
+            || (bytes[start] == 0xff && bytes[start + 1] & 0x80 != 0))
+    {
         start += 1;
     }
     tlv(0x02, &bytes[start..])
@@ -77,11 +96,31 @@ fn int(v: i64) -> Vec<u8> {
 /// A v3 noAuthNoPriv, reportable GET of sysUpTime.0.
 fn message(id: i64, engine: &[u8], boots: i64, time: i64, user: &[u8]) -> Vec<u8> {
     let header = [int(id), int(65_507), tlv(0x04, &[0x04]), int(3)].concat();
-    let usm = tlv(0x30, &[tlv(0x04, engine), int(boots), int(time), tlv(0x04, user), tlv(0x04, b""), tlv(0x04, b"")].concat());
-    let varbind = tlv(0x30, &[tlv(0x06, &[0x2b, 6, 1, 2, 1, 1, 3, 0]), vec![0x05, 0x00]].concat());
-    let pdu = tlv(0xa0, &[int(id), int(0), int(0), tlv(0x30, &varbind)].concat());
+    let usm = tlv(
+        0x30,
+        &[
+            tlv(0x04, engine),
+            int(boots),
+            int(time),
+            tlv(0x04, user),
+            tlv(0x04, b""),
+            tlv(0x04, b""),
+        ]
+        .concat(),
+    );
+    let varbind = tlv(
+        0x30,
+        &[tlv(0x06, &[0x2b, 6, 1, 2, 1, 1, 3, 0]), vec![0x05, 0x00]].concat(),
+    );
+    let pdu = tlv(
+        0xa0,
+        &[int(id), int(0), int(0), tlv(0x30, &varbind)].concat(),
+    );
     let scoped = tlv(0x30, &[tlv(0x04, engine), tlv(0x04, b""), pdu].concat());
-    tlv(0x30, &[int(3), tlv(0x30, &header), tlv(0x04, &usm), scoped].concat())
+    tlv(
+        0x30,
+        &[int(3), tlv(0x30, &header), tlv(0x04, &usm), scoped].concat(),
+    )
 }
 
 /// Read one TLV at the start of `buf`: (tag, content, rest).
@@ -119,16 +158,30 @@ fn read_int(buf: &[u8]) -> Option<(i64, &[u8])> {
 
 /// Parse a v3 Report: (engine id, boots, time, usmStats arc of the first varbind if any).
 pub(crate) fn parse_report(msg: &[u8]) -> Option<(Vec<u8>, i64, i64, Option<u8>)> {
-    let (0x30, body, _) = read(msg)? else { return None };
-    let (3, rest) = read_int(body)? else { return None };
-    let (0x30, _header, rest) = read(rest)? else { return None };
-    let (0x04, usm, rest) = read(rest)? else { return None };
-    let (0x30, usm, _) = read(usm)? else { return None };
-    let (0x04, engine, u) = read(usm)? else { return None };
+    let (0x30, body, _) = read(msg)? else {
+        return None;
+    };
+    let (3, rest) = read_int(body)? else {
+        return None;
+    };
+    let (0x30, _header, rest) = read(rest)? else {
+        return None;
+    };
+    let (0x04, usm, rest) = read(rest)? else {
+        return None;
+    };
+    let (0x30, usm, _) = read(usm)? else {
+        return None;
+    };
+    let (0x04, engine, u) = read(usm)? else {
+        return None;
+    };
     let (boots, u) = read_int(u)?;
     let (time, _) = read_int(u)?;
     // The scoped PDU is plaintext in a noAuthNoPriv Report.
-    let (0x30, scoped, _) = read(rest)? else { return None };
+    let (0x30, scoped, _) = read(rest)? else {
+        return None;
+    };
     let (_, _, s) = read(scoped)?; // contextEngineID
     let (_, _, s) = read(s)?; // contextName
     let (tag, pdu, _) = read(s)?;
@@ -143,10 +196,15 @@ pub(crate) fn parse_report(msg: &[u8]) -> Option<(Vec<u8>, i64, i64, Option<u8>)
     let (_, p) = read_int(pdu)?;
     let (_, p) = read_int(p)?;
     let (_, p) = read_int(p)?;
-    let (0x30, vbs, _) = read(p)? else { return None };
-    let counter = read(vbs).and_then(|(_, vb, _)| read(vb)).and_then(|(tag, oid, _)| {
-        (tag == 0x06 && oid.len() == 10 && oid[..8] == USM_STATS[..8] && oid[9] == 0).then_some(oid[8])
-    });
+    let (0x30, vbs, _) = read(p)? else {
+        return None;
+    };
+    let counter = read(vbs)
+        .and_then(|(_, vb, _)| read(vb))
+        .and_then(|(tag, oid, _)| {
+            (tag == 0x06 && oid.len() == 10 && oid[..8] == USM_STATS[..8] && oid[9] == 0)
+                .then_some(oid[8])
+        });
     Some((engine.to_vec(), boots, time, counter))
 }
 

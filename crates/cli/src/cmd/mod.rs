@@ -2,3 +2,4 @@
 pub mod topo;
 pub mod probe;
 pub mod traps;
+pub mod poll;

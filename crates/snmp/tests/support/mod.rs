@@ -10,7 +10,12 @@ use std::time::{Duration, Instant};
 /// True if `bin` exists. Missing peers fail under CI and skip loudly elsewhere.
 pub fn require(bin: &str) -> bool {
     let found = Path::new(bin).is_absolute() && Path::new(bin).exists()
-        || Command::new("sh").arg("-c").arg(format!("command -v {bin}")).stdout(Stdio::null()).status().is_ok_and(|s| s.success());
+        || Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {bin}"))
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
     if !found {
         if std::env::var_os("CI").is_some() {
             panic!("required test peer {bin} is missing (CI is set)");
@@ -21,7 +26,10 @@ pub fn require(bin: &str) -> bool {
 }
 
 pub fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 /// A UDP port nobody listens on right now.
@@ -32,8 +40,15 @@ pub fn free_udp_port() -> u16 {
 
 /// Run a command and return stdout, panicking with stderr on failure.
 pub fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    assert!(out.status.success(), "{cmd} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -109,7 +124,19 @@ impl Snmpd {
                 return false;
             }
             let target = self.addr.to_string();
-            let mut args = vec!["-v2c", "-c", "public", "-t", "0.3", "-r", "0", "-m", "", target.as_str(), "1.3.6.1.2.1.1.5.0"];
+            let mut args = vec![
+                "-v2c",
+                "-c",
+                "public",
+                "-t",
+                "0.3",
+                "-r",
+                "0",
+                "-m",
+                "",
+                target.as_str(),
+                "1.3.6.1.2.1.1.5.0",
+            ];
             let ok = match netns {
                 Some(ns) => {
                     let mut a = vec!["netns", "exec", ns, "snmpget"];
@@ -162,7 +189,9 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
     }
 }
 
@@ -177,7 +206,8 @@ pub struct FakeAgent {
 impl FakeAgent {
     pub fn start(reply: impl Fn(&[u8]) -> Vec<u8> + Send + 'static) -> FakeAgent {
         let sock = UdpSocket::bind("127.0.0.1:0").expect("bind fake agent");
-        sock.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
+        sock.set_read_timeout(Some(Duration::from_millis(50)))
+            .expect("timeout");
         let addr = sock.local_addr().expect("addr");
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let s2 = stop.clone();
@@ -190,7 +220,11 @@ impl FakeAgent {
                 }
             }
         });
-        FakeAgent { addr, stop, handle: Some(handle) }
+        FakeAgent {
+            addr,
+            stop,
+            handle: Some(handle),
+        }
     }
 }
 
@@ -221,7 +255,11 @@ pub fn snmpsim_venv() -> Option<PathBuf> {
     }
     let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target-snmp");
     std::fs::create_dir_all(&lock).ok()?;
-    let ok = Command::new("/usr/bin/python3").args(["-m", "venv"]).arg(&cached).status().is_ok_and(|s| s.success())
+    let ok = Command::new("/usr/bin/python3")
+        .args(["-m", "venv"])
+        .arg(&cached)
+        .status()
+        .is_ok_and(|s| s.success())
         && Command::new(cached.join("bin/pip"))
             .args(["install", "-q", "snmpsim", "snmpsim-data", "cryptography"])
             .status()
@@ -274,7 +312,10 @@ impl Snmpsim {
             .arg(format!("--agent-udpv4-endpoint=127.0.0.1:{port}"))
             .arg(format!("--cache-dir={}", cache.display()))
             .args(["--process-user=nobody", "--process-group=nogroup"])
-            .arg(format!("--logging-method=file:{}", dir.path().join("sim.log").display()))
+            .arg(format!(
+                "--logging-method=file:{}",
+                dir.path().join("sim.log").display()
+            ))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -288,7 +329,19 @@ impl Snmpsim {
                 panic!("snmpsim exited; see its log");
             }
             let ok = Command::new("snmpget")
-                .args(["-v2c", "-c", community, "-t", "0.5", "-r", "0", "-m", "", &addr.to_string(), "1.3.6.1.2.1.1.2.0"])
+                .args([
+                    "-v2c",
+                    "-c",
+                    community,
+                    "-t",
+                    "0.5",
+                    "-r",
+                    "0",
+                    "-m",
+                    "",
+                    &addr.to_string(),
+                    "1.3.6.1.2.1.1.2.0",
+                ])
                 .output()
                 .is_ok_and(|o| o.status.success());
             if ok {
@@ -307,7 +360,12 @@ pub fn recording(data_root: &Path, rec: &str) -> String {
     if plain.exists() {
         return std::fs::read_to_string(plain).expect("read recording");
     }
-    run("bzcat", &[&data_root.join(format!("{rec}.snmprec.bz2")).to_string_lossy()])
+    run(
+        "bzcat",
+        &[&data_root
+            .join(format!("{rec}.snmprec.bz2"))
+            .to_string_lossy()],
+    )
 }
 
 /// snmpsim-data's data directory inside the venv.

@@ -1,0 +1,287 @@
+//! `faultline poll`: poll one SNMP agent once and print what its profile sees.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use faultline_observe::PollFailure;
+use faultline_snmp::{
+    AuthProto, Credentials, DeviceReport, PollerConfig, PrivProto, Profiles, Secret, SnmpPoller,
+    Target,
+};
+
+const AFTER_HELP: &str = "\
+Keep secrets out of shell history and process lists by passing them in the environment:
+  FAULTLINE_COMMUNITY   community (v1/v2c), instead of --community
+  FAULTLINE_AUTH_PASS   v3 authentication passphrase (or the variable named by --auth-pass-env)
+  FAULTLINE_PRIV_PASS   v3 privacy passphrase (or the variable named by --priv-pass-env)
+
+Exit codes:
+  0  the agent answered
+  1  local or configuration error, or a malformed answer
+  2  authentication failure (wrong v3 user, passphrase or protocol; also clap usage errors)
+  3  timeout: no answer (dead agent, unreachable, or a wrong v1/v2c community, which agents
+     silently drop)";
+
+#[derive(clap::Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct Args {
+    /// Agent address, HOST or HOST:PORT (default port 161).
+    pub host: String,
+    /// SNMP version: 1, 2c or 3.
+    #[arg(long = "version", value_name = "1|2c|3", default_value = "2c")]
+    pub snmp_version: String,
+    /// Community (v1/v2c).
+    #[arg(
+        long,
+        short = 'c',
+        env = "FAULTLINE_COMMUNITY",
+        hide_env_values = true,
+        default_value = "public"
+    )]
+    pub community: Secret,
+    /// SNMPv3 user name.
+    #[arg(long, short = 'u')]
+    pub user: Option<String>,
+    /// SNMPv3 authentication protocol: md5, sha, sha224, sha256, sha384, sha512.
+    #[arg(long)]
+    pub auth_proto: Option<AuthProto>,
+    /// Name of the environment variable holding the authentication passphrase.
+    #[arg(long, value_name = "VAR", default_value = "FAULTLINE_AUTH_PASS")]
+    pub auth_pass_env: String,
+    /// SNMPv3 privacy protocol: des, aes, aes192, aes256.
+    #[arg(long)]
+    pub priv_proto: Option<PrivProto>,
+    /// Name of the environment variable holding the privacy passphrase.
+    #[arg(long, value_name = "VAR", default_value = "FAULTLINE_PRIV_PASS")]
+    pub priv_pass_env: String,
+    /// SNMPv3 context name.
+    #[arg(long, default_value = "")]
+    pub context: String,
+    /// Profile name; default: chosen from sysObjectID.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Directory of extra/overriding profile TOML files.
+    #[arg(long, value_name = "DIR")]
+    pub profiles_dir: Option<PathBuf>,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = 2.0)]
+    pub timeout: f64,
+    /// Retries per request after a timeout.
+    #[arg(long, default_value_t = 1)]
+    pub retries: u32,
+    /// GETBULK max-repetitions.
+    #[arg(long, default_value_t = 25)]
+    pub max_repetitions: u32,
+    /// Poll twice this many seconds apart and show traffic rates.
+    #[arg(long, value_name = "SECS")]
+    pub rates: Option<f64>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn credentials(a: &Args) -> Result<Credentials, String> {
+    match a.snmp_version.as_str() {
+        "1" | "v1" => Ok(Credentials::V1 {
+            community: a.community.clone(),
+        }),
+        "2c" | "v2c" | "2" => Ok(Credentials::V2c {
+            community: a.community.clone(),
+        }),
+        "3" | "v3" => {
+            let user = a.user.clone().ok_or("--version 3 needs --user")?;
+            let auth = match a.auth_proto {
+                Some(p) => Some((
+                    p,
+                    Secret::from_env(&a.auth_pass_env)
+                        .map_err(|e| format!("auth passphrase: {e}"))?,
+                )),
+                None => None,
+            };
+            let privacy = match a.priv_proto {
+                Some(p) => Some((
+                    p,
+                    Secret::from_env(&a.priv_pass_env)
+                        .map_err(|e| format!("privacy passphrase: {e}"))?,
+                )),
+                None => None,
+            };
+            Ok(Credentials::V3 {
+                user,
+                auth,
+                privacy,
+                context: a.context.clone(),
+            })
+        }
+        other => Err(format!("unknown SNMP version {other:?} (use 1, 2c or 3)")),
+    }
+}
+
+fn resolve(host: &str) -> Result<SocketAddr, String> {
+    // Accept a bare IPv6 address, HOST, or HOST:PORT.
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(SocketAddr::new(ip, 161));
+    }
+    let with_port = if host
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        host.to_owned()
+    } else {
+        format!("{host}:161")
+    };
+    with_port
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{host} resolves to nothing"))
+}
+
+pub fn run(args: Args) -> ExitCode {
+    match run_inner(args) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("faultline poll: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run_inner(args: Args) -> Result<ExitCode, String> {
+    let credentials = credentials(&args)?;
+    let addr = resolve(&args.host)?;
+    let profiles = Profiles::load(args.profiles_dir.as_deref()).map_err(|e| e.to_string())?;
+    if let Some(p) = &args.profile
+        && profiles.get(p).is_none()
+    {
+        let known: Vec<&str> = profiles.names().collect();
+        return Err(format!(
+            "unknown profile {p:?}; known: {}",
+            known.join(", ")
+        ));
+    }
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        return Err("--timeout must be a positive number of seconds".into());
+    }
+    let target = Target {
+        device_id: args.host.clone(),
+        addr,
+        credentials,
+        profile: args.profile.clone(),
+        max_repetitions: args.max_repetitions,
+        timeout: Duration::from_secs_f64(args.timeout),
+        retries: args.retries,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))?;
+    let report = rt.block_on(async {
+        let poller = SnmpPoller::new(PollerConfig {
+            profiles,
+            ..PollerConfig::default()
+        });
+        let first = poller.poll(&target, None).await;
+        match args.rates {
+            Some(secs) if first.report.failure().is_none() && secs.is_finite() && secs > 0.0 => {
+                tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+                poller.poll(&target, Some(&first.state)).await.report
+            }
+            _ => first.report,
+        }
+    });
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+        );
+    } else {
+        print_human(&report);
+    }
+    Ok(match report.failure() {
+        None => ExitCode::SUCCESS,
+        Some(PollFailure::AuthFailure) => ExitCode::from(2),
+        Some(PollFailure::Timeout) => ExitCode::from(3),
+        Some(_) => ExitCode::from(1),
+    })
+}
+
+fn uptime(cs: u64) -> String {
+    let s = cs / 100;
+    format!(
+        "{}d {:02}h{:02}m{:02}s",
+        s / 86_400,
+        s / 3600 % 24,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+fn opt<T: std::fmt::Debug>(v: Option<T>) -> String {
+    v.map_or("-".into(), |v| format!("{v:?}").to_lowercase())
+}
+
+fn print_human(r: &DeviceReport) {
+    println!(
+        "device   {} ({}, SNMP {})",
+        r.device_id, r.address, r.version
+    );
+    if let Some(s) = &r.system {
+        println!("profile  {}", r.profile.as_deref().unwrap_or("-"));
+        println!("sysName  {}", s.name);
+        println!("sysObjectID {}", s.object_id);
+        println!("sysDescr {}", s.descr.lines().next().unwrap_or_default());
+        println!(
+            "uptime   {}   engine boots {}",
+            s.uptime_cs.map_or("-".into(), uptime),
+            s.engine_boots.map_or("-".into(), |b| b.to_string())
+        );
+    }
+    if let Some(ha) = &r.ha {
+        println!(
+            "HA       role {}   peer {}   in sync {}   (raw {:?})",
+            opt(Some(ha.role)),
+            opt(ha.peer),
+            opt(ha.in_sync),
+            ha.raw
+        );
+    }
+    if !r.interfaces.is_empty() {
+        println!("\ninterfaces ({})", r.interfaces.len());
+        println!(
+            "  {:>6}  {:<24} {:<8} {:<8} {:>12} {:>12} {:>12} {:>8}",
+            "index", "name", "oper", "admin", "last change", "in B/s", "out B/s", "errors"
+        );
+        for i in &r.interfaces {
+            let rate = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0}"));
+            println!(
+                "  {:>6}  {:<24} {:<8} {:<8} {:>12} {:>12} {:>12} {:>8}",
+                i.index,
+                i.name,
+                opt(Some(i.oper)),
+                opt(Some(i.admin)),
+                i.last_change_cs.map_or("-".into(), uptime),
+                rate(i.in_bps),
+                rate(i.out_bps),
+                i.in_errors.unwrap_or(0) + i.out_errors.unwrap_or(0)
+            );
+        }
+    }
+    if !r.neighbors.is_empty() {
+        println!("\nLLDP neighbours ({})", r.neighbors.len());
+        for n in &r.neighbors {
+            println!(
+                "  port {} ({}) -> {} port {}",
+                n.local_port_num,
+                n.local_port.as_deref().unwrap_or("-"),
+                n.remote_sysname,
+                n.remote_port_id
+            );
+        }
+    }
+    for e in &r.errors {
+        eprintln!("error ({:?}): {}", e.kind, e.message);
+    }
+}
