@@ -41,7 +41,9 @@ impl Builder<'_> {
 
     fn links(&self, a: ComponentRef, b: ComponentRef) -> Option<&Vec<usize>> {
         match (a, b) {
-            (ComponentRef::Device(x), ComponentRef::Device(y)) => self.links_between.get(&pair(x, y)),
+            (ComponentRef::Device(x), ComponentRef::Device(y)) => {
+                self.links_between.get(&pair(x, y))
+            }
             _ => None,
         }
     }
@@ -53,8 +55,11 @@ impl Builder<'_> {
         match target {
             ComponentRef::Device(_) => self.via_or_direct(requirer, target),
             ComponentRef::Group(gi) => {
-                let members: Vec<ComponentRef> =
-                    self.topo.groups[gi].members.iter().map(|m| self.resolve(m)).collect();
+                let members: Vec<ComponentRef> = self.topo.groups[gi]
+                    .members
+                    .iter()
+                    .map(|m| self.resolve(m))
+                    .collect();
                 let linked = members.iter().any(|m| self.links(requirer, *m).is_some());
                 if !linked {
                     return self.canonical[tc.0 as usize];
@@ -63,7 +68,14 @@ impl Builder<'_> {
                     return v;
                 }
                 let k = self.topo.groups[gi].mode.needed(members.len()) as u32;
-                let view = self.g.add_node(Node { role: Role::GroupView { group: tc, requirer: rc }, owner: Some(tc), k });
+                let view = self.g.add_node(Node {
+                    role: Role::GroupView {
+                        group: tc,
+                        requirer: rc,
+                    },
+                    owner: Some(tc),
+                    k,
+                });
                 for m in members {
                     let child = self.via_or_direct(requirer, m);
                     self.g.add_edge(view, child, ());
@@ -84,12 +96,26 @@ impl Builder<'_> {
         if let Some(&v) = self.via.get(&(rc, tc)) {
             return v;
         }
-        let via = self.g.add_node(Node { role: Role::Via { requirer: rc, target: tc }, owner: None, k: 2 });
+        let via = self.g.add_node(Node {
+            role: Role::Via {
+                requirer: rc,
+                target: tc,
+            },
+            owner: None,
+            k: 2,
+        });
         self.g.add_edge(via, self.canonical[tc.0 as usize], ());
         let link_gate = if links.len() == 1 {
             self.canonical[self.cid(ComponentRef::Link(links[0])).0 as usize]
         } else {
-            let set = self.g.add_node(Node { role: Role::LinkSet { requirer: rc, target: tc }, owner: None, k: 1 });
+            let set = self.g.add_node(Node {
+                role: Role::LinkSet {
+                    requirer: rc,
+                    target: tc,
+                },
+                owner: None,
+                k: 1,
+            });
             for l in links {
                 let ln = self.canonical[self.cid(ComponentRef::Link(l)).0 as usize];
                 self.g.add_edge(set, ln, ());
@@ -102,8 +128,8 @@ impl Builder<'_> {
     }
 }
 
-pub(crate) fn build(topo: &Topology) -> DependencyGraph {
-    let t = topo;
+pub(crate) fn build(topo: Topology) -> DependencyGraph {
+    let t = &topo;
     let mut b = Builder {
         topo: t,
         g: DiGraph::with_capacity(t.component_count() * 2, t.component_count() * 3),
@@ -116,9 +142,10 @@ pub(crate) fn build(topo: &Topology) -> DependencyGraph {
         n_group: t.groups.len(),
     };
     for (i, l) in t.links.iter().enumerate() {
-        if let (Some(ComponentRef::Device(a)), Some(ComponentRef::Device(c))) = (t.resolve(&l.a.device), t.resolve(&l.b.device)) {
-            b.links_between.entry(pair(a, c)).or_default().push(i);
-        }
+        b.links_between
+            .entry(pair(l.a_device as usize, l.b_device as usize))
+            .or_default()
+            .push(i);
     }
     // Canonical gates first, so requirements can point at them.
     let all: Vec<ComponentRef> = (0..t.devices.len())
@@ -133,7 +160,11 @@ pub(crate) fn build(topo: &Topology) -> DependencyGraph {
             ComponentRef::Group(gi) => t.groups[gi].mode.needed(t.groups[gi].members.len()),
             other => t.requirements(other).len(),
         } as u32;
-        let n = b.g.add_node(Node { role: Role::Component(cid), owner: Some(cid), k });
+        let n = b.g.add_node(Node {
+            role: Role::Component(cid),
+            owner: Some(cid),
+            k,
+        });
         b.canonical.push(n);
     }
     for &c in &all {
@@ -160,7 +191,8 @@ pub(crate) fn build(topo: &Topology) -> DependencyGraph {
 
     // Renumber children-first: a node's id is then its topological rank, which lets the
     // evaluator settle dirty gates in id order with each gate visited once.
-    let order = petgraph::algo::toposort(&b.g, None).unwrap_or_else(|_| b.g.node_indices().collect());
+    let order =
+        petgraph::algo::toposort(&b.g, None).unwrap_or_else(|_| b.g.node_indices().collect());
     let n = order.len();
     let mut new_id = vec![0u32; n];
     for (rank, idx) in order.iter().rev().enumerate() {
@@ -218,8 +250,9 @@ pub(crate) fn build(topo: &Topology) -> DependencyGraph {
     for i in 0..t.services.len() {
         service_of[canonical[first_service + i] as usize] = i as u32;
     }
+    drop(b);
     DependencyGraph {
-        topo: topo.clone(),
+        topo,
         nodes,
         child_off,
         child,
@@ -233,8 +266,13 @@ pub(crate) fn build(topo: &Topology) -> DependencyGraph {
 }
 
 impl DependencyGraph {
-    /// Compile a validated topology.
+    /// Compile a validated topology (clones it; see [`DependencyGraph::new`] to move it in).
     pub fn build(topo: &Topology) -> DependencyGraph {
+        build(topo.clone())
+    }
+
+    /// Compile a validated topology, taking ownership (no copy of a large model).
+    pub fn new(topo: Topology) -> DependencyGraph {
         build(topo)
     }
 }

@@ -93,7 +93,11 @@ impl<'g> Evaluation<'g> {
         let total = self.g.children(n).len() as u32;
         let available = up + degraded;
         let inner = if available >= k {
-            if up == total { State::Up } else { State::Degraded }
+            if up == total {
+                State::Up
+            } else {
+                State::Degraded
+            }
         } else if available + unknown >= k {
             State::Unknown
         } else {
@@ -118,7 +122,11 @@ impl<'g> Evaluation<'g> {
                 continue;
             }
             self.state[n as usize] = new as u8;
-            changes.push(Change { node: n, from: old, to: new });
+            changes.push(Change {
+                node: n,
+                from: old,
+                to: new,
+            });
             for &p in self.g.parents(n) {
                 let c = &mut self.counts[p as usize];
                 if old != State::Up {

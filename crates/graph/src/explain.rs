@@ -48,7 +48,11 @@ impl DependencyGraph {
             let (target, links) = (kids[0], kids[1]);
             let mut node = self.why_node(ev, target, shown);
             let note = format!("reached from {} over declared links", self.id_of(requirer));
-            node.detail = if node.detail.is_empty() { note } else { format!("{}; {note}", node.detail) };
+            node.detail = if node.detail.is_empty() {
+                note
+            } else {
+                format!("{}; {note}", node.detail)
+            };
             node.state = state;
             if ev.state(links) != State::Up {
                 let l = self.why_node(ev, links, shown);
@@ -61,7 +65,11 @@ impl DependencyGraph {
             return node;
         }
         let (id, kind, mut detail) = match self.role(n) {
-            Role::Component(c) => (self.id_of(c).to_string(), self.comp_kind(c).to_string(), String::new()),
+            Role::Component(c) => (
+                self.id_of(c).to_string(),
+                self.comp_kind(c).to_string(),
+                String::new(),
+            ),
             Role::GroupView { group, requirer } => (
                 self.id_of(group).to_string(),
                 "group".to_string(),
@@ -89,15 +97,35 @@ impl DependencyGraph {
                 GroupMode::AtLeast { .. } => format!("at-least {need}"),
                 m => m.name().to_string(),
             };
-            let text = format!("{arith}: {} of {} available, needs {need}", up + degraded, g.members.len());
-            detail = if detail.is_empty() { text } else { format!("{text}, {detail}") };
+            let text = format!(
+                "{arith}: {} of {} available, needs {need}",
+                up + degraded,
+                g.members.len()
+            );
+            detail = if detail.is_empty() {
+                text
+            } else {
+                format!("{text}, {detail}")
+            };
         }
         if failed_itself {
             let own = self.owner(n).map(|o| ev.own(o)).unwrap_or(State::Up);
             let text = format!("{} itself", own.as_str());
-            detail = if detail.is_empty() { text } else { format!("{detail}; {text}") };
+            detail = if detail.is_empty() {
+                text
+            } else {
+                format!("{detail}; {text}")
+            };
         }
-        let mut node = WhyNode { id, kind, state, detail, failed_itself, repeated: false, children: Vec::new() };
+        let mut node = WhyNode {
+            id,
+            kind,
+            state,
+            detail,
+            failed_itself,
+            repeated: false,
+            children: Vec::new(),
+        };
         if state == State::Up {
             return node;
         }
@@ -123,8 +151,16 @@ impl WhyNode {
     }
 
     fn write_text(&self, out: &mut String, first: &str, rest: &str) {
-        let mark = if self.failed_itself { "  <- failed" } else { "" };
-        let detail = if self.detail.is_empty() { String::new() } else { format!(" ({})", self.detail) };
+        let mark = if self.failed_itself {
+            "  <- failed"
+        } else {
+            ""
+        };
+        let detail = if self.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", self.detail)
+        };
         let again = if self.repeated { " [see above]" } else { "" };
         let _ = writeln!(
             out,
@@ -136,7 +172,11 @@ impl WhyNode {
         let n = self.children.len();
         for (i, c) in self.children.iter().enumerate() {
             let last = i + 1 == n;
-            let (f, r) = if last { ("└── ", "    ") } else { ("├── ", "│   ") };
+            let (f, r) = if last {
+                ("└── ", "    ")
+            } else {
+                ("├── ", "│   ")
+            };
             c.write_text(out, &format!("{rest}{f}"), &format!("{rest}{r}"));
         }
     }

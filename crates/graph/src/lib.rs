@@ -58,7 +58,9 @@ pub struct CompId(pub u32);
 pub type NodeId = u32;
 
 /// The state of a component, gate or service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 #[repr(u8)]
 pub enum State {
@@ -301,7 +303,10 @@ impl DependencyGraph {
 
     /// What-if: mark the named components down and report every service's state and causes.
     pub fn what_if(&self, down: &[&str]) -> Result<ImpactReport, UnknownComponent> {
-        let comps = down.iter().map(|n| self.lookup(n)).collect::<Result<Vec<_>, _>>()?;
+        let comps = down
+            .iter()
+            .map(|n| self.lookup(n))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut ev = Evaluation::new(self);
         for &c in &comps {
             ev.set_own(c, State::Down);
@@ -334,16 +339,26 @@ impl DependencyGraph {
                     name: s.name.clone(),
                     tier: s.tier.as_str().to_string(),
                     state,
-                    causes: if state == State::Up { Vec::new() } else { std::mem::take(&mut causes[i]) },
+                    causes: if state == State::Up {
+                        Vec::new()
+                    } else {
+                        std::mem::take(&mut causes[i])
+                    },
                 }
             })
             .collect();
-        ImpactReport { down: sorted.iter().map(|c| self.id_of(*c).to_string()).collect(), services }
+        ImpactReport {
+            down: sorted.iter().map(|c| self.id_of(*c).to_string()).collect(),
+            services,
+        }
     }
 
     /// Every single device or link whose failure alone takes the service down.
     pub fn spof(&self, service: &str) -> Result<Vec<String>, UnknownComponent> {
         let c = self.lookup(service)?;
-        Ok(spof::kill_set(self, self.canonical(c)).into_iter().map(|c| self.id_of(c).to_string()).collect())
+        Ok(spof::kill_set(self, self.canonical(c))
+            .into_iter()
+            .map(|c| self.id_of(c).to_string())
+            .collect())
     }
 }

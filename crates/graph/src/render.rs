@@ -38,12 +38,21 @@ pub fn render(g: &DependencyGraph, ev: Option<&Evaluation<'_>>, format: Format) 
     let mut out = String::new();
     match format {
         Format::Dot => {
-            let _ = writeln!(out, "digraph \"{}\" {{\n  rankdir=BT;\n  node [fontname=\"Helvetica\"];", t.name);
+            let _ = writeln!(
+                out,
+                "digraph \"{}\" {{\n  rankdir=BT;\n  node [fontname=\"Helvetica\"];",
+                t.name
+            );
             for (gi, grp) in t.groups.iter().enumerate() {
                 let s = state(ComponentRef::Group(gi));
                 let _ = writeln!(out, "  subgraph cluster_{} {{", key(&grp.id));
                 let col = s.map(colour).unwrap_or("#555555");
-                let _ = writeln!(out, "    label=\"{} ({})\"; color=\"{col}\"; style=rounded;", grp.id, grp.mode.name());
+                let _ = writeln!(
+                    out,
+                    "    label=\"{} ({})\"; color=\"{col}\"; style=rounded;",
+                    grp.id,
+                    grp.mode.name()
+                );
                 for m in &grp.members {
                     if matches!(t.resolve(m), Some(ComponentRef::Device(_))) {
                         let _ = writeln!(out, "    {};", key(m));
@@ -52,7 +61,9 @@ pub fn render(g: &DependencyGraph, ev: Option<&Evaluation<'_>>, format: Format) 
                 let _ = writeln!(out, "  }}");
             }
             for (i, d) in t.devices.iter().enumerate() {
-                let fill = state(ComponentRef::Device(i)).map(colour).unwrap_or("#e3f2fd");
+                let fill = state(ComponentRef::Device(i))
+                    .map(colour)
+                    .unwrap_or("#e3f2fd");
                 let font = if ev.is_some() { "white" } else { "black" };
                 let _ = writeln!(
                     out,
@@ -63,7 +74,9 @@ pub fn render(g: &DependencyGraph, ev: Option<&Evaluation<'_>>, format: Format) 
                 );
             }
             for (i, s) in t.services.iter().enumerate() {
-                let fill = state(ComponentRef::Service(i)).map(colour).unwrap_or("#fff3e0");
+                let fill = state(ComponentRef::Service(i))
+                    .map(colour)
+                    .unwrap_or("#fff3e0");
                 let _ = writeln!(
                     out,
                     "  {} [label=\"{}\\n({})\", shape=doubleoctagon, style=filled, fillcolor=\"{fill}\"];",
@@ -74,7 +87,12 @@ pub fn render(g: &DependencyGraph, ev: Option<&Evaluation<'_>>, format: Format) 
             }
             // Groups are clusters; an invisible anchor node lets arrows point at a group.
             for grp in &t.groups {
-                let _ = writeln!(out, "  {} [label=\"{}\", shape=point];", key(&grp.id), grp.id);
+                let _ = writeln!(
+                    out,
+                    "  {} [label=\"{}\", shape=point];",
+                    key(&grp.id),
+                    grp.id
+                );
             }
             let requirers = t
                 .devices
@@ -84,21 +102,23 @@ pub fn render(g: &DependencyGraph, ev: Option<&Evaluation<'_>>, format: Format) 
             for (from, reqs) in requirers {
                 for r in reqs {
                     let target = match t.resolve(r) {
-                        Some(ComponentRef::Link(i)) => &t.links[i].id,
+                        Some(ComponentRef::Link(i)) => t.links[i].id(),
                         _ => r,
                     };
                     let _ = writeln!(out, "  {} -> {};", key(from), key(target));
                 }
             }
             for (i, l) in t.links.iter().enumerate() {
-                let col = state(ComponentRef::Link(i)).map(colour).unwrap_or("#9e9e9e");
+                let col = state(ComponentRef::Link(i))
+                    .map(colour)
+                    .unwrap_or("#9e9e9e");
                 let _ = writeln!(
                     out,
                     "  {} -> {} [dir=none, style=dashed, color=\"{col}\", taillabel=\"{}\", headlabel=\"{}\", fontsize=8];",
-                    key(&l.a.device),
-                    key(&l.b.device),
-                    l.a.interface,
-                    l.b.interface
+                    key(l.a().device),
+                    key(l.b().device),
+                    l.a().interface,
+                    l.b().interface
                 );
             }
             out.push_str("}\n");
@@ -106,7 +126,13 @@ pub fn render(g: &DependencyGraph, ev: Option<&Evaluation<'_>>, format: Format) 
         Format::Mermaid => {
             out.push_str("flowchart BT\n");
             for grp in &t.groups {
-                let _ = writeln!(out, "  subgraph {}[\"{} ({})\"]", key(&grp.id), grp.id, grp.mode.name());
+                let _ = writeln!(
+                    out,
+                    "  subgraph {}[\"{} ({})\"]",
+                    key(&grp.id),
+                    grp.id,
+                    grp.mode.name()
+                );
                 for m in &grp.members {
                     let _ = writeln!(out, "    {}", key(m));
                 }
@@ -116,7 +142,13 @@ pub fn render(g: &DependencyGraph, ev: Option<&Evaluation<'_>>, format: Format) 
                 let _ = writeln!(out, "  {}[\"{} ({})\"]", key(&d.id), d.id, d.kind.as_str());
             }
             for s in &t.services {
-                let _ = writeln!(out, "  {}{{{{\"{} ({})\"}}}}", key(&s.id), s.name, s.tier.as_str());
+                let _ = writeln!(
+                    out,
+                    "  {}{{{{\"{} ({})\"}}}}",
+                    key(&s.id),
+                    s.name,
+                    s.tier.as_str()
+                );
             }
             let requirers = t
                 .devices
@@ -131,13 +163,21 @@ pub fn render(g: &DependencyGraph, ev: Option<&Evaluation<'_>>, format: Format) 
                 }
             }
             for l in &t.links {
-                let _ = writeln!(out, "  {} -. \"{}/{}\" .- {}", key(&l.a.device), l.a.interface, l.b.interface, key(&l.b.device));
+                let _ = writeln!(
+                    out,
+                    "  {} -. \"{}/{}\" .- {}",
+                    key(l.a().device),
+                    l.a().interface,
+                    l.b().interface,
+                    key(l.b().device)
+                );
             }
             if let Some(ev) = ev {
                 for (i, d) in t.devices.iter().enumerate() {
                     let s = ev.component(g.comp_id(ComponentRef::Device(i)));
                     if s != State::Up {
-                        let _ = writeln!(out, "  style {} fill:{},color:#fff", key(&d.id), colour(s));
+                        let _ =
+                            writeln!(out, "  style {} fill:{},color:#fff", key(&d.id), colour(s));
                     }
                 }
                 for (i, sv) in t.services.iter().enumerate() {

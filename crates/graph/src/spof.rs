@@ -53,17 +53,29 @@ pub(crate) fn kill_set(g: &DependencyGraph, root: NodeId) -> Vec<CompId> {
                         }
                     }
                 }
-                set.extend(counter.iter().filter(|(_, n)| **n as usize >= threshold).map(|(x, _)| *x));
+                set.extend(
+                    counter
+                        .iter()
+                        .filter(|(_, n)| **n as usize >= threshold)
+                        .map(|(x, _)| *x),
+                );
                 set.sort_unstable();
             }
         }
         if let Some(o) = g.owner(n)
-            && matches!(g.comp_ref(o), ComponentRef::Device(_) | ComponentRef::Link(_))
+            && matches!(
+                g.comp_ref(o),
+                ComponentRef::Device(_) | ComponentRef::Link(_)
+            )
             && let Err(pos) = set.binary_search(&o.0)
         {
             set.insert(pos, o.0);
         }
         kill.insert(n, set);
     }
-    kill.remove(&root).unwrap_or_default().into_iter().map(CompId).collect()
+    kill.remove(&root)
+        .unwrap_or_default()
+        .into_iter()
+        .map(CompId)
+        .collect()
 }

@@ -12,7 +12,11 @@ fn graph(yaml: &str) -> DependencyGraph {
 
 fn state_of(g: &DependencyGraph, down: &[&str], svc: &str) -> State {
     let r = g.what_if(down).expect("known ids");
-    r.services.iter().find(|s| s.id == svc).expect("service").state
+    r.services
+        .iter()
+        .find(|s| s.id == svc)
+        .expect("service")
+        .state
 }
 
 const MODES: &str = r#"
@@ -56,7 +60,10 @@ fn causes_are_failed_components_in_the_closure() {
     let r = g.what_if(&["c"]).unwrap();
     let by = |id: &str| r.services.iter().find(|s| s.id == id).unwrap().clone();
     assert_eq!(by("s-two").causes, vec!["c"]);
-    assert!(by("s-pair").causes.is_empty(), "c is not below s-pair and s-pair is up");
+    assert!(
+        by("s-pair").causes.is_empty(),
+        "c is not below s-pair and s-pair is up"
+    );
 }
 
 const LINKS: &str = r#"
@@ -84,8 +91,15 @@ services:
 fn parallel_links_are_redundant() {
     let g = graph(LINKS);
     assert_eq!(state_of(&g, &["srv:eth0"], "s-srv"), State::Degraded);
-    assert_eq!(state_of(&g, &["sw:2"], "s-srv"), State::Degraded, "named by the other end");
-    assert_eq!(state_of(&g, &["srv:eth0", "srv:eth1"], "s-srv"), State::Down);
+    assert_eq!(
+        state_of(&g, &["sw:2"], "s-srv"),
+        State::Degraded,
+        "named by the other end"
+    );
+    assert_eq!(
+        state_of(&g, &["srv:eth0", "srv:eth1"], "s-srv"),
+        State::Down
+    );
     assert_eq!(state_of(&g, &["sw"], "s-srv"), State::Down);
 }
 
@@ -121,7 +135,11 @@ services:
     );
     assert_eq!(state_of(&g, &["d1"], "edge"), State::Degraded);
     assert_eq!(state_of(&g, &["d1", "d2"], "edge"), State::Down);
-    assert_eq!(state_of(&g, &["api-2"], "front"), State::Degraded, "a service can be failed itself");
+    assert_eq!(
+        state_of(&g, &["api-2"], "front"),
+        State::Degraded,
+        "a service can be failed itself"
+    );
 }
 
 #[test]
@@ -134,11 +152,23 @@ fn unknown_never_reads_as_up() {
     ev.settle();
     let svc = |ev: &Evaluation, id: &str| ev.component(g.lookup(id).unwrap());
     assert_eq!(svc(&ev, "s-all"), State::Unknown);
-    assert_eq!(svc(&ev, "s-any"), State::Degraded, "two known-good members still carry it");
+    assert_eq!(
+        svc(&ev, "s-any"),
+        State::Degraded,
+        "two known-good members still carry it"
+    );
     ev.set_own(b, State::Down);
     ev.settle();
-    assert_eq!(svc(&ev, "s-pair"), State::Unknown, "the only candidate is unknown");
-    assert_eq!(svc(&ev, "s-two"), State::Unknown, "needs 2: c up, a unknown, b down");
+    assert_eq!(
+        svc(&ev, "s-pair"),
+        State::Unknown,
+        "the only candidate is unknown"
+    );
+    assert_eq!(
+        svc(&ev, "s-two"),
+        State::Unknown,
+        "needs 2: c up, a unknown, b down"
+    );
     ev.set_own(a, State::Down);
     ev.settle();
     assert_eq!(svc(&ev, "s-two"), State::Down);
@@ -146,16 +176,27 @@ fn unknown_never_reads_as_up() {
 
 #[test]
 fn incident_topology_answers() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../topology/contractor-portal.yaml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../topology/contractor-portal.yaml"
+    );
     let t = Topology::load(std::path::Path::new(path)).unwrap();
     let g = DependencyGraph::build(&t);
     // Losing one firewall is absorbed by the pair: degraded, with fw-a as the cause.
     let r = g.what_if(&["fw-a"]).unwrap();
     let portal = r.services.iter().find(|s| s.id == "portal").unwrap();
-    assert_eq!((portal.state, portal.causes.clone()), (State::Degraded, vec!["fw-a".to_string()]));
+    assert_eq!(
+        (portal.state, portal.causes.clone()),
+        (State::Degraded, vec!["fw-a".to_string()])
+    );
     // The single router and the accounts database path are single points of failure.
     let spofs = g.spof("portal").unwrap();
-    for s in ["rtr-1", "sw-core-1", "db-1", "db-1:eth0--sw-core-1:gi1/0/30"] {
+    for s in [
+        "rtr-1",
+        "sw-core-1",
+        "db-1",
+        "db-1:eth0--sw-core-1:gi1/0/30",
+    ] {
         assert!(spofs.contains(&s.to_string()), "{s} missing from {spofs:?}");
     }
     for s in ["fw-a", "fw-b", "web-1", "isp-a", "lb-a"] {
@@ -198,7 +239,10 @@ fn random_topology() -> impl Strategy<Value = String> {
                     }
                 }
             }
-            y.push_str(&format!("  - {{id: d{i}, kind: switch, requires: [{}]}}\n", req.join(", ")));
+            y.push_str(&format!(
+                "  - {{id: d{i}, kind: switch, requires: [{}]}}\n",
+                req.join(", ")
+            ));
             comps.push(format!("d{i}"));
             if i >= 2 && next(3) == 0 {
                 let size = 2 + next(3.min(i));
@@ -215,7 +259,10 @@ fn random_topology() -> impl Strategy<Value = String> {
                     2 => format!("mode: at-least, min: {}", 1 + next(members.len())),
                     _ => "mode: active-standby".to_string(),
                 };
-                groups.push_str(&format!("  - {{id: g{i}, {mode}, members: [{}]}}\n", members.join(", ")));
+                groups.push_str(&format!(
+                    "  - {{id: g{i}, {mode}, members: [{}]}}\n",
+                    members.join(", ")
+                ));
                 comps.push(format!("g{i}"));
             }
         }
@@ -245,7 +292,11 @@ fn random_topology() -> impl Strategy<Value = String> {
 
 fn failable(g: &DependencyGraph) -> Vec<String> {
     let t = g.topology();
-    t.devices.iter().map(|d| d.id.clone()).chain(t.links.iter().map(|l| l.id.clone())).collect()
+    t.devices
+        .iter()
+        .map(|d| d.id.clone())
+        .chain(t.links.iter().map(|l| l.id().to_string()))
+        .collect()
 }
 
 fn severity(s: State) -> u8 {

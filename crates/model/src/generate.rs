@@ -20,7 +20,12 @@ pub struct GenerateOptions {
 
 impl GenerateOptions {
     pub fn new(devices: usize) -> Self {
-        GenerateOptions { devices, servers_per_rack: 40, racks_per_pod: 16, servers_per_service: 25 }
+        GenerateOptions {
+            devices,
+            servers_per_rack: 40,
+            racks_per_pod: 16,
+            servers_per_service: 25,
+        }
     }
 }
 
@@ -41,10 +46,17 @@ pub fn datacenter_json(o: GenerateOptions) -> String {
         format!("10.{}.{}.{}", (ip >> 16) & 255, (ip >> 8) & 255, ip & 255)
     };
     let mut dev = |id: &str, kind: &str, requires: &[&str], a: String| {
-        let req = requires.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(",");
-        devices.push(format!("{{\"id\":\"{id}\",\"kind\":\"{kind}\",\"address\":\"{a}\",\"requires\":[{req}]}}"));
+        let req = requires
+            .iter()
+            .map(|r| format!("\"{r}\""))
+            .collect::<Vec<_>>()
+            .join(",");
+        devices.push(format!(
+            "{{\"id\":\"{id}\",\"kind\":\"{kind}\",\"address\":\"{a}\",\"requires\":[{req}]}}"
+        ));
     };
-    let mut link = |a: &str, ai: &str, b: &str, bi: &str| links.push(format!("[\"{a}:{ai}\",\"{b}:{bi}\"]"));
+    let mut link =
+        |a: &str, ai: &str, b: &str, bi: &str| links.push(format!("[\"{a}:{ai}\",\"{b}:{bi}\"]"));
     dev("edge-1", "router", &[], addr());
     dev("edge-2", "router", &[], addr());
     groups.push("{\"id\":\"edge\",\"mode\":\"any\",\"members\":[\"edge-1\",\"edge-2\"]}".into());
@@ -53,7 +65,9 @@ pub fn datacenter_json(o: GenerateOptions) -> String {
         link(f, "port1", "edge-1", f);
         link(f, "port2", "edge-2", f);
     }
-    groups.push("{\"id\":\"fw-pair\",\"mode\":\"active-standby\",\"members\":[\"fw-a\",\"fw-b\"]}".into());
+    groups.push(
+        "{\"id\":\"fw-pair\",\"mode\":\"active-standby\",\"members\":[\"fw-a\",\"fw-b\"]}".into(),
+    );
     for c in ["core-1", "core-2"] {
         dev(c, "switch", &["fw-pair"], addr());
         link(c, "up1", "fw-a", c);
@@ -65,7 +79,9 @@ pub fn datacenter_json(o: GenerateOptions) -> String {
         link(l, "up1", "core-1", l);
         link(l, "up2", "core-2", l);
     }
-    groups.push("{\"id\":\"lb-pair\",\"mode\":\"active-standby\",\"members\":[\"lb-a\",\"lb-b\"]}".into());
+    groups.push(
+        "{\"id\":\"lb-pair\",\"mode\":\"active-standby\",\"members\":[\"lb-a\",\"lb-b\"]}".into(),
+    );
     let mut servers: Vec<String> = Vec::new();
     let mut rack_no = 0;
     for p in 0..pods {
@@ -76,13 +92,19 @@ pub fn datacenter_json(o: GenerateOptions) -> String {
             link(a, "up2", "core-2", a);
         }
         let pod_group = format!("agg-{p}");
-        groups.push(format!("{{\"id\":\"{pod_group}\",\"mode\":\"any\",\"members\":[\"{a1}\",\"{a2}\"]}}"));
+        groups.push(format!(
+            "{{\"id\":\"{pod_group}\",\"mode\":\"any\",\"members\":[\"{a1}\",\"{a2}\"]}}"
+        ));
         for r in 0..o.racks_per_pod {
             if rack_no >= racks {
                 break;
             }
             rack_no += 1;
-            let (t1, t2, m) = (format!("tor-{p}-{r}-1"), format!("tor-{p}-{r}-2"), format!("mgmt-{p}-{r}"));
+            let (t1, t2, m) = (
+                format!("tor-{p}-{r}-1"),
+                format!("tor-{p}-{r}-2"),
+                format!("mgmt-{p}-{r}"),
+            );
             for t in [&t1, &t2] {
                 dev(t, "switch", &[&pod_group], addr());
                 link(t, "up1", &a1, t);
@@ -91,7 +113,9 @@ pub fn datacenter_json(o: GenerateOptions) -> String {
             dev(&m, "switch", &[&pod_group], addr());
             link(&m, "up1", &a1, &m);
             let rack_group = format!("tor-{p}-{r}");
-            groups.push(format!("{{\"id\":\"{rack_group}\",\"mode\":\"any\",\"members\":[\"{t1}\",\"{t2}\"]}}"));
+            groups.push(format!(
+                "{{\"id\":\"{rack_group}\",\"mode\":\"any\",\"members\":[\"{t1}\",\"{t2}\"]}}"
+            ));
             for s in 0..o.servers_per_rack {
                 let id = format!("srv-{p}-{r}-{s}");
                 dev(&id, "server", &[&rack_group], addr());
@@ -109,20 +133,30 @@ pub fn datacenter_json(o: GenerateOptions) -> String {
         let members: Vec<String> = (0..4)
             .map(|j| {
                 let idx = (i + j * stride * 3 + j) % servers.len().max(1);
-                format!("\"{}\"", servers.get(idx).map(String::as_str).unwrap_or("lb-a"))
+                format!(
+                    "\"{}\"",
+                    servers.get(idx).map(String::as_str).unwrap_or("lb-a")
+                )
             })
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
         let min = 2.min(members.len());
-        groups.push(format!("{{\"id\":\"pool-{i}\",\"mode\":\"at-least\",\"min\":{min},\"members\":[{}]}}", members.join(",")));
+        groups.push(format!(
+            "{{\"id\":\"pool-{i}\",\"mode\":\"at-least\",\"min\":{min},\"members\":[{}]}}",
+            members.join(",")
+        ));
         let tier = ["critical", "high", "normal", "low"][i % 4];
         services.push(format!(
             "{{\"id\":\"svc-{i}\",\"name\":\"Service {i}\",\"tier\":\"{tier}\",\"requires\":[\"lb-pair\",\"pool-{i}\"]}}"
         ));
     }
     let mut out = String::with_capacity(devices.len() * 120 + links.len() * 60);
-    let _ = write!(out, "{{\"name\":\"synthetic-dc-{}\",\n\"devices\":[\n", o.devices);
+    let _ = write!(
+        out,
+        "{{\"name\":\"synthetic-dc-{}\",\n\"devices\":[\n",
+        o.devices
+    );
     join(&mut out, &devices);
     out.push_str("],\n\"links\":[\n");
     join(&mut out, &links);

@@ -23,7 +23,7 @@
 //! "#;
 //! let topo = Topology::from_yaml_str(yaml, "tiny.yaml").unwrap();
 //! assert_eq!(topo.devices.len(), 3);
-//! assert_eq!(topo.links[0].id, "fw-a:port2--web-1:eth0");
+//! assert_eq!(topo.links[0].id(), "fw-a:port2--web-1:eth0");
 //! // A link can be named by either of its ends.
 //! assert_eq!(topo.resolve("web-1:eth0"), topo.resolve("fw-a:port2--web-1:eth0"));
 //!
@@ -143,39 +143,73 @@ pub struct Device {
     pub line: u32,
 }
 
-/// One end of a link: `device:interface`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub struct LinkEnd {
-    pub device: String,
-    pub interface: String,
+/// One end of a link: `device:interface` (borrowed from the link's id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct LinkEnd<'a> {
+    pub device: &'a str,
+    pub interface: &'a str,
 }
 
-impl fmt::Display for LinkEnd {
+impl fmt::Display for LinkEnd<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.device, self.interface)
     }
 }
 
 /// A physical (or logical) link between two device interfaces.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// Stored compactly (a data centre has three links per device): the id `a:if--b:if` is the only
+/// string; the ends are views into it, and the end devices are kept as indices.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Link {
-    /// `a:if--b:if`, in declaration order.
-    pub id: String,
-    pub a: LinkEnd,
-    pub b: LinkEnd,
+    id: Box<str>,
+    /// Byte offset of the `--` separating the ends in `id`.
+    sep: u32,
+    /// Device indices of end a and end b.
+    pub a_device: u32,
+    pub b_device: u32,
     pub line: u32,
 }
 
 impl Link {
-    /// The end on `device`, if the link touches it.
-    pub fn end_on(&self, device: &str) -> Option<&LinkEnd> {
-        if self.a.device == device {
-            Some(&self.a)
-        } else if self.b.device == device {
-            Some(&self.b)
+    /// `a:if--b:if`, in declaration order.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn end(s: &str) -> LinkEnd<'_> {
+        let (device, interface) = s.split_once(':').unwrap_or((s, ""));
+        LinkEnd { device, interface }
+    }
+
+    pub fn a(&self) -> LinkEnd<'_> {
+        Self::end(&self.id[..self.sep as usize])
+    }
+
+    pub fn b(&self) -> LinkEnd<'_> {
+        Self::end(&self.id[self.sep as usize + 2..])
+    }
+
+    /// The end on device index `d`, if the link touches it.
+    pub fn end_on(&self, d: u32) -> Option<LinkEnd<'_>> {
+        if self.a_device == d {
+            Some(self.a())
+        } else if self.b_device == d {
+            Some(self.b())
         } else {
             None
         }
+    }
+}
+
+impl Serialize for Link {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Link", 3)?;
+        st.serialize_field("id", self.id())?;
+        st.serialize_field("a", &self.a().to_string())?;
+        st.serialize_field("b", &self.b().to_string())?;
+        st.end()
     }
 }
 
@@ -224,7 +258,9 @@ pub struct Service {
 }
 
 /// How much a service matters; drives incident severity and pager routing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     Low,
@@ -275,9 +311,16 @@ pub struct Topology {
     pub links: Vec<Link>,
     pub groups: Vec<Group>,
     pub services: Vec<Service>,
-    /// Id (and link-end alias) → component.
+    /// Id → device, group or service. Links are found through `device_links`, not here: a
+    /// data centre has three links per device and one map entry per link name costs more
+    /// than the rest of the model.
     #[serde(skip)]
     index: HashMap<String, ComponentRef>,
+    /// Links touching each device, CSR: `device_links[device_link_off[d]..device_link_off[d+1]]`.
+    #[serde(skip)]
+    device_link_off: Vec<u32>,
+    #[serde(skip)]
+    device_links: Vec<u32>,
 }
 
 impl Topology {
@@ -286,7 +329,10 @@ impl Topology {
     pub fn load(path: &Path) -> Result<Topology, LoadError> {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| LoadError::io(&name, e))?;
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
             Self::from_json_str(&text, &name)
         } else {
             Self::from_yaml_str(&text, &name)
@@ -313,14 +359,39 @@ impl Topology {
 
     /// Resolve a component name: an id, a link end (`fw-a:port1`) or a link id (`a:x--b:y`).
     pub fn resolve(&self, name: &str) -> Option<ComponentRef> {
-        self.index.get(name).copied()
+        if let Some(c) = self.index.get(name) {
+            return Some(*c);
+        }
+        let (device, _) = name.split_once(':')?;
+        let Some(ComponentRef::Device(d)) = self.index.get(device).copied() else {
+            return None;
+        };
+        let interface = &name[device.len() + 1..];
+        self.links_of(d)
+            .find(|&l| {
+                let link = &self.links[l];
+                link.id() == name
+                    || link
+                        .end_on(d as u32)
+                        .is_some_and(|e| e.interface == interface)
+            })
+            .map(ComponentRef::Link)
+    }
+
+    /// Indices of the links touching device index `d`.
+    pub fn links_of(&self, d: usize) -> impl Iterator<Item = usize> + '_ {
+        let (a, b) = (
+            self.device_link_off[d] as usize,
+            self.device_link_off[d + 1] as usize,
+        );
+        self.device_links[a..b].iter().map(|l| *l as usize)
     }
 
     /// The canonical id of a component.
     pub fn id_of(&self, c: ComponentRef) -> &str {
         match c {
             ComponentRef::Device(i) => &self.devices[i].id,
-            ComponentRef::Link(i) => &self.links[i].id,
+            ComponentRef::Link(i) => self.links[i].id(),
             ComponentRef::Group(i) => &self.groups[i].id,
             ComponentRef::Service(i) => &self.services[i].id,
         }
@@ -358,5 +429,17 @@ impl Topology {
     /// Names close to `name`, for "did you mean" hints in CLI errors.
     pub fn suggest(&self, name: &str) -> Option<&str> {
         validate::closest(name, self.index.keys().map(String::as_str))
+    }
+}
+
+impl Link {
+    pub(crate) fn new(id: Box<str>, sep: u32, a_device: u32, b_device: u32, line: u32) -> Link {
+        Link {
+            id,
+            sep,
+            a_device,
+            b_device,
+            line,
+        }
     }
 }

@@ -82,8 +82,16 @@ pub(crate) fn parse_yaml(text: &str, file: &str) -> Result<RawTopology, LoadErro
     // local file the operator chose, not untrusted network data, so no budget is enforced.
     let options = serde_saphyr::options! { budget: None };
     serde_saphyr::from_str_with_options(text, options).map_err(|e| {
-        let (line, col) = e.location().map(|l| (l.line() as u32, l.column() as u32)).unwrap_or((0, 0));
-        LoadError::from(vec![Diagnostic::new(file, line, col, first_line(&e.to_string()))])
+        let (line, col) = e
+            .location()
+            .map(|l| (l.line() as u32, l.column() as u32))
+            .unwrap_or((0, 0));
+        LoadError::from(vec![Diagnostic::new(
+            file,
+            line,
+            col,
+            first_line(&e.to_string()),
+        )])
     })
 }
 
@@ -92,7 +100,12 @@ pub(crate) fn parse_json(text: &str, file: &str) -> Result<RawTopology, LoadErro
         let msg = e.to_string();
         // serde_json appends " at line L column C"; we print the position in front instead.
         let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-        LoadError::from(vec![Diagnostic::new(file, e.line() as u32, e.column() as u32, msg)])
+        LoadError::from(vec![Diagnostic::new(
+            file,
+            e.line() as u32,
+            e.column() as u32,
+            msg,
+        )])
     })
 }
 

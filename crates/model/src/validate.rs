@@ -21,7 +21,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(file: &str, line: u32, column: u32, message: impl Into<String>) -> Self {
-        Self { file: file.to_string(), line, column, message: message.into() }
+        Self {
+            file: file.to_string(),
+            line,
+            column,
+            message: message.into(),
+        }
     }
 }
 
@@ -30,7 +35,11 @@ impl fmt::Display for Diagnostic {
         if self.line == 0 {
             write!(f, "{}: {}", self.file, self.message)
         } else {
-            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
         }
     }
 }
@@ -43,7 +52,13 @@ pub struct LoadError {
 
 impl LoadError {
     pub(crate) fn io(file: &str, e: std::io::Error) -> Self {
-        vec![Diagnostic::new(file, 0, 0, format!("cannot read topology: {e}"))].into()
+        vec![Diagnostic::new(
+            file,
+            0,
+            0,
+            format!("cannot read topology: {e}"),
+        )]
+        .into()
     }
 }
 
@@ -90,18 +105,21 @@ fn id_problem(id: &str) -> Option<&'static str> {
     if id.contains("--") {
         return Some("contains `--` (reserved for link names)");
     }
-    if !id.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')) {
+    if !id
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+    {
         return Some("may contain only letters, digits, `-`, `_`, `.` and `/`");
     }
     None
 }
 
-fn parse_end(s: &str) -> Option<LinkEnd> {
+fn parse_end(s: &str) -> Option<LinkEnd<'_>> {
     let (device, interface) = s.split_once(':')?;
     if device.is_empty() || interface.is_empty() {
         return None;
     }
-    Some(LinkEnd { device: device.to_string(), interface: interface.to_string() })
+    Some(LinkEnd { device, interface })
 }
 
 /// An IP address, or a DNS name (RFC 1123 labels). A dotted string of digits that is not a
@@ -112,7 +130,9 @@ fn parse_address(s: &str) -> Result<Address, String> {
     }
     let looks_numeric = s.chars().all(|c| c.is_ascii_digit() || c == '.');
     if looks_numeric || s.contains(':') {
-        return Err(format!("malformed address `{s}`: not a valid IPv4 or IPv6 address"));
+        return Err(format!(
+            "malformed address `{s}`: not a valid IPv4 or IPv6 address"
+        ));
     }
     let label_ok = |l: &str| {
         !l.is_empty()
@@ -124,17 +144,25 @@ fn parse_address(s: &str) -> Result<Address, String> {
     if s.len() <= 253 && s.trim_end_matches('.').split('.').all(label_ok) {
         Ok(Address::Host(s.to_string()))
     } else {
-        Err(format!("malformed address `{s}`: neither an IP address nor a valid host name"))
+        Err(format!(
+            "malformed address `{s}`: neither an IP address nor a valid host name"
+        ))
     }
 }
 
 pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadError> {
-    let mut cx = Ctx { file, diags: Vec::new() };
+    let mut cx = Ctx {
+        file,
+        diags: Vec::new(),
+    };
     let mut index: HashMap<String, ComponentRef> = HashMap::new();
     // Where each id was first declared, for "duplicate id (first declared at line N)".
     let mut declared_at: HashMap<String, u32> = HashMap::new();
 
-    let mut declare = |cx: &mut Ctx, id: &S<String>, c: ComponentRef, index: &mut HashMap<String, ComponentRef>| {
+    let mut declare = |cx: &mut Ctx,
+                       id: &S<String>,
+                       c: ComponentRef,
+                       index: &mut HashMap<String, ComponentRef>| {
         if let Some(p) = id_problem(&id.value) {
             cx.err(id, format!("{} id `{}` {p}", c.kind_name(), id.value));
         }
@@ -142,7 +170,11 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
             let line = declared_at.get(&id.value).copied().unwrap_or(0);
             cx.err(
                 id,
-                format!("duplicate id `{}`: already declared as a {} at line {line}", id.value, prev.kind_name()),
+                format!(
+                    "duplicate id `{}`: already declared as a {} at line {line}",
+                    id.value,
+                    prev.kind_name()
+                ),
             );
         } else {
             index.insert(id.value.clone(), c);
@@ -160,8 +192,9 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
         declare(&mut cx, &s.id, ComponentRef::Service(i), &mut index);
     }
 
-    // Links: parse ends, derive ids, register both ends as aliases.
-    let mut links = Vec::with_capacity(raw.links.len());
+    // Links: parse ends, derive ids; every end and id must be unique.
+    let mut links: Vec<Link> = Vec::with_capacity(raw.links.len());
+    let mut names: HashMap<String, usize> = HashMap::with_capacity(raw.links.len() * 3);
     for l in &raw.links {
         let (a, b) = match &l.value {
             RawLink::Pair(v) if v.len() == 2 => (v[0].as_str(), v[1].as_str()),
@@ -173,54 +206,116 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
         };
         let (Some(ea), Some(eb)) = (parse_end(a), parse_end(b)) else {
             let bad = if parse_end(a).is_none() { a } else { b };
-            cx.err(l, format!("malformed link end `{bad}`: expected `device:interface`"));
+            cx.err(
+                l,
+                format!("malformed link end `{bad}`: expected `device:interface`"),
+            );
             continue;
         };
         let mut ok = true;
-        for e in [&ea, &eb] {
-            match index.get(&e.device) {
-                Some(ComponentRef::Device(_)) => {}
+        let mut devs = [0u32; 2];
+        for (slot, e) in [&ea, &eb].into_iter().enumerate() {
+            match index.get(e.device) {
+                Some(ComponentRef::Device(d)) => devs[slot] = *d as u32,
                 Some(other) => {
-                    cx.err(l, format!("link end `{e}` names {} `{}`, not a device", other.kind_name(), e.device));
+                    cx.err(
+                        l,
+                        format!(
+                            "link end `{e}` names {} `{}`, not a device",
+                            other.kind_name(),
+                            e.device
+                        ),
+                    );
                     ok = false;
                 }
                 None => {
-                    cx.err(l, format!("link end `{e}` names unknown device `{}`{}", e.device, hint(&e.device, &index)));
+                    cx.err(
+                        l,
+                        format!(
+                            "link end `{e}` names unknown device `{}`{}",
+                            e.device,
+                            hint(e.device, &index)
+                        ),
+                    );
                     ok = false;
                 }
             }
         }
         if ea.device == eb.device {
-            cx.err(l, format!("link `{a}`--`{b}` connects device `{}` to itself", ea.device));
+            cx.err(
+                l,
+                format!(
+                    "link `{a}`--`{b}` connects device `{}` to itself",
+                    ea.device
+                ),
+            );
             ok = false;
         }
         if !ok {
             continue;
         }
-        let i = links.len();
         let id = format!("{ea}--{eb}");
         for name in [id.clone(), ea.to_string(), eb.to_string()] {
-            if let Some(ComponentRef::Link(j)) = index.get(&name) {
-                let other: &Link = &links[*j];
-                cx.err(l, format!("`{name}` is already used by link `{}` (line {})", other.id, other.line));
+            if let Some(&j) = names.get(&name) {
+                let other: &Link = &links[j];
+                cx.err(
+                    l,
+                    format!(
+                        "`{name}` is already used by link `{}` (line {})",
+                        other.id(),
+                        other.line
+                    ),
+                );
                 ok = false;
             }
         }
         if !ok {
             continue;
         }
+        let i = links.len();
+        let sep = ea.to_string().len() as u32;
         for name in [id.clone(), ea.to_string(), eb.to_string()] {
-            index.insert(name, ComponentRef::Link(i));
+            names.insert(name, i);
         }
-        links.push(Link { id, a: ea, b: eb, line: l.referenced.line() as u32 });
+        links.push(Link::new(
+            id.into_boxed_str(),
+            sep,
+            devs[0],
+            devs[1],
+            l.referenced.line() as u32,
+        ));
+    }
+    let mut per_device = vec![0u32; raw.devices.len() + 1];
+    for l in &links {
+        per_device[l.a_device as usize + 1] += 1;
+        per_device[l.b_device as usize + 1] += 1;
+    }
+    for d in 0..raw.devices.len() {
+        per_device[d + 1] += per_device[d];
+    }
+    let device_link_off = per_device;
+    let mut fill = device_link_off.clone();
+    let mut device_links = vec![0u32; links.len() * 2];
+    for (i, l) in links.iter().enumerate() {
+        for d in [l.a_device, l.b_device] {
+            device_links[fill[d as usize] as usize] = i as u32;
+            fill[d as usize] += 1;
+        }
     }
 
     // References.
     let check_ref = |cx: &mut Ctx, (self_id, owner): (&str, &str), verb: &str, r: &S<String>| {
         if r.value == self_id {
             cx.err(r, format!("{owner} {verb} itself"));
-        } else if !index.contains_key(&r.value) {
-            cx.err(r, format!("{owner} {verb} unknown component `{}`{}", r.value, hint(&r.value, &index)));
+        } else if !index.contains_key(&r.value) && !names.contains_key(&r.value) {
+            cx.err(
+                r,
+                format!(
+                    "{owner} {verb} unknown component `{}`{}",
+                    r.value,
+                    hint(&r.value, &index)
+                ),
+            );
         }
     };
     let mut devices = Vec::with_capacity(raw.devices.len());
@@ -260,7 +355,13 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
         let mut seen = HashMap::new();
         for m in &g.members {
             if let Some(first) = seen.insert(m.value.as_str(), m.referenced.line()) {
-                cx.err(m, format!("{owner} lists member `{}` twice (also at line {first})", m.value));
+                cx.err(
+                    m,
+                    format!(
+                        "{owner} lists member `{}` twice (also at line {first})",
+                        m.value
+                    ),
+                );
             }
         }
         if g.members.is_empty() {
@@ -273,13 +374,24 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
             ("active-standby", None) => GroupMode::ActiveStandby,
             ("at-least", Some(min)) => {
                 if min.value < 1 {
-                    cx.err(min, format!("{owner}: `min` must be at least 1, found {}", min.value));
+                    cx.err(
+                        min,
+                        format!("{owner}: `min` must be at least 1, found {}", min.value),
+                    );
                     GroupMode::AtLeast { min: 1 }
                 } else if min.value as usize > n {
-                    cx.err(min, format!("{owner}: `min` is {} but the group has only {n} member(s)", min.value));
+                    cx.err(
+                        min,
+                        format!(
+                            "{owner}: `min` is {} but the group has only {n} member(s)",
+                            min.value
+                        ),
+                    );
                     GroupMode::AtLeast { min: n as u32 }
                 } else {
-                    GroupMode::AtLeast { min: min.value as u32 }
+                    GroupMode::AtLeast {
+                        min: min.value as u32,
+                    }
                 }
             }
             ("at-least", None) => {
@@ -287,7 +399,13 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
                 GroupMode::Any
             }
             ("all" | "any" | "active-standby", Some(min)) => {
-                cx.err(min, format!("{owner}: `min` applies only to mode `at-least`, not `{}`", g.mode.value));
+                cx.err(
+                    min,
+                    format!(
+                        "{owner}: `min` applies only to mode `at-least`, not `{}`",
+                        g.mode.value
+                    ),
+                );
                 GroupMode::Any
             }
             (other, _) => {
@@ -311,10 +429,15 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
         }
         if let Some(p) = &s.probe {
             match (&p.url, &p.tcp) {
-                (Some(u), None) if !(u.starts_with("http://") || u.starts_with("https://")) => {
-                    cx.err(&s.id, format!("{owner}: probe url `{u}` must start with http:// or https://"))
-                }
-                (Some(_), Some(_)) => cx.err(&s.id, format!("{owner}: a probe has either `url` or `tcp`, not both")),
+                (Some(u), None) if !(u.starts_with("http://") || u.starts_with("https://")) => cx
+                    .err(
+                        &s.id,
+                        format!("{owner}: probe url `{u}` must start with http:// or https://"),
+                    ),
+                (Some(_), Some(_)) => cx.err(
+                    &s.id,
+                    format!("{owner}: a probe has either `url` or `tcp`, not both"),
+                ),
                 (None, None) => cx.err(&s.id, format!("{owner}: a probe needs `url` or `tcp`")),
                 _ => {}
             }
@@ -333,13 +456,37 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
     let collector = raw.collector.as_ref().map(|c| {
         match index.get(&c.value) {
             Some(ComponentRef::Device(_)) => {}
-            Some(other) => cx.err(c, format!("collector `{}` is a {}, not a device", c.value, other.kind_name())),
-            None => cx.err(c, format!("collector names unknown device `{}`{}", c.value, hint(&c.value, &index))),
+            Some(other) => cx.err(
+                c,
+                format!(
+                    "collector `{}` is a {}, not a device",
+                    c.value,
+                    other.kind_name()
+                ),
+            ),
+            None => cx.err(
+                c,
+                format!(
+                    "collector names unknown device `{}`{}",
+                    c.value,
+                    hint(&c.value, &index)
+                ),
+            ),
         }
         c.value.clone()
     });
 
-    let topo = Topology { name: raw.name.value.clone(), collector, devices, links, groups, services, index };
+    let topo = Topology {
+        name: raw.name.value.clone(),
+        collector,
+        devices,
+        links,
+        groups,
+        services,
+        index,
+        device_link_off,
+        device_links,
+    };
 
     // Cycles only make sense to look for once every reference resolves.
     if cx.diags.is_empty()
@@ -381,7 +528,8 @@ fn find_cycle(t: &Topology) -> Option<(Vec<String>, ComponentRef)> {
         .chain((0..t.groups.len()).map(ComponentRef::Group))
         .chain((0..t.services.len()).map(ComponentRef::Service))
         .collect();
-    let mut colour: HashMap<ComponentRef, Colour> = all.iter().map(|c| (*c, Colour::White)).collect();
+    let mut colour: HashMap<ComponentRef, Colour> =
+        all.iter().map(|c| (*c, Colour::White)).collect();
     for &root in &all {
         if colour[&root] != Colour::White {
             continue;
@@ -402,7 +550,10 @@ fn find_cycle(t: &Topology) -> Option<(Vec<String>, ComponentRef)> {
                     }
                     Some(Colour::Grey) => {
                         let pos = stack.iter().position(|(n, _)| *n == child).unwrap_or(0);
-                        let mut ids: Vec<String> = stack[pos..].iter().map(|(n, _)| t.id_of(*n).to_string()).collect();
+                        let mut ids: Vec<String> = stack[pos..]
+                            .iter()
+                            .map(|(n, _)| t.id_of(*n).to_string())
+                            .collect();
                         ids.push(t.id_of(child).to_string());
                         return Some((ids, child));
                     }
@@ -425,7 +576,10 @@ fn hint(name: &str, index: &HashMap<String, ComponentRef>) -> String {
 }
 
 /// The candidate with the smallest edit distance, if it is close enough to be a typo.
-pub(crate) fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .filter(|c| c.len().abs_diff(name.len()) <= limit)
@@ -441,7 +595,9 @@ fn levenshtein(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }

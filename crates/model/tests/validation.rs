@@ -12,32 +12,60 @@ fn err(yaml: &str) -> String {
 
 #[test]
 fn shipped_incident_topology_loads() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../topology/contractor-portal.yaml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../topology/contractor-portal.yaml"
+    );
     let t = Topology::load(std::path::Path::new(path)).expect("shipped topology is valid");
     assert_eq!(t.name, "contractor-portal");
     assert_eq!(t.collector.as_deref(), Some("mon-1"));
-    let fw = t.groups.iter().find(|g| g.id == "fw-pair").expect("fw-pair");
+    let fw = t
+        .groups
+        .iter()
+        .find(|g| g.id == "fw-pair")
+        .expect("fw-pair");
     assert_eq!(fw.mode, GroupMode::ActiveStandby);
-    assert!(matches!(t.resolve("fw-a:port1"), Some(ComponentRef::Link(_))));
-    assert_eq!(t.resolve("fw-a:port1"), t.resolve("rtr-1:ge-0/0/2--fw-a:port1"));
+    assert!(matches!(
+        t.resolve("fw-a:port1"),
+        Some(ComponentRef::Link(_))
+    ));
+    assert_eq!(
+        t.resolve("fw-a:port1"),
+        t.resolve("rtr-1:ge-0/0/2--fw-a:port1")
+    );
 }
 
 #[test]
 fn unknown_reference_names_position_and_suggests() {
-    let e = err("name: x\ndevices:\n  - {id: fw-a, kind: firewall}\nservices:\n  - {id: p, requires: [fw-b]}\n");
-    assert_eq!(e, "t.yaml:5:24: service `p` requires unknown component `fw-b` (did you mean `fw-a`?)");
+    let e = err(
+        "name: x\ndevices:\n  - {id: fw-a, kind: firewall}\nservices:\n  - {id: p, requires: [fw-b]}\n",
+    );
+    assert_eq!(
+        e,
+        "t.yaml:5:24: service `p` requires unknown component `fw-b` (did you mean `fw-a`?)"
+    );
 }
 
 #[test]
 fn duplicate_ids_across_kinds() {
-    let e = err("name: x\ndevices:\n  - {id: a, kind: switch}\ngroups:\n  - {id: a, mode: any, members: [b]}\n  - {id: b, mode: any, members: [x]}\n");
-    assert!(e.contains("t.yaml:5:10: duplicate id `a`: already declared as a device at line 3"), "{e}");
-    assert!(e.contains("t.yaml:6:34: group `b` has member unknown component `x`"), "{e}");
+    let e = err(
+        "name: x\ndevices:\n  - {id: a, kind: switch}\ngroups:\n  - {id: a, mode: any, members: [b]}\n  - {id: b, mode: any, members: [x]}\n",
+    );
+    assert!(
+        e.contains("t.yaml:5:10: duplicate id `a`: already declared as a device at line 3"),
+        "{e}"
+    );
+    assert!(
+        e.contains("t.yaml:6:34: group `b` has member unknown component `x`"),
+        "{e}"
+    );
 }
 
 #[test]
 fn cycle_is_named() {
-    let e = err("name: x\ndevices:\n  - {id: a, kind: switch, requires: [b]}\n  - {id: b, kind: switch, requires: [g]}\ngroups:\n  - {id: g, mode: all, members: [a]}\n");
+    let e = err(
+        "name: x\ndevices:\n  - {id: a, kind: switch, requires: [b]}\n  - {id: b, kind: switch, requires: [g]}\ngroups:\n  - {id: g, mode: all, members: [a]}\n",
+    );
     assert!(e.starts_with("t.yaml:"), "{e}");
     assert!(e.contains("dependency cycle: a -> b -> g -> a"), "{e}");
 }
@@ -50,14 +78,21 @@ fn self_requirement() {
 
 #[test]
 fn group_min_larger_than_group_and_empty_group() {
-    let e = err("name: x\ndevices:\n  - {id: a, kind: server}\ngroups:\n  - {id: g, mode: at-least, min: 3, members: [a]}\n  - {id: e, mode: any, members: []}\n");
-    assert!(e.contains("t.yaml:5:34: group `g`: `min` is 3 but the group has only 1 member(s)"), "{e}");
+    let e = err(
+        "name: x\ndevices:\n  - {id: a, kind: server}\ngroups:\n  - {id: g, mode: at-least, min: 3, members: [a]}\n  - {id: e, mode: any, members: []}\n",
+    );
+    assert!(
+        e.contains("t.yaml:5:34: group `g`: `min` is 3 but the group has only 1 member(s)"),
+        "{e}"
+    );
     assert!(e.contains("t.yaml:6:10: group `e` has no members"), "{e}");
 }
 
 #[test]
 fn group_mode_errors() {
-    let e = err("name: x\ndevices:\n  - {id: a, kind: server}\ngroups:\n  - {id: g, mode: most, members: [a]}\n  - {id: h, mode: at-least, members: [a]}\n  - {id: i, mode: any, min: 1, members: [a]}\n");
+    let e = err(
+        "name: x\ndevices:\n  - {id: a, kind: server}\ngroups:\n  - {id: g, mode: most, members: [a]}\n  - {id: h, mode: at-least, members: [a]}\n  - {id: i, mode: any, min: 1, members: [a]}\n",
+    );
     assert!(e.contains("unknown mode `most`"), "{e}");
     assert!(e.contains("mode `at-least` needs `min`"), "{e}");
     assert!(e.contains("`min` applies only to mode `at-least`"), "{e}");
@@ -65,8 +100,16 @@ fn group_mode_errors() {
 
 #[test]
 fn malformed_addresses() {
-    for bad in ["10.0.1.300", "10.0.1", "fe80:::1", "bad_host!", "-leading.example"] {
-        let e = err(&format!("name: x\ndevices:\n  - {{id: a, kind: server, address: \"{bad}\"}}\n"));
+    for bad in [
+        "10.0.1.300",
+        "10.0.1",
+        "fe80:::1",
+        "bad_host!",
+        "-leading.example",
+    ] {
+        let e = err(&format!(
+            "name: x\ndevices:\n  - {{id: a, kind: server, address: \"{bad}\"}}\n"
+        ));
         assert!(e.starts_with("t.yaml:3:"), "{bad}: {e}");
         assert!(e.contains("malformed address"), "{bad}: {e}");
     }
@@ -78,12 +121,26 @@ fn malformed_addresses() {
 
 #[test]
 fn link_errors() {
-    let e = err("name: x\ndevices:\n  - {id: a, kind: switch}\n  - {id: b, kind: switch}\nlinks:\n  - [a:1, c:1]\n  - [a-1, b:1]\n  - [a:2, a:3]\n  - [a:4, b:4]\n  - [a:4, b:5]\n  - [a:9]\n");
-    assert!(e.contains("t.yaml:6:5: link end `c:1` names unknown device `c`"), "{e}");
+    let e = err(
+        "name: x\ndevices:\n  - {id: a, kind: switch}\n  - {id: b, kind: switch}\nlinks:\n  - [a:1, c:1]\n  - [a-1, b:1]\n  - [a:2, a:3]\n  - [a:4, b:4]\n  - [a:4, b:5]\n  - [a:9]\n",
+    );
+    assert!(
+        e.contains("t.yaml:6:5: link end `c:1` names unknown device `c`"),
+        "{e}"
+    );
     assert!(e.contains("t.yaml:7:5: malformed link end `a-1`"), "{e}");
-    assert!(e.contains("t.yaml:8:5: link `a:2`--`a:3` connects device `a` to itself"), "{e}");
-    assert!(e.contains("t.yaml:10:5: `a:4` is already used by link `a:4--b:4` (line 9)"), "{e}");
-    assert!(e.contains("t.yaml:11:5: a link has exactly two ends"), "{e}");
+    assert!(
+        e.contains("t.yaml:8:5: link `a:2`--`a:3` connects device `a` to itself"),
+        "{e}"
+    );
+    assert!(
+        e.contains("t.yaml:10:5: `a:4` is already used by link `a:4--b:4` (line 9)"),
+        "{e}"
+    );
+    assert!(
+        e.contains("t.yaml:11:5: a link has exactly two ends"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -112,11 +169,15 @@ fn json_same_schema_and_positions() {
     let t = Topology::from_json_str(ok, "t.json").expect("valid json");
     assert_eq!(t.services[0].requires, vec!["a".to_string()]);
     let bad = "{\"name\":\"j\",\n\"devices\":[{\"id\":\"a\",\"kind\":\"switch\"}],\n\"services\":[{\"id\":\"s\",\"requires\":[\"b\"]}]}";
-    let e = Topology::from_json_str(bad, "t.json").unwrap_err().to_string();
+    let e = Topology::from_json_str(bad, "t.json")
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("t.json:3:"), "{e}");
     assert!(e.contains("requires unknown component `b`"), "{e}");
     let syntax = "{\"name\":\"j\",\n\"devices\":[}";
-    let e = Topology::from_json_str(syntax, "t.json").unwrap_err().to_string();
+    let e = Topology::from_json_str(syntax, "t.json")
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("t.json:2:"), "{e}");
 }
 
@@ -133,9 +194,15 @@ fn all_errors_reported_in_one_pass() {
 
 #[test]
 fn generated_topology_is_valid_and_sized() {
-    let text = faultline_model::generate::datacenter_json(faultline_model::generate::GenerateOptions::new(2_000));
+    let text = faultline_model::generate::datacenter_json(
+        faultline_model::generate::GenerateOptions::new(2_000),
+    );
     let t = Topology::from_json_str(&text, "gen.json").expect("generator output is valid");
-    assert!(t.devices.len() > 1_800 && t.devices.len() <= 2_000, "{}", t.devices.len());
+    assert!(
+        t.devices.len() > 1_800 && t.devices.len() <= 2_000,
+        "{}",
+        t.devices.len()
+    );
     assert!(t.links.len() >= t.devices.len() * 2, "{}", t.links.len());
     assert!(!t.services.is_empty());
 }

@@ -28,7 +28,12 @@ pub(crate) fn load(path: &Path, json: bool) -> Result<Topology, ExitCode> {
 }
 
 fn split_ids(raw: &[String]) -> Vec<String> {
-    raw.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    raw.iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn fail(json: bool, msg: String) -> ExitCode {
@@ -41,7 +46,10 @@ fn fail(json: bool, msg: String) -> ExitCode {
 }
 
 /// Build an evaluation with the given components down; reports unknown names.
-fn what_if<'g>(g: &'g DependencyGraph, down: &[String]) -> Result<(Evaluation<'g>, Vec<faultline_graph::CompId>), String> {
+fn what_if<'g>(
+    g: &'g DependencyGraph,
+    down: &[String],
+) -> Result<(Evaluation<'g>, Vec<faultline_graph::CompId>), String> {
     let mut ev = Evaluation::new(g);
     let mut comps = Vec::new();
     for d in down {
@@ -120,10 +128,22 @@ pub fn impact(a: ImpactArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     println!("what if {} failed:", report.down.join(", "));
-    let w = report.services.iter().map(|s| s.id.len()).max().unwrap_or(7).max(7);
+    let w = report
+        .services
+        .iter()
+        .map(|s| s.id.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
     println!("  {:<w$}  {:<8}  {:<8}  CAUSES", "SERVICE", "TIER", "STATE");
     for s in &report.services {
-        println!("  {:<w$}  {:<8}  {:<8}  {}", s.id, s.tier, s.state.as_str(), s.causes.join(", "));
+        println!(
+            "  {:<w$}  {:<8}  {:<8}  {}",
+            s.id,
+            s.tier,
+            s.state.as_str(),
+            s.causes.join(", ")
+        );
     }
     ExitCode::SUCCESS
 }
@@ -148,8 +168,18 @@ pub fn spof(a: SpofArgs) -> ExitCode {
     let ids: Vec<String> = match &a.service {
         Some(s) => match t.resolve(s) {
             Some(ComponentRef::Service(_)) => vec![s.clone()],
-            Some(other) => return fail(a.json, format!("`{s}` is a {}, not a service", other.kind_name())),
-            None => return fail(a.json, g.lookup(s).err().map(|e| e.to_string()).unwrap_or_default()),
+            Some(other) => {
+                return fail(
+                    a.json,
+                    format!("`{s}` is a {}, not a service", other.kind_name()),
+                );
+            }
+            None => {
+                return fail(
+                    a.json,
+                    g.lookup(s).err().map(|e| e.to_string()).unwrap_or_default(),
+                );
+            }
         },
         None => t.services.iter().map(|s| s.id.clone()).collect(),
     };
@@ -161,7 +191,10 @@ pub fn spof(a: SpofArgs) -> ExitCode {
         }
     }
     if a.json {
-        let services: Vec<_> = out.iter().map(|(id, s)| json!({"id": id, "spofs": s})).collect();
+        let services: Vec<_> = out
+            .iter()
+            .map(|(id, s)| json!({"id": id, "spofs": s}))
+            .collect();
         println!("{}", json!({ "services": services }));
     } else {
         for (id, s) in &out {
@@ -215,10 +248,25 @@ pub fn why(a: WhyArgs) -> ExitCode {
         );
     } else {
         if tree.state == State::Up {
-            println!("{} is up{}", a.service, if down.is_empty() { String::new() } else { format!(" even with {} down", down.join(", ")) });
+            println!(
+                "{} is up{}",
+                a.service,
+                if down.is_empty() {
+                    String::new()
+                } else {
+                    format!(" even with {} down", down.join(", "))
+                }
+            );
         } else {
             print!("{}", tree.to_text());
-            println!("root cause(s): {}", if failed.is_empty() { "none in the topology".to_string() } else { failed.join(", ") });
+            println!(
+                "root cause(s): {}",
+                if failed.is_empty() {
+                    "none in the topology".to_string()
+                } else {
+                    failed.join(", ")
+                }
+            );
         }
     }
     ExitCode::SUCCESS
