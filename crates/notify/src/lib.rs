@@ -70,6 +70,9 @@ use tokio::sync::mpsc;
 /// Longest receiver answer kept in a dead letter or error.
 const ANSWER_MAX: usize = 2048;
 
+/// Longest `Retry-After` honoured.
+const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
+
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
     #[error(transparent)]
@@ -812,8 +815,14 @@ impl Notifier {
                 }
                 Outcome::Retry { error, retry_after } => {
                     rq.failures = rq.failures.saturating_add(1);
-                    let wait = retry_after.unwrap_or_else(|| backoff(retry, rq.failures));
-                    let wait = wait.min(Duration::from_millis(retry.max_ms));
+                    // The receiver's Retry-After wins over our own cap (it knows its limits),
+                    // bounded only against absurd values.
+                    let wait = match retry_after {
+                        Some(ra) => (*ra).min(RETRY_AFTER_MAX),
+                        None => {
+                            backoff(retry, rq.failures).min(Duration::from_millis(retry.max_ms))
+                        }
+                    };
                     let until = Instant::now() + wait;
                     rq.not_before = Some(rq.not_before.map_or(until, |nb| nb.max(until)));
                     if !d.ephemeral {
