@@ -13,7 +13,7 @@ fn obs(at: u64, dev: &str) -> Observation {
         at,
         Subject::device(dev),
         Signal::Reachability {
-            ok: at % 2 == 0,
+            ok: at.is_multiple_of(2),
             rtt_ms: Some(1.5),
             loss: 0.0,
         },
