@@ -67,8 +67,8 @@ async fn main() {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind sender: {e}"));
         let start = Instant::now();
         for i in 0..count {
-            if rate > 0 {
-                let due = start + Duration::from_nanos(u64::from(i) * 1_000_000_000 / rate);
+            if let Some(gap) = (u64::from(i) * 1_000_000_000).checked_div(rate) {
+                let due = start + Duration::from_nanos(gap);
                 while Instant::now() < due {
                     std::hint::spin_loop();
                 }
@@ -81,16 +81,11 @@ async fn main() {
     let start = Instant::now();
     let mut got = 0u64;
     let mut last = Instant::now();
-    loop {
-        match tokio::time::timeout(Duration::from_millis(1500), events.recv()).await {
-            Ok(Some(_)) => {
-                got += 1;
-                last = Instant::now();
-                if got == u64::from(count) {
-                    break;
-                }
-            }
-            _ => break,
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(1500), events.recv()).await {
+        got += 1;
+        last = Instant::now();
+        if got == u64::from(count) {
+            break;
         }
     }
     let send_time = sender.join().unwrap_or_default();

@@ -1,15 +1,19 @@
-//! The socket side: a front UDP socket that counts and filters, a bounded queue, and
-//! async-snmp's `NotificationReceiver` doing protocol work (v1/v2c/v3, USM, inform acks).
+//! The socket side: a front UDP socket that counts and filters, a bounded queue, and a decoder.
 //!
-//! Why a front socket: async-snmp's receiver silently skips datagrams it cannot parse or whose
-//! community it refuses, so it cannot tell us how many garbage or rejected datagrams arrived,
-//! and it decodes before any source check. We therefore own the public socket: every datagram
-//! is counted, unknown sources are refused before any BER parsing (cheap under a flood), the
-//! envelope is parsed once to count malformed input and check communities, and only then is
-//! the datagram queued (bounded, drops counted) and relayed over loopback to an internal
-//! `NotificationReceiver`. Each original sender gets its own relay socket so the internal
-//! receiver's replies (inform acks, v3 discovery reports) can be routed back to the right
-//! sender from the public address, and so events can be attributed to the real source.
+//! We own the public socket rather than letting async-snmp's `NotificationReceiver` own it,
+//! because that receiver silently skips datagrams it cannot parse or whose community it
+//! refuses: it could not tell us how many garbage or rejected datagrams arrived, and it parses
+//! before any source check. So:
+//!
+//! * the front task only reads, counts, and refuses unknown sources (no BER parsing, cheap
+//!   under a flood), then `try_send`s into a bounded queue; a full queue is a counted drop,
+//!   never a stall;
+//! * the decoder task parses v1/v2c with async-snmp's message codec, checks the community
+//!   (constant time), acks v2c informs, and emits events;
+//! * SNMPv3 needs USM (keys, engine discovery, decryption, timeliness), which async-snmp does
+//!   well, so v3 datagrams are relayed over loopback to an internal `NotificationReceiver`.
+//!   Each v3 sender gets its own relay socket so replies (inform acks, discovery reports) go
+//!   back to the right sender from the public address, and events keep the real source.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -17,10 +21,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use async_snmp::message::Message;
+use async_snmp::message::{CommunityMessage, CommunityPdu, Message};
 use async_snmp::{
     AuthProtocol, AuthoritativeEngine, DecodeConfig, Notification, NotificationAcceptance,
-    NotificationReceiver, PrivProtocol, SecurityLevel, UsmUser,
+    NotificationReceiver, PduType, PrivProtocol, ResponsePdu, SecurityLevel, UsmUser, Value,
+    Version,
 };
 use bytes::Bytes;
 use faultline_observe::{Observation, UnixMillis};
@@ -135,7 +140,7 @@ struct Counters {
 pub struct TrapStats {
     /// Datagrams read from the public socket.
     pub received: u64,
-    /// Notifications decoded and emitted as events.
+    /// Notifications decoded and delivered as events.
     pub decoded: u64,
     /// Datagrams from sources not allowed.
     pub rejected_source: u64,
@@ -176,7 +181,7 @@ pub struct TrapEvent {
 pub struct TrapReceiver {
     local_addr: SocketAddr,
     counters: Arc<Counters>,
-    internal: NotificationReceiver,
+    internal: Option<NotificationReceiver>,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
     repoll_rx: Option<mpsc::Receiver<RepollRequest>>,
@@ -230,40 +235,55 @@ impl TrapReceiver {
         })?;
         let front = Arc::new(front);
         let counters = Arc::new(Counters::default());
-        let internal = build_internal(&config, counters.clone()).await?;
-        let internal_addr = internal.local_addr();
-
         let capacity = config.queue_capacity.max(1);
         let (queue_tx, queue_rx) = mpsc::channel::<Queued>(capacity);
         let (event_tx, event_rx) = mpsc::channel::<TrapEvent>(capacity);
         let (repoll_tx, repoll_rx) = mpsc::channel::<RepollRequest>(capacity);
-        let relay_map: RelayMap = Arc::new(Mutex::new(HashMap::new()));
-
+        let out = Arc::new(Outputs {
+            counters: counters.clone(),
+            events: event_tx,
+            repolls: repoll_tx,
+        });
         let config = Arc::new(config);
-        let tasks = vec![
-            tokio::spawn(front_loop(
+        let mut tasks = Vec::new();
+
+        // The v3 path exists only when v3 users are configured.
+        let (internal, relay_tx) = if config.v3_users.is_empty() {
+            (None, None)
+        } else {
+            let internal = build_internal(&config, counters.clone()).await?;
+            let (relay_tx, relay_rx) = mpsc::channel::<Queued>(capacity.min(4096));
+            let relay_map: RelayMap = Arc::new(Mutex::new(HashMap::new()));
+            tasks.push(tokio::spawn(relay_loop(
                 front.clone(),
-                config.clone(),
-                counters.clone(),
-                queue_tx,
-                shutdown.clone(),
-            )),
-            tokio::spawn(relay_loop(
-                front,
-                internal_addr,
-                queue_rx,
+                internal.local_addr(),
+                relay_rx,
                 relay_map.clone(),
                 shutdown.clone(),
-            )),
-            tokio::spawn(decode_loop(
+            )));
+            tasks.push(tokio::spawn(v3_loop(
                 internal.clone(),
                 relay_map,
-                counters.clone(),
-                event_tx,
-                repoll_tx,
+                out.clone(),
                 shutdown.clone(),
-            )),
-        ];
+            )));
+            (Some(internal), Some(relay_tx))
+        };
+        tasks.push(tokio::spawn(front_loop(
+            front.clone(),
+            config.clone(),
+            counters.clone(),
+            queue_tx,
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(decoder_loop(
+            front,
+            config,
+            queue_rx,
+            relay_tx,
+            out,
+            shutdown.clone(),
+        )));
         tracing::info!(listen = %local_addr, "trap receiver started");
         Ok((
             TrapReceiver {
@@ -293,10 +313,12 @@ impl TrapReceiver {
         let c = &self.counters;
         // USM failures are counted inside async-snmp; unknown engine ids are left out because
         // they are the normal first step of v3 inform discovery, not an attack.
-        let usm = u64::from(self.internal.usm_unknown_usernames())
-            + u64::from(self.internal.usm_wrong_digests())
-            + u64::from(self.internal.usm_decryption_errors())
-            + u64::from(self.internal.usm_unsupported_sec_levels());
+        let usm = self.internal.as_ref().map_or(0, |i| {
+            u64::from(i.usm_unknown_usernames())
+                + u64::from(i.usm_wrong_digests())
+                + u64::from(i.usm_decryption_errors())
+                + u64::from(i.usm_unsupported_sec_levels())
+        });
         TrapStats {
             received: c.received.load(Ordering::Relaxed),
             decoded: c.decoded.load(Ordering::Relaxed),
@@ -341,9 +363,8 @@ async fn build_internal(
     config: &TrapConfig,
     counters: Arc<Counters>,
 ) -> Result<NotificationReceiver, TrapError> {
-    // The internal receiver only ever sees datagrams the front already vetted (source,
-    // envelope, community), so it accepts any community; v3 is gated here by USM plus a
-    // policy that refuses noAuthNoPriv.
+    // The internal receiver only ever gets v3 datagrams from known sources, relayed by the
+    // decoder; it is gated by USM plus a policy that refuses noAuthNoPriv.
     let mut builder = NotificationReceiver::builder()
         .bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).to_string());
     if !config.v3_users.is_empty() {
@@ -412,37 +433,6 @@ fn resolve(config: &TrapConfig, ip: IpAddr) -> Option<String> {
         .or_else(|| config.resolver.as_ref().and_then(|r| r(ip)))
 }
 
-/// Outcome of vetting one datagram at the front.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Vetting {
-    Pass,
-    Malformed,
-    BadCommunity,
-}
-
-pub(crate) fn vet(data: &Bytes, config: &TrapConfig) -> Vetting {
-    match Message::decode(data.clone(), DecodeConfig::default()) {
-        Err(_) => Vetting::Malformed,
-        Ok(outcome) => match outcome.value {
-            Message::Community(m) => {
-                let c = m.community().as_bytes();
-                let ok = config.accept_any_community
-                    || config
-                        .communities
-                        .iter()
-                        .any(|s| ct_eq(s.expose().as_bytes(), c));
-                if ok {
-                    Vetting::Pass
-                } else {
-                    Vetting::BadCommunity
-                }
-            }
-            // v3 credentials are checked by USM in the internal receiver.
-            Message::V3(_) => Vetting::Pass,
-        },
-    }
-}
-
 async fn front_loop(
     socket: Arc<UdpSocket>,
     config: Arc<TrapConfig>,
@@ -472,19 +462,6 @@ async fn front_loop(
             continue;
         }
         let data = Bytes::copy_from_slice(&buf[..len]);
-        match vet(&data, &config) {
-            Vetting::Pass => {}
-            Vetting::Malformed => {
-                let n = counters.malformed.fetch_add(1, Ordering::Relaxed) + 1;
-                log_reject(n, "malformed datagram", source);
-                continue;
-            }
-            Vetting::BadCommunity => {
-                let n = counters.rejected_auth.fetch_add(1, Ordering::Relaxed) + 1;
-                log_reject(n, "community not allowed", source);
-                continue;
-            }
-        }
         if queue
             .try_send(Queued {
                 data,
@@ -495,6 +472,190 @@ async fn front_loop(
         {
             let n = counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed) + 1;
             log_reject(n, "decode queue full", source);
+        }
+    }
+}
+
+/// What the decoder made of one datagram.
+pub(crate) enum Decoded {
+    /// A v1/v2c notification, with the encoded inform response to send back, if any.
+    Notification(Box<Notification>, Option<Bytes>),
+    /// An SNMPv3 message: USM work for the internal receiver.
+    V3,
+    Malformed(&'static str),
+    BadCommunity,
+}
+
+/// Decode one v1/v2c datagram into a notification (pure: no I/O).
+pub(crate) fn decode_datagram(data: Bytes, config: &TrapConfig) -> Decoded {
+    let outcome = match Message::decode(data, DecodeConfig::default()) {
+        Ok(o) => o,
+        Err(_) => return Decoded::Malformed("not an SNMP message"),
+    };
+    let anomalies = outcome.anomalies;
+    let msg = match outcome.value {
+        Message::Community(m) => m,
+        Message::V3(_) => return Decoded::V3,
+    };
+    let (version, community, pdu) = msg.into_parts();
+    let c = community.as_bytes();
+    if !(config.accept_any_community
+        || config
+            .communities
+            .iter()
+            .any(|s| ct_eq(s.expose().as_bytes(), c)))
+    {
+        return Decoded::BadCommunity;
+    }
+    match pdu {
+        CommunityPdu::TrapV1(trap) => Decoded::Notification(
+            Box::new(Notification::TrapV1 {
+                community,
+                trap,
+                decode_anomalies: anomalies,
+            }),
+            None,
+        ),
+        CommunityPdu::Standard(pdu) => {
+            let pdu_type = pdu.pdu_type();
+            if !matches!(pdu_type, PduType::TrapV2 | PduType::InformRequest)
+                || version != Version::V2c
+            {
+                return Decoded::Malformed("not a notification PDU");
+            }
+            let (request_id, _body, mut varbinds) = pdu.into_raw_parts();
+            // RFC 3416: sysUpTime.0 then snmpTrapOID.0 open every v2 notification.
+            let (uptime, trap_oid) = match varbinds.get(..2) {
+                Some([u, t]) => match (&u.value, &t.value) {
+                    (Value::TimeTicks(u), Value::ObjectIdentifier(o)) => (*u, o.clone()),
+                    _ => return Decoded::Malformed("notification without sysUpTime/snmpTrapOID"),
+                },
+                _ => return Decoded::Malformed("notification without sysUpTime/snmpTrapOID"),
+            };
+            if pdu_type == PduType::InformRequest {
+                // The ack echoes the request's varbinds (RFC 3416 4.2.7).
+                let ack = ResponsePdu::success(Version::V2c, request_id, varbinds.clone())
+                    .and_then(|r| CommunityMessage::v2c(community.clone(), r))
+                    .and_then(|m| m.encode());
+                let vbs = varbinds.split_off(2);
+                let n = Notification::InformV2c {
+                    community,
+                    uptime,
+                    trap_oid,
+                    varbinds: vbs,
+                    request_id,
+                    decode_anomalies: anomalies,
+                };
+                match ack {
+                    Ok(ack) => Decoded::Notification(Box::new(n), Some(ack)),
+                    Err(_) => Decoded::Malformed("inform cannot be acknowledged"),
+                }
+            } else {
+                let vbs = varbinds.split_off(2);
+                Decoded::Notification(
+                    Box::new(Notification::TrapV2c {
+                        community,
+                        uptime,
+                        trap_oid,
+                        varbinds: vbs,
+                        request_id,
+                        decode_anomalies: anomalies,
+                    }),
+                    None,
+                )
+            }
+        }
+    }
+}
+
+struct Outputs {
+    counters: Arc<Counters>,
+    events: mpsc::Sender<TrapEvent>,
+    repolls: mpsc::Sender<RepollRequest>,
+}
+
+impl Outputs {
+    /// Emit one event. Returns false when the consumer has gone away.
+    fn emit(&self, event: TrapEvent) -> bool {
+        if let Some(d) = &event.repoll {
+            // Repolls are idempotent prompts: when the channel is full a repoll is already
+            // pending, so dropping this one loses nothing.
+            let _ = self.repolls.try_send(RepollRequest {
+                device_id: d.clone(),
+            });
+        }
+        match self.events.try_send(event) {
+            Ok(()) => {
+                // Counted on delivery, so that received = decoded + rejected_* + malformed +
+                // dropped_queue_full holds for v1/v2c.
+                self.counters.decoded.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                let n = self
+                    .counters
+                    .dropped_queue_full
+                    .fetch_add(1, Ordering::Relaxed)
+                    + 1;
+                if n.is_power_of_two() {
+                    tracing::warn!(
+                        total = n,
+                        "trap event channel full: consumer too slow, event dropped"
+                    );
+                }
+                true
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+async fn decoder_loop(
+    front: Arc<UdpSocket>,
+    config: Arc<TrapConfig>,
+    mut queue: mpsc::Receiver<Queued>,
+    relay: Option<mpsc::Sender<Queued>>,
+    out: Arc<Outputs>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let item = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            m = queue.recv() => match m { Some(m) => m, None => return },
+        };
+        let counters = &out.counters;
+        match decode_datagram(item.data.clone(), &config) {
+            Decoded::Notification(n, ack) => {
+                let n = *n;
+                if let Some(ack) = ack
+                    && let Err(e) = front.send_to(&ack, item.source).await
+                {
+                    tracing::warn!(source = %item.source, error = %e, "sending inform response failed");
+                }
+                let event = to_event(&n, item.source, item.device_id, now_ms());
+                if !out.emit(event) {
+                    return;
+                }
+            }
+            Decoded::V3 => match &relay {
+                Some(relay) => {
+                    if relay.try_send(item).is_err() {
+                        counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                None => {
+                    let n = counters.rejected_auth.fetch_add(1, Ordering::Relaxed) + 1;
+                    log_reject(n, "SNMPv3 message but no v3 users configured", item.source);
+                }
+            },
+            Decoded::Malformed(what) => {
+                let n = counters.malformed.fetch_add(1, Ordering::Relaxed) + 1;
+                log_reject(n, what, item.source);
+            }
+            Decoded::BadCommunity => {
+                let n = counters.rejected_auth.fetch_add(1, Ordering::Relaxed) + 1;
+                log_reject(n, "community not allowed", item.source);
+            }
         }
     }
 }
@@ -607,12 +768,11 @@ async fn open_relay(
     Ok((socket, task))
 }
 
-async fn decode_loop(
+/// Receives what the internal (v3) receiver accepted and emits events for it.
+async fn v3_loop(
     internal: NotificationReceiver,
     relay_map: RelayMap,
-    counters: Arc<Counters>,
-    events: mpsc::Sender<TrapEvent>,
-    repolls: mpsc::Sender<RepollRequest>,
+    out: Arc<Outputs>,
     shutdown: CancellationToken,
 ) {
     loop {
@@ -621,7 +781,7 @@ async fn decode_loop(
             r = internal.recv() => match r {
                 Ok(r) => r,
                 Err(e) => {
-                    tracing::warn!(error = %e, "notification receive error");
+                    tracing::warn!(error = %e, "SNMPv3 notification receive error");
                     continue;
                 }
             },
@@ -631,24 +791,17 @@ async fn decode_loop(
             .ok()
             .and_then(|m| m.get(&received.source).cloned())
         else {
-            // Not from one of our relays: someone else found the internal loopback port.
-            counters.rejected_source.fetch_add(1, Ordering::Relaxed);
+            // Not from one of our relays: something else found the internal loopback port.
+            out.counters.rejected_source.fetch_add(1, Ordering::Relaxed);
             continue;
         };
-        let event = to_event(&received.notification, source, device_id, now_ms());
-        counters.decoded.fetch_add(1, Ordering::Relaxed);
-        if let Some(d) = &event.repoll {
-            // Repolls are idempotent prompts: when the channel is full a repoll is already
-            // pending, so dropping this one loses nothing.
-            let _ = repolls.try_send(RepollRequest {
-                device_id: d.clone(),
-            });
-        }
-        if events.try_send(event).is_err() {
-            if events.is_closed() {
-                return;
-            }
-            counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
+        if !out.emit(to_event(
+            &received.notification,
+            source,
+            device_id,
+            now_ms(),
+        )) {
+            return;
         }
     }
 }

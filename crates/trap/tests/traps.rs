@@ -470,3 +470,70 @@ async fn shutdown_stops_the_receiver() {
         .unwrap();
     assert!(r.is_none());
 }
+
+fn encoded_v2c_link_down(i: u32) -> bytes::Bytes {
+    use async_snmp::message::CommunityMessage;
+    use async_snmp::{NotificationPdu, Oid, Value, VarBind, Version};
+    let oid = |s: &str| Oid::parse(s).unwrap();
+    let vbs = vec![VarBind::new(
+        oid("1.3.6.1.2.1.2.2.1.8.1"),
+        Value::Integer(2),
+    )];
+    let pdu = NotificationPdu::trap_v2(Version::V2c, i as i32, i, &oid("1.3.6.1.6.3.1.1.5.3"), vbs)
+        .unwrap();
+    CommunityMessage::v2c("public", pdu)
+        .unwrap()
+        .encode()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flood_with_a_stalled_consumer_is_counted_and_never_blocks_the_receiver() {
+    if !have("snmptrap") {
+        return;
+    }
+    let mut c = config(&[("127.0.0.1", "sw-1")]);
+    c.queue_capacity = 8;
+    let (rx, mut events) = TrapReceiver::bind(c).await.unwrap();
+    let target = rx.local_addr();
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let n = 3000u32;
+    for i in 0..n {
+        sock.send_to(&encoded_v2c_link_down(i), target)
+            .await
+            .unwrap();
+    }
+    // Nobody reads events meanwhile. Wait until every datagram is accounted for.
+    let start = std::time::Instant::now();
+    loop {
+        let s = rx.stats();
+        if s.decoded + s.dropped_queue_full == u64::from(n) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "not all datagrams accounted for: {s:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let s = rx.stats();
+    assert_eq!(s.received, u64::from(n), "{s:?}");
+    assert!(
+        s.dropped_queue_full > 0,
+        "a stalled consumer must cause counted drops: {s:?}"
+    );
+    assert!(s.decoded <= 16, "{s:?}");
+    // Drain, then the receiver still delivers a fresh trap from a real sender.
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(100), events.recv()).await {}
+    let (ok, out) = send(v2c(
+        "snmptrap",
+        "public",
+        target.port(),
+        "1.3.6.1.6.3.1.1.5.1",
+        &[],
+    ))
+    .await;
+    assert!(ok, "{out}");
+    let e = next(&mut events).await;
+    assert_eq!(e.trap_oid, "1.3.6.1.6.3.1.1.5.1");
+}
