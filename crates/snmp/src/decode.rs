@@ -95,6 +95,8 @@ pub mod oids {
     pub const HR_SYSTEM_UPTIME: &str = "1.3.6.1.2.1.25.1.1.0";
     pub const SYSTEM: [&str; 4] = [SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME, SYS_NAME];
     pub const OPTIONAL_SCALARS: [&str; 2] = [ENGINE_BOOTS, HR_SYSTEM_UPTIME];
+    /// ifNumber: sizes the first GETBULK of the ifTable walk.
+    pub const IF_NUMBER: &str = "1.3.6.1.2.1.2.1.0";
 
     pub const IF_DESCR: &str = "1.3.6.1.2.1.2.2.1.2";
     pub const IF_ADMIN: &str = "1.3.6.1.2.1.2.2.1.7";
@@ -225,6 +227,8 @@ pub struct DeviceReport {
     pub rebooted: Option<bool>,
     pub errors: Vec<PollErrorReport>,
     pub elapsed_ms: u64,
+    /// Varbinds received in this poll (all answers, including walk overshoot).
+    pub varbinds: u64,
 }
 
 impl DeviceReport {
@@ -241,6 +245,7 @@ impl DeviceReport {
             rebooted: None,
             errors: vec![],
             elapsed_ms: 0,
+            varbinds: 0,
         }
     }
 

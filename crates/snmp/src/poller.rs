@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -329,15 +330,30 @@ impl SnmpPoller {
         let ctx = Ctx {
             target,
             client: &client,
-            reps: std::sync::atomic::AtomicU32::new(target.max_repetitions.max(1)),
+            reps: AtomicU32::new(target.max_repetitions.max(1)),
+            varbinds: AtomicU64::new(0),
         };
 
         let mut raw = RawPoll::default();
-        ctx.get_scalars(&oids::SYSTEM, &mut raw, true).await?;
-        // Optional scalars separately: a v1 agent fails a whole GET on one missing object.
-        ctx.get_scalars(&oids::OPTIONAL_SCALARS, &mut raw, false)
-            .await
-            .ok();
+        let mut first: Vec<&str> = oids::SYSTEM.to_vec();
+        let mut optional: Vec<&str> = oids::OPTIONAL_SCALARS.to_vec();
+        optional.push(oids::IF_NUMBER);
+        if matches!(target.credentials, Credentials::V1 { .. }) {
+            ctx.get_scalars(&first, &mut raw, true).await?;
+            // Optional scalars separately: a v1 agent fails a whole GET on one missing object.
+            ctx.get_scalars(&optional, &mut raw, false).await.ok();
+        } else {
+            // v2c/v3 answer a missing object with a per-varbind exception: one round trip.
+            first.extend(optional);
+            ctx.get_scalars(&first, &mut raw, true).await?;
+        }
+        let if_rows = raw
+            .scalars
+            .get(oids::IF_NUMBER)
+            .and_then(SnmpValue::as_u64)
+            .map_or(SMALL_TABLE_REPS, |n| {
+                u32::try_from(n.saturating_add(1)).unwrap_or(u32::MAX)
+            });
         let sys_oid = raw
             .scalars
             .get(oids::SYS_OBJECT_ID)
@@ -358,11 +374,13 @@ impl SnmpPoller {
         };
 
         let mut errors = vec![];
-        if let Err(e) = ctx.walk(&oids::IF_COLUMNS, &mut raw).await {
+        if let Err(e) = ctx.walk(&oids::IF_COLUMNS, &mut raw, if_rows).await {
             errors.push(e);
         }
         if self.inner.cfg.lldp
-            && let Err(e) = ctx.walk(&oids::LLDP_COLUMNS, &mut raw).await
+            && let Err(e) = ctx
+                .walk(&oids::LLDP_COLUMNS, &mut raw, SMALL_TABLE_REPS)
+                .await
         {
             errors.push(e);
         }
@@ -374,7 +392,7 @@ impl SnmpPoller {
                 errors.push(e);
             }
             if !columns.is_empty()
-                && let Err(e) = ctx.walk(&columns, &mut raw).await
+                && let Err(e) = ctx.walk(&columns, &mut raw, SMALL_TABLE_REPS).await
             {
                 errors.push(e);
             }
@@ -383,6 +401,7 @@ impl SnmpPoller {
             kind: e.failure(),
             message: e.to_string(),
         }));
+        report.varbinds = ctx.varbinds.load(Ordering::Relaxed);
         let (report, obs, state) = decode::decode(report.clone(), now_ms(), &raw, profile, prev);
         Ok((report, obs, state))
     }
@@ -451,9 +470,16 @@ impl SnmpPoller {
 struct Ctx<'a> {
     target: &'a Target,
     client: &'a Client<UdpHandle>,
-    /// GETBULK max-repetitions in use; halved when an agent chokes on a large answer.
-    reps: std::sync::atomic::AtomicU32,
+    /// Ceiling on GETBULK max-repetitions; halved when an agent chokes on a large answer.
+    reps: AtomicU32,
+    /// Varbinds received, for the report.
+    varbinds: AtomicU64,
 }
+
+/// First GETBULK size for tables of unknown length (LLDP, HA). Most are short or empty, and
+/// every repetition past a column's end is overshoot into the next column that is thrown
+/// away; the walk doubles the size while all columns still have rows.
+const SMALL_TABLE_REPS: u32 = 2;
 
 /// Upper bound on rows per walked table: a broken agent must not make us loop or eat memory.
 const MAX_ROWS: usize = 100_000;
@@ -532,6 +558,8 @@ impl Ctx<'_> {
         let oids = self.parse_oids(list)?;
         match self.client.get_many(&oids).await {
             Ok(resp) => {
+                self.varbinds
+                    .fetch_add(resp.varbinds.len() as u64, Ordering::Relaxed);
                 for vb in &resp.varbinds {
                     if let Some(v) = SnmpValue::from_snmp(&vb.value) {
                         raw.scalars.insert(vb.oid.to_string(), v);
@@ -554,7 +582,13 @@ impl Ctx<'_> {
     /// Walk several table columns side by side with GETBULK (GETNEXT for v1): each request
     /// carries one cursor per unfinished column, so a 12-column ifTable costs one round trip
     /// per `max_repetitions` rows rather than one per column.
-    async fn walk(&self, columns: &[&str], raw: &mut RawPoll) -> Result<(), PollError> {
+    async fn walk(
+        &self,
+        columns: &[&str],
+        raw: &mut RawPoll,
+        first_reps: u32,
+    ) -> Result<(), PollError> {
+        let mut reps = first_reps.clamp(1, self.reps.load(Ordering::Relaxed));
         let roots = self.parse_oids(columns)?;
         let mut cursors: Vec<Oid> = roots.clone();
         let mut done = vec![false; roots.len()];
@@ -566,13 +600,7 @@ impl Ctx<'_> {
             let result = if v1 {
                 self.client.get_next_many(&req).await.map(|r| r.varbinds)
             } else {
-                self.client
-                    .get_bulk(
-                        &req,
-                        0,
-                        self.reps.load(std::sync::atomic::Ordering::Relaxed),
-                    )
-                    .await
+                self.client.get_bulk(&req, 0, reps).await
             };
             let varbinds = match result {
                 Ok(v) => v,
@@ -581,7 +609,7 @@ impl Ctx<'_> {
                 // rows and keep the smaller size for the rest of this poll.
                 Err(e)
                     if !v1
-                        && self.reps.load(std::sync::atomic::Ordering::Relaxed) > 1
+                        && reps > 1
                         && matches!(
                             &*e,
                             async_snmp::Error::Snmp {
@@ -591,10 +619,8 @@ impl Ctx<'_> {
                             }
                         ) =>
                 {
-                    self.reps.store(
-                        self.reps.load(std::sync::atomic::Ordering::Relaxed) / 2,
-                        std::sync::atomic::Ordering::Relaxed,
-                    );
+                    reps /= 2;
+                    self.reps.store(reps, Ordering::Relaxed);
                     continue;
                 }
                 // v1 signals the end of the MIB view with noSuchName.
@@ -604,6 +630,8 @@ impl Ctx<'_> {
             if varbinds.is_empty() {
                 break;
             }
+            self.varbinds
+                .fetch_add(varbinds.len() as u64, Ordering::Relaxed);
             let mut progressed = false;
             for (pos, vb) in varbinds.iter().enumerate() {
                 let col = active[pos % active.len()];
@@ -631,6 +659,12 @@ impl Ctx<'_> {
             }
             if !progressed || rows > MAX_ROWS {
                 break;
+            }
+            // Every column still has rows: the table is longer than guessed.
+            if done.iter().all(|d| !d) {
+                reps = reps
+                    .saturating_mul(2)
+                    .min(self.reps.load(Ordering::Relaxed));
             }
         }
         Ok(())
