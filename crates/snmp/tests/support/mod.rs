@@ -72,6 +72,11 @@ impl Snmpd {
 
     /// Start snmpd, inside `netns` if given, listening on `ip`.
     pub fn start_in(netns: Option<&str>, ip: &str) -> Option<Snmpd> {
+        Self::start_with(netns, ip, "master off\n")
+    }
+
+    /// As `start_in`, with `extra` config lines (`{dir}` is replaced by the agent's temp dir).
+    pub fn start_with(netns: Option<&str>, ip: &str, extra: &str) -> Option<Snmpd> {
         if !require("/usr/sbin/snmpd") || !require("snmpget") {
             return None;
         }
@@ -86,7 +91,8 @@ impl Snmpd {
                     "agentaddress udp:{ip}:{port}\nrocommunity public default\n\
                      createUser {V3_USER} SHA {V3_AUTH} AES {V3_PRIV}\nrouser {V3_USER} priv\n\
                      createUser {V3_SHA256_USER} SHA-256 {V3_SHA256_AUTH}\nrouser {V3_SHA256_USER} auth\n\
-                     master off\nsysName faultline-test-{port}\n"
+                     sysName faultline-test-{port}\n{extra}",
+                    extra = extra.replace("{dir}", &dir.path().to_string_lossy())
                 ),
             )
             .expect("write snmpd.conf");
