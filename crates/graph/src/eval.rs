@@ -3,7 +3,14 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use std::ops::Deref;
+
 use crate::{CompId, DependencyGraph, NodeId, State};
+
+/// Anything that dereferences to a graph: `&DependencyGraph` for one-shot what-ifs,
+/// `Arc<DependencyGraph>` for a long-lived evaluation owned by the engine.
+pub trait GraphRef: Deref<Target = DependencyGraph> {}
+impl<T: Deref<Target = DependencyGraph>> GraphRef for T {}
 
 /// A gate whose state changed during [`Evaluation::settle`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,8 +25,8 @@ pub struct Change {
 /// Starts with everything up. All arrays are zero-initialised (zero = up, no failed children),
 /// so a fresh evaluation of a million-gate graph costs no more than the pages it touches.
 #[derive(Debug, Clone)]
-pub struct Evaluation<'g> {
-    g: &'g DependencyGraph,
+pub struct Evaluation<G: GraphRef> {
+    g: G,
     /// Own state per component.
     own: Vec<u8>,
     /// State per gate.
@@ -30,20 +37,21 @@ pub struct Evaluation<'g> {
     queued: Vec<bool>,
 }
 
-impl<'g> Evaluation<'g> {
-    pub fn new(g: &'g DependencyGraph) -> Self {
+impl<G: GraphRef> Evaluation<G> {
+    pub fn new(g: G) -> Self {
+        let (comps, nodes) = (g.canonical.len(), g.nodes.len());
         Evaluation {
             g,
-            own: vec![0; g.canonical.len()],
-            state: vec![0; g.nodes.len()],
-            counts: vec![[0; 3]; g.nodes.len()],
+            own: vec![0; comps],
+            state: vec![0; nodes],
+            counts: vec![[0; 3]; nodes],
             dirty: BinaryHeap::new(),
-            queued: vec![false; g.nodes.len()],
+            queued: vec![false; nodes],
         }
     }
 
-    pub fn graph(&self) -> &'g DependencyGraph {
-        self.g
+    pub fn graph(&self) -> &DependencyGraph {
+        &self.g
     }
 
     /// Set a component's own state (what its pollers say about *it*, not its dependencies).
@@ -54,8 +62,12 @@ impl<'g> Evaluation<'g> {
             return;
         }
         *slot = s as u8;
-        for &n in self.g.carriers(c) {
-            self.mark(n);
+        let g = &*self.g;
+        for &n in g.carriers(c) {
+            if !self.queued[n as usize] {
+                self.queued[n as usize] = true;
+                self.dirty.push(Reverse(n));
+            }
         }
     }
 
@@ -80,10 +92,23 @@ impl<'g> Evaluation<'g> {
         [total - d - x - u, d, x, u]
     }
 
-    fn mark(&mut self, n: NodeId) {
-        if !self.queued[n as usize] {
-            self.queued[n as usize] = true;
-            self.dirty.push(Reverse(n));
+    /// The state of `n`'s dependencies alone (its children), ignoring its own state. A failed
+    /// component whose dependencies are available is a root cause; otherwise a symptom.
+    pub fn dependencies_state(&self, n: NodeId) -> State {
+        let [up, degraded, _down, unknown] = self.child_counts(n);
+        let k = self.g.nodes[n as usize].k;
+        let total = self.g.children(n).len() as u32;
+        let available = up + degraded;
+        if available >= k {
+            if up == total {
+                State::Up
+            } else {
+                State::Degraded
+            }
+        } else if available + unknown >= k {
+            State::Unknown
+        } else {
+            State::Down
         }
     }
 
@@ -127,7 +152,8 @@ impl<'g> Evaluation<'g> {
                 from: old,
                 to: new,
             });
-            for &p in self.g.parents(n) {
+            let g = &*self.g;
+            for &p in g.parents(n) {
                 let c = &mut self.counts[p as usize];
                 if old != State::Up {
                     c[old as usize - 1] -= 1;
@@ -135,7 +161,10 @@ impl<'g> Evaluation<'g> {
                 if new != State::Up {
                     c[new as usize - 1] += 1;
                 }
-                self.mark(p);
+                if !self.queued[p as usize] {
+                    self.queued[p as usize] = true;
+                    self.dirty.push(Reverse(p));
+                }
             }
         }
         changes

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use faultline_model::{ComponentRef, GroupMode};
 use serde::Serialize;
 
-use crate::{CompId, DependencyGraph, Evaluation, NodeId, Role, State};
+use crate::{CompId, DependencyGraph, Evaluation, GraphRef, NodeId, Role, State};
 
 /// One node of a why-tree. Only non-up branches are expanded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,7 +30,7 @@ pub struct WhyNode {
 
 impl DependencyGraph {
     /// The why-tree of any component under `ev`.
-    pub fn why(&self, ev: &Evaluation<'_>, c: CompId) -> WhyNode {
+    pub fn why(&self, ev: &Evaluation<impl GraphRef>, c: CompId) -> WhyNode {
         let mut shown = HashSet::new();
         self.why_node(ev, self.canonical(c), &mut shown)
     }
@@ -39,7 +39,12 @@ impl DependencyGraph {
         self.comp_ref(c).kind_name()
     }
 
-    fn why_node(&self, ev: &Evaluation<'_>, n: NodeId, shown: &mut HashSet<NodeId>) -> WhyNode {
+    fn why_node(
+        &self,
+        ev: &Evaluation<impl GraphRef>,
+        n: NodeId,
+        shown: &mut HashSet<NodeId>,
+    ) -> WhyNode {
         let state = ev.state(n);
         // A requirement over links is shown as its target device, annotated, with the failed
         // links as extra children: operators think "fw-b, reached over port2", not in gates.

@@ -46,7 +46,7 @@ mod spof;
 use faultline_model::{ComponentRef, Topology};
 use serde::Serialize;
 
-pub use eval::{Change, Evaluation};
+pub use eval::{Change, Evaluation, GraphRef};
 pub use explain::WhyNode;
 pub use render::{Format, render};
 
@@ -301,6 +301,73 @@ impl DependencyGraph {
         out
     }
 
+    /// Every gate below `n` (its dependency closure), including `n`, in id order.
+    pub fn descendants(&self, n: NodeId) -> Vec<NodeId> {
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![n];
+        seen.insert(n);
+        while let Some(x) = stack.pop() {
+            for &c in self.children(x) {
+                if seen.insert(c) {
+                    stack.push(c);
+                }
+            }
+        }
+        let mut out: Vec<NodeId> = seen.into_iter().collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Components whose own state a gate carries, over a set of gates (deduplicated).
+    pub fn owners(&self, nodes: &[NodeId]) -> Vec<CompId> {
+        let mut out: Vec<CompId> = nodes.iter().filter_map(|n| self.owner(*n)).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Like [`services_above`](Self::services_above) but with a caller-owned visited buffer
+    /// (stamp per gate), so a hot loop over many components allocates nothing per call.
+    pub fn services_above_with(
+        &self,
+        c: CompId,
+        stamp: &mut Vec<u32>,
+        epoch: &mut u32,
+        out: &mut Vec<usize>,
+    ) {
+        if stamp.len() != self.nodes.len() {
+            *stamp = vec![0; self.nodes.len()];
+            *epoch = 0;
+        }
+        *epoch = epoch.wrapping_add(1);
+        if *epoch == 0 {
+            stamp.iter_mut().for_each(|s| *s = 0);
+            *epoch = 1;
+        }
+        let e = *epoch;
+        out.clear();
+        let mut stack: Vec<NodeId> = Vec::new();
+        for &n in self.carriers(c) {
+            if stamp[n as usize] != e {
+                stamp[n as usize] = e;
+                stack.push(n);
+            }
+        }
+        while let Some(n) = stack.pop() {
+            let s = self.service_of[n as usize];
+            if s != NO_SERVICE {
+                out.push(s as usize);
+            }
+            for &p in self.parents(n) {
+                if stamp[p as usize] != e {
+                    stamp[p as usize] = e;
+                    stack.push(p);
+                }
+            }
+        }
+        out.sort_unstable();
+    }
+
     /// What-if: mark the named components down and report every service's state and causes.
     pub fn what_if(&self, down: &[&str]) -> Result<ImpactReport, UnknownComponent> {
         let comps = down
@@ -316,7 +383,7 @@ impl DependencyGraph {
     }
 
     /// Every service's state under `ev`, with causes drawn from `failed`.
-    pub fn impact_report(&self, ev: &Evaluation<'_>, failed: &[CompId]) -> ImpactReport {
+    pub fn impact_report(&self, ev: &Evaluation<impl GraphRef>, failed: &[CompId]) -> ImpactReport {
         // causes[svc] = failed components below it; one upward walk per failed component.
         let mut causes: Vec<Vec<String>> = vec![Vec::new(); self.topo.services.len()];
         let mut sorted: Vec<CompId> = failed.to_vec();

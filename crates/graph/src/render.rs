@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use faultline_model::ComponentRef;
 
-use crate::{DependencyGraph, Evaluation, State};
+use crate::{DependencyGraph, Evaluation, GraphRef, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -32,7 +32,11 @@ fn key(id: &str) -> String {
 
 /// Render the topology: groups as clusters, services as distinct shapes, requirements as
 /// arrows, physical links as dashed lines. With an evaluation, nodes are coloured by state.
-pub fn render(g: &DependencyGraph, ev: Option<&Evaluation<'_>>, format: Format) -> String {
+pub fn render(
+    g: &DependencyGraph,
+    ev: Option<&Evaluation<impl GraphRef>>,
+    format: Format,
+) -> String {
     let t = g.topology();
     let state = |c: ComponentRef| ev.map(|e| e.component(g.comp_id(c)));
     let mut out = String::new();

@@ -150,7 +150,7 @@ fn unknown_never_reads_as_up() {
     let mut ev = Evaluation::new(&g);
     ev.set_own(a, State::Unknown);
     ev.settle();
-    let svc = |ev: &Evaluation, id: &str| ev.component(g.lookup(id).unwrap());
+    let svc = |ev: &Evaluation<&DependencyGraph>, id: &str| ev.component(g.lookup(id).unwrap());
     assert_eq!(svc(&ev, "s-all"), State::Unknown);
     assert_eq!(
         svc(&ev, "s-any"),

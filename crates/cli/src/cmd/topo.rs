@@ -49,7 +49,7 @@ fn fail(json: bool, msg: String) -> ExitCode {
 fn what_if<'g>(
     g: &'g DependencyGraph,
     down: &[String],
-) -> Result<(Evaluation<'g>, Vec<faultline_graph::CompId>), String> {
+) -> Result<(Evaluation<&'g DependencyGraph>, Vec<faultline_graph::CompId>), String> {
     let mut ev = Evaluation::new(g);
     let mut comps = Vec::new();
     for d in down {

@@ -1,0 +1,111 @@
+//! Engine tuning. Every duration is in milliseconds; defaults suit 30–60 s polling.
+
+use faultline_observe::UnixMillis;
+use serde::{Deserialize, Serialize};
+
+/// Hold-down per direction: a new state must persist this long before it is declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hold {
+    /// Before declaring a failure (absorbs one lost poll, lets re-polls of parents arrive).
+    #[serde(default = "default_down")]
+    pub down_ms: u64,
+    /// Before declaring recovery (`keep_firing_for`: a flapping data gap does not resolve pages).
+    #[serde(default = "default_up")]
+    pub up_ms: u64,
+}
+
+fn default_down() -> u64 {
+    15_000
+}
+fn default_up() -> u64 {
+    60_000
+}
+
+impl Default for Hold {
+    fn default() -> Self {
+        Hold {
+            down_ms: default_down(),
+            up_ms: default_up(),
+        }
+    }
+}
+
+/// A maintenance window: pages suppressed, records kept (Checkmk BI's rule applies: it excuses
+/// only what the maintained components' failure would take down).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Maintenance {
+    pub components: Vec<String>,
+    pub from: UnixMillis,
+    pub to: UnixMillis,
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineConfig {
+    /// Device liveness (ICMP, SNMP agent, HA role failed).
+    pub device: Hold,
+    /// Interfaces / links.
+    pub link: Hold,
+    /// Service probes.
+    pub probe: Hold,
+    /// No data for this long makes a monitored component **unknown**, never up.
+    pub stale_after_ms: u64,
+    /// Flap detection over the last `flap_samples` raw states (Nagios weighting).
+    pub flap_samples: usize,
+    /// Percent state change at which a component starts flapping / stops flapping.
+    pub flap_high: f64,
+    pub flap_low: f64,
+    /// A role change this recent counts as "the failover" when a service fails.
+    pub failover_window_ms: u64,
+    pub maintenance: Vec<Maintenance>,
+    /// Ids of monitored components. Components never observed and not listed here are assumed
+    /// up (nobody watches them); listed ones start **unknown** until their first observation.
+    pub monitored: Vec<String>,
+    /// Bound on the in-memory timeline (the store keeps everything).
+    pub timeline_capacity: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            device: Hold::default(),
+            link: Hold {
+                down_ms: 10_000,
+                up_ms: 60_000,
+            },
+            probe: Hold {
+                down_ms: 20_000,
+                up_ms: 60_000,
+            },
+            stale_after_ms: 180_000,
+            flap_samples: 21,
+            flap_high: 30.0,
+            flap_low: 25.0,
+            failover_window_ms: 15 * 60_000,
+            maintenance: Vec::new(),
+            monitored: Vec::new(),
+            timeline_capacity: 10_000,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// No hold-downs: every observation takes effect at once. For what-if replays and tests of
+    /// semantics that are not about timing.
+    pub fn immediate() -> Self {
+        let zero = Hold {
+            down_ms: 0,
+            up_ms: 0,
+        };
+        EngineConfig {
+            device: zero,
+            link: zero,
+            probe: zero,
+            ..Default::default()
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Per-component state machine: raw state from signals → hold-down → flap damping → effective.
+
+use faultline_graph::State;
+use faultline_observe::UnixMillis;
+
+use crate::config::Hold;
+
+/// What happened when a raw state was fed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fed {
+    /// Nothing to do (same as effective, or already pending).
+    Nothing,
+    /// A new pending state; call back at this deadline.
+    Pending(UnixMillis),
+    /// The effective state changed now.
+    Committed { from: State, to: State },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Track {
+    pub monitored: bool,
+    pub raw: State,
+    pub effective: State,
+    pub pending: Option<(State, UnixMillis)>,
+    pub last_seen: Option<UnixMillis>,
+    /// When `effective` last changed.
+    pub changed_at: UnixMillis,
+    /// Last raw samples, newest in bit 0 (1 = not up), and how many are valid.
+    history: u64,
+    samples: u32,
+    pub flapping: bool,
+    /// A staleness deadline is queued for this component (at most one at a time).
+    pub stale_armed: bool,
+}
+
+impl Track {
+    pub fn new(monitored: bool) -> Self {
+        let s = if monitored { State::Unknown } else { State::Up };
+        Track {
+            monitored,
+            raw: s,
+            effective: s,
+            pending: None,
+            last_seen: None,
+            changed_at: 0,
+            history: 0,
+            samples: 0,
+            flapping: false,
+            stale_armed: false,
+        }
+    }
+
+    /// Nagios-style percent state change over the last `n` samples, weighting recent changes
+    /// more (0.8 for the oldest to 1.2 for the newest).
+    fn percent_change(&self, n: u32) -> f64 {
+        let n = n.min(self.samples).min(63);
+        if n < 2 {
+            return 0.0;
+        }
+        let mut total = 0.0;
+        for i in 0..n - 1 {
+            // bit i is newer than bit i+1
+            let changed = ((self.history >> i) ^ (self.history >> (i + 1))) & 1 == 1;
+            if changed {
+                let age = i as f64 / (n - 2).max(1) as f64; // 0 newest .. 1 oldest
+                total += 1.2 - 0.4 * age;
+            }
+        }
+        100.0 * total / (n - 1) as f64
+    }
+
+    /// Feed one raw sample at `at`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn feed(&mut self, raw: State, at: UnixMillis, hold: Hold, flap: (usize, f64, f64)) -> Fed {
+        self.last_seen = Some(at);
+        self.monitored = true;
+        self.raw = raw;
+        self.history = (self.history << 1) | u64::from(raw != State::Up);
+        self.samples = self.samples.saturating_add(1);
+        let pct = self.percent_change(flap.0 as u32);
+        if !self.flapping && pct >= flap.1 {
+            self.flapping = true;
+        } else if self.flapping && pct < flap.2 {
+            self.flapping = false;
+        }
+        // While flapping, recovery is not declared: the incident stays open and pages once.
+        let target = if self.flapping && raw == State::Up {
+            self.effective
+        } else {
+            raw
+        };
+        if target == self.effective {
+            self.pending = None;
+            return Fed::Nothing;
+        }
+        let wait = match target {
+            // Unknown -> up is a first sighting (or data returning), not a recovery to hold.
+            State::Up | State::Degraded if self.effective == State::Unknown => 0,
+            State::Up | State::Degraded => hold.up_ms,
+            State::Down => hold.down_ms,
+            State::Unknown => 0,
+        };
+        if wait == 0 {
+            return self.commit(target, at);
+        }
+        match self.pending {
+            Some((s, _)) if s == target => Fed::Nothing,
+            _ => {
+                self.pending = Some((target, at));
+                Fed::Pending(at + wait)
+            }
+        }
+    }
+
+    /// A hold deadline fired at `at`: commit if the pending state is still wanted.
+    pub fn expire(&mut self, at: UnixMillis, hold: Hold) -> Fed {
+        let Some((s, since)) = self.pending else {
+            return Fed::Nothing;
+        };
+        let wait = match s {
+            State::Up | State::Degraded => hold.up_ms,
+            State::Down => hold.down_ms,
+            State::Unknown => 0,
+        };
+        if since + wait <= at {
+            self.commit(s, since + wait)
+        } else {
+            Fed::Nothing
+        }
+    }
+
+    /// No data since `last_seen`: a monitored component becomes unknown.
+    pub fn go_stale(&mut self, at: UnixMillis) -> Fed {
+        self.raw = State::Unknown;
+        if self.effective == State::Unknown {
+            return Fed::Nothing;
+        }
+        self.commit(State::Unknown, at)
+    }
+
+    fn commit(&mut self, to: State, at: UnixMillis) -> Fed {
+        let from = self.effective;
+        self.effective = to;
+        self.pending = None;
+        self.changed_at = at;
+        Fed::Committed { from, to }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FLAP: (usize, f64, f64) = (21, 30.0, 25.0);
+
+    #[test]
+    fn hold_down_then_commit() {
+        let mut t = Track::new(true);
+        let h = Hold {
+            down_ms: 10,
+            up_ms: 20,
+        };
+        // A first sighting is not a recovery: no hold.
+        assert!(matches!(
+            t.feed(State::Up, 0, h, FLAP),
+            Fed::Committed { to: State::Up, .. }
+        ));
+        assert_eq!(t.feed(State::Down, 100, h, FLAP), Fed::Pending(110));
+        // A recovery before the hold expires cancels the pending failure.
+        assert_eq!(t.feed(State::Up, 105, h, FLAP), Fed::Nothing);
+        assert_eq!(t.expire(110, h), Fed::Nothing);
+        assert_eq!(t.effective, State::Up);
+    }
+
+    #[test]
+    fn flapping_holds_the_failure() {
+        let mut t = Track::new(true);
+        let h = Hold {
+            down_ms: 0,
+            up_ms: 0,
+        };
+        let mut commits = 0;
+        for i in 0..30u64 {
+            let s = if i % 2 == 0 { State::Down } else { State::Up };
+            if let Fed::Committed { .. } = t.feed(s, i * 10, h, FLAP) {
+                commits += 1;
+            }
+        }
+        assert!(t.flapping);
+        assert_eq!(t.effective, State::Down);
+        assert!(
+            commits < 8,
+            "flap damping kicked in early: {commits} commits"
+        );
+    }
+}
