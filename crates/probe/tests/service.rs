@@ -177,3 +177,67 @@ async fn garbage_speaking_server_on_https_is_a_tls_error() {
     assert_eq!(o.failure, Some(FailureKind::Tls), "{o:?}");
     assert!(o.detail.unwrap().starts_with("TLS error"));
 }
+
+#[tokio::test]
+async fn self_signed_certificate_from_real_openssl_server_is_a_tls_error() {
+    if !support::have("openssl") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (key, cert) = (dir.path().join("k.pem"), dir.path().join("c.pem"));
+    let (ok, out) = support::run(
+        std::process::Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+            ])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert),
+    );
+    assert!(ok, "openssl req: {out}");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let _server = support::spawn(
+        std::process::Command::new("openssl")
+            .args([
+                "s_server",
+                "-quiet",
+                "-www",
+                "-accept",
+                &format!("127.0.0.1:{port}"),
+                "-cert",
+            ])
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    );
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let start = std::time::Instant::now();
+    while !tcp_probe(addr, Duration::from_millis(200)).await.ok {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "openssl s_server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let o = HttpProber::new()
+        .unwrap()
+        .probe(&check(format!("https://localhost:{port}/")))
+        .await;
+    assert_eq!(o.failure, Some(FailureKind::Tls), "{o:?}");
+    let detail = o.detail.unwrap();
+    assert!(detail.to_lowercase().contains("certificate"), "{detail}");
+}
