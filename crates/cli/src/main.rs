@@ -37,6 +37,10 @@ enum Command {
     Traps(cmd::traps::Args),
     /// Poll one SNMP agent and print what its profile sees; exit 2 auth failure, 3 timeout.
     Poll(cmd::poll::Args),
+    /// Send a test page (trigger, then resolve) to one configured receiver and show its answer.
+    TestPage(cmd::test_page::Args),
+    /// List pending and dead-lettered page deliveries from the store file.
+    Outbox(cmd::outbox::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +57,8 @@ fn main() -> ExitCode {
         Command::Probe(a) => cmd::probe::run(a),
         Command::Traps(a) => cmd::traps::run(a),
         Command::Poll(a) => cmd::poll::run(a),
+        Command::TestPage(a) => cmd::test_page::run(a),
+        Command::Outbox(a) => cmd::outbox::run(a),
     }
 }
 

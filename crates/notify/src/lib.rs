@@ -89,6 +89,8 @@ pub enum NotifyError {
         url: String,
         detail: String,
     },
+    #[error("config {path}: {detail}")]
+    ConfigFile { path: String, detail: String },
     #[error("store worker thread failed: {0}")]
     Join(String),
 }
@@ -265,11 +267,16 @@ struct Queues {
     buckets: HashMap<String, TokenBucket>,
 }
 
-struct Inner {
-    store: Store,
+/// The configured receivers and the HTTP client: everything needed to send, nothing stored.
+struct Transport {
     cfg: NotifyConfig,
     receivers: Vec<Receiver>,
     client: reqwest::Client,
+}
+
+struct Inner {
+    store: Store,
+    t: Transport,
     queues: Mutex<Queues>,
     wake: tokio::sync::Notify,
     stats: Arc<NotifyStats>,
@@ -289,6 +296,7 @@ impl std::fmt::Debug for Notifier {
                 "receivers",
                 &self
                     .inner
+                    .t
                     .receivers
                     .iter()
                     .map(|r| &r.cfg.name)
@@ -433,23 +441,8 @@ impl Notifier {
     /// Validate the config (secrets resolved from config or env), build the HTTP client and load
     /// the pending outbox from the store. Blocks (reads the store).
     pub fn new(store: Store, cfg: NotifyConfig, http: HttpOptions) -> Result<Notifier> {
-        let mut names = HashSet::new();
-        let mut receivers = Vec::new();
-        for rc in &cfg.receivers {
-            if !names.insert(rc.name.clone()) {
-                return Err(NotifyError::Config {
-                    receiver: rc.name.clone(),
-                    problem: "duplicate name".into(),
-                });
-            }
-            receivers.push(resolve_receiver(rc)?);
-        }
-        let client = reqwest::Client::builder()
-            .timeout(http.timeout)
-            .connect_timeout(http.connect_timeout)
-            .user_agent(http.user_agent)
-            .build()
-            .map_err(NotifyError::Client)?;
+        let t = Transport::new(cfg, http)?;
+        let receivers = &t.receivers;
         let now = Instant::now();
         let mut queues = Queues {
             recv: receivers
@@ -475,9 +468,7 @@ impl Notifier {
         Ok(Notifier {
             inner: Arc::new(Inner {
                 store,
-                cfg,
-                receivers,
-                client,
+                t,
                 queues: Mutex::new(queues),
                 wake: tokio::sync::Notify::new(),
                 stats,
@@ -517,24 +508,34 @@ impl Notifier {
     /// Record the transition's incident and enqueue the transition for every receiver it
     /// concerns, in one durable transaction. **Blocks** (fsync); see [`Self::enqueue_async`].
     pub fn enqueue(&self, t: &IncidentTransition) -> Result<()> {
+        self.enqueue_many(std::slice::from_ref(t))
+    }
+
+    /// [`Self::enqueue`] for several transitions (in engine order) in one transaction: one fsync
+    /// for an engine step that emitted many.
+    pub fn enqueue_many(&self, ts: &[IncidentTransition]) -> Result<()> {
         let now = now_millis();
-        let inc = &t.incident;
         // The queue lock is held across the store transaction so that the coalescing decision
-        // (based on what is in flight) and the commit are one step for the delivery loop.
+        // (based on what is on the wire) and the commit are one step for the delivery loop.
         let mut q = self.lock();
         let ops = self.inner.store.transact(|txn| {
-            txn.upsert_incident(inc)?;
+            // (receiver, entry, replaces an entry already in memory)
             let mut ops: Vec<(usize, OutboxEntry, bool)> = Vec::new();
-            for (i, r) in self.inner.receivers.iter().enumerate() {
-                let paged = txn.get_paged(&r.cfg.name, &inc.id)?;
-                match t.action {
-                    TransitionAction::Trigger | TransitionAction::Update => {
-                        if inc.suppressed {
-                            // Maintenance: no new page and no update; a resolve still follows.
-                            continue;
-                        }
-                        match paged {
-                            None => {
+            // Tail entries created earlier in this same batch, by (receiver, incident).
+            let mut batch_tail: HashMap<(usize, String), usize> = HashMap::new();
+            for t in ts {
+                let inc = &t.incident;
+                txn.upsert_incident(inc)?;
+                for (i, r) in self.inner.t.receivers.iter().enumerate() {
+                    let paged = txn.get_paged(&r.cfg.name, &inc.id)?;
+                    let key = (i, inc.id.clone());
+                    match t.action {
+                        TransitionAction::Trigger | TransitionAction::Update => {
+                            if inc.suppressed {
+                                // Maintenance: no new page and no update; a resolve still follows.
+                                continue;
+                            }
+                            let Some(mut rec) = paged else {
                                 if !r.cfg.matches(inc) {
                                     continue;
                                 }
@@ -547,60 +548,68 @@ impl Notifier {
                                 })?;
                                 let mut first = t.clone();
                                 first.action = TransitionAction::Trigger;
+                                batch_tail.insert(key, ops.len());
                                 ops.push((
                                     i,
                                     txn.push_outbox(&r.cfg.name, &first, Some(labels), now)?,
                                     false,
                                 ));
-                            }
-                            Some(mut rec) => {
-                                rec.incident = inc.clone();
-                                txn.set_paged(&rec)?;
-                                // Coalesce into a pending trigger/update that is not on the wire.
-                                let tail = q.recv[i].keys.get(&inc.id).and_then(|kq| {
-                                    let on_wire = kq.in_flight && kq.entries.len() == 1;
-                                    kq.entries
-                                        .back()
-                                        .filter(|b| !on_wire && !b.ephemeral)
-                                        .map(|b| b.entry.clone())
-                                });
-                                match tail {
-                                    Some(mut e)
-                                        if e.transition.action != TransitionAction::Resolve =>
-                                    {
-                                        let action = e.transition.action;
-                                        e.transition = t.clone();
-                                        e.transition.action = action;
-                                        txn.put_outbox(&e)?;
-                                        ops.push((i, e, true));
+                                continue;
+                            };
+                            rec.incident = inc.clone();
+                            txn.set_paged(&rec)?;
+                            // Coalesce into the pending trigger/update at the tail of this
+                            // incident's queue, unless that one is already on the wire.
+                            let tail: Option<(Option<usize>, OutboxEntry)> =
+                                match batch_tail.get(&key) {
+                                    Some(&k) => Some((Some(k), ops[k].1.clone())),
+                                    None => q.recv[i].keys.get(&inc.id).and_then(|kq| {
+                                        let on_wire = kq.in_flight && kq.entries.len() == 1;
+                                        kq.entries
+                                            .back()
+                                            .filter(|b| !on_wire && !b.ephemeral)
+                                            .map(|b| (None, b.entry.clone()))
+                                    }),
+                                };
+                            match tail {
+                                Some((at, mut e))
+                                    if e.transition.action != TransitionAction::Resolve =>
+                                {
+                                    let action = e.transition.action;
+                                    e.transition = t.clone();
+                                    e.transition.action = action;
+                                    txn.put_outbox(&e)?;
+                                    match at {
+                                        Some(k) => ops[k].1 = e,
+                                        None => {
+                                            batch_tail.insert(key, ops.len());
+                                            ops.push((i, e, true));
+                                        }
                                     }
-                                    _ => {
-                                        let mut up = t.clone();
-                                        up.action = TransitionAction::Update;
-                                        ops.push((
-                                            i,
-                                            txn.push_outbox(
-                                                &r.cfg.name,
-                                                &up,
-                                                Some(rec.labels),
-                                                now,
-                                            )?,
-                                            false,
-                                        ));
-                                    }
+                                }
+                                _ => {
+                                    let mut up = t.clone();
+                                    up.action = TransitionAction::Update;
+                                    batch_tail.insert(key, ops.len());
+                                    ops.push((
+                                        i,
+                                        txn.push_outbox(&r.cfg.name, &up, Some(rec.labels), now)?,
+                                        false,
+                                    ));
                                 }
                             }
                         }
-                    }
-                    TransitionAction::Resolve => {
-                        // Only where it was paged, and always there (even if suppressed now).
-                        if let Some(rec) = paged {
-                            txn.clear_paged(&r.cfg.name, &inc.id)?;
-                            ops.push((
-                                i,
-                                txn.push_outbox(&r.cfg.name, t, Some(rec.labels), now)?,
-                                false,
-                            ));
+                        TransitionAction::Resolve => {
+                            // Only where it was paged, and always there (even if suppressed now).
+                            if let Some(rec) = paged {
+                                txn.clear_paged(&r.cfg.name, &inc.id)?;
+                                batch_tail.insert(key, ops.len());
+                                ops.push((
+                                    i,
+                                    txn.push_outbox(&r.cfg.name, t, Some(rec.labels), now)?,
+                                    false,
+                                ));
+                            }
                         }
                     }
                 }
@@ -694,13 +703,13 @@ impl Notifier {
 
     /// Pick the heads that may go out now; say when to look again.
     fn take_ready(&self, now: Instant) -> (Vec<Job>, Instant) {
-        let max = self.inner.cfg.max_in_flight.max(1);
+        let max = self.inner.t.cfg.max_in_flight.max(1);
         let mut next = now + Duration::from_secs(60);
         let mut jobs = Vec::new();
         let mut q = self.lock();
         let Queues { recv, buckets } = &mut *q;
         for (i, rq) in recv.iter_mut().enumerate() {
-            let r = &self.inner.receivers[i];
+            let r = &self.inner.t.receivers[i];
             if r.cfg.kind == ReceiverKind::Alertmanager {
                 next = next.min(rq.next_resend);
             }
@@ -788,11 +797,11 @@ impl Notifier {
                 vec![false; done.len()]
             }
         };
-        let retry = &self.inner.cfg.retry;
+        let retry = &self.inner.t.cfg.retry;
         for (d, gone) in done.iter().zip(removed) {
             let rq = &mut q.recv[d.recv];
             rq.in_flight = rq.in_flight.saturating_sub(1);
-            let name = &self.inner.receivers[d.recv].cfg.name;
+            let name = &self.inner.t.receivers[d.recv].cfg.name;
             match &d.outcome {
                 Outcome::Delivered => {
                     rq.failures = 0;
@@ -857,6 +866,7 @@ impl Notifier {
         let due: Vec<usize> = {
             let q = self.lock();
             self.inner
+                .t
                 .receivers
                 .iter()
                 .enumerate()
@@ -868,11 +878,11 @@ impl Notifier {
         };
         for i in due {
             let store = self.inner.store.clone();
-            let name = self.inner.receivers[i].cfg.name.clone();
+            let name = self.inner.t.receivers[i].cfg.name.clone();
             let recs = tokio::task::spawn_blocking(move || store.paged(Some(&name))).await;
             let mut q = self.lock();
             let rq = &mut q.recv[i];
-            rq.next_resend = now + self.inner.receivers[i].cfg.resend_interval();
+            rq.next_resend = now + self.inner.t.receivers[i].cfg.resend_interval();
             let recs = match recs {
                 Ok(Ok(r)) => r,
                 Ok(Err(e)) => {
@@ -927,15 +937,51 @@ impl Notifier {
     }
 
     async fn send(&self, recv: usize, entry: &OutboxEntry) -> Result<reqwest::Response, String> {
-        let r = &self.inner.receivers[recv];
-        let public_url = self.inner.cfg.public_url.as_deref();
+        self.inner.t.send(recv, entry).await
+    }
+
+    /// Send a test event (trigger, then resolve, dedup key `faultline-test-<millis>`) straight
+    /// to one receiver, bypassing the outbox, and report its answers.
+    pub async fn test_page(&self, receiver: &str) -> Result<TestPageReport> {
+        self.inner.t.test_page(receiver).await
+    }
+}
+
+impl Transport {
+    fn new(cfg: NotifyConfig, http: HttpOptions) -> Result<Transport> {
+        let mut names = HashSet::new();
+        let mut receivers = Vec::new();
+        for rc in &cfg.receivers {
+            if !names.insert(rc.name.clone()) {
+                return Err(NotifyError::Config {
+                    receiver: rc.name.clone(),
+                    problem: "duplicate name".into(),
+                });
+            }
+            receivers.push(resolve_receiver(rc)?);
+        }
+        let client = reqwest::Client::builder()
+            .timeout(http.timeout)
+            .connect_timeout(http.connect_timeout)
+            .user_agent(http.user_agent)
+            .build()
+            .map_err(NotifyError::Client)?;
+        Ok(Transport {
+            cfg,
+            receivers,
+            client,
+        })
+    }
+
+    async fn send(&self, recv: usize, entry: &OutboxEntry) -> Result<reqwest::Response, String> {
+        let r = &self.receivers[recv];
+        let public_url = self.cfg.public_url.as_deref();
         let t = &entry.transition;
         let req = match r.cfg.kind {
             ReceiverKind::Pagerduty => {
                 let key = r.secret.as_ref().map(|s| s.expose()).unwrap_or_default();
                 let source = r.cfg.source.as_deref().unwrap_or("faultline");
-                self.inner
-                    .client
+                self.client
                     .post(&r.url)
                     .json(&payload::pagerduty_event(key, source, public_url, t))
             }
@@ -947,13 +993,12 @@ impl Notifier {
                 let resolved = (t.action == TransitionAction::Resolve)
                     .then(|| t.incident.resolved_at.unwrap_or(t.at));
                 let alert = payload::alertmanager_alert(&labels, public_url, &t.incident, resolved);
-                self.inner.client.post(&r.url).json(&[alert])
+                self.client.post(&r.url).json(&[alert])
             }
             ReceiverKind::Webhook => {
                 let body =
                     serde_json::to_vec(t).map_err(|e| format!("cannot encode transition: {e}"))?;
                 let mut req = self
-                    .inner
                     .client
                     .post(&r.url)
                     .header("content-type", "application/json")
@@ -976,7 +1021,6 @@ impl Notifier {
     /// to one receiver, bypassing the outbox, and report its answers.
     pub async fn test_page(&self, receiver: &str) -> Result<TestPageReport> {
         let i = self
-            .inner
             .receivers
             .iter()
             .position(|r| r.cfg.name == receiver)
@@ -1019,7 +1063,7 @@ impl Notifier {
             last_error: None,
             labels: Some(labels),
         };
-        let url = self.inner.receivers[i].url.clone();
+        let url = self.receivers[i].url.clone();
         let err = |detail: String| NotifyError::Delivery {
             receiver: receiver.to_string(),
             url: url.clone(),
@@ -1039,6 +1083,55 @@ impl Notifier {
             resolve,
         })
     }
+}
+
+/// The part of `faultline.toml` the pager commands read: `[store]` and `[notify]`. Other tables
+/// (the collector's) are ignored, so the same file serves both.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+pub struct PagerFileConfig {
+    #[serde(default)]
+    pub store: faultline_store::StoreConfig,
+    #[serde(default)]
+    pub notify: NotifyConfig,
+}
+
+impl PagerFileConfig {
+    /// Read and parse a TOML file.
+    pub fn load(path: &std::path::Path) -> Result<PagerFileConfig> {
+        let text = std::fs::read_to_string(path).map_err(|e| NotifyError::ConfigFile {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parse TOML text; `name` labels errors. The error gives the line and toml's message but
+    /// never the offending source line, which could hold a secret.
+    pub fn parse(text: &str, name: &str) -> Result<PagerFileConfig> {
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            let detail = match line {
+                Some(l) => format!("line {l}: {}", e.message()),
+                None => e.message().to_string(),
+            };
+            NotifyError::ConfigFile {
+                path: name.to_string(),
+                detail,
+            }
+        })
+    }
+}
+
+/// Send a test page without a store or a running notifier (the `faultline test-page` command;
+/// the collector may hold the store file meanwhile).
+pub async fn test_page(
+    cfg: NotifyConfig,
+    http: HttpOptions,
+    receiver: &str,
+) -> Result<TestPageReport> {
+    Transport::new(cfg, http)?.test_page(receiver).await
 }
 
 fn action_str(a: TransitionAction) -> &'static str {

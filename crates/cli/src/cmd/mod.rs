@@ -3,3 +3,5 @@ pub mod topo;
 pub mod probe;
 pub mod traps;
 pub mod poll;
+pub mod outbox;
+pub mod test_page;

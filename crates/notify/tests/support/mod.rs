@@ -151,13 +151,12 @@ pub fn validate_pagerduty(v: &Value) -> Vec<String> {
             p.push(format!("payload.severity {sev:?} not in the enum"));
         }
     }
-    if let Some(links) = v.get("links") {
-        if !links
+    if let Some(links) = v.get("links")
+        && !links
             .as_array()
             .is_some_and(|a| a.iter().all(|l| l["href"].is_string()))
-        {
-            p.push("links must be [{href, text}]".into());
-        }
+    {
+        p.push("links must be [{href, text}]".into());
     }
     p
 }
