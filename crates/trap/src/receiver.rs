@@ -24,8 +24,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use async_snmp::message::{CommunityMessage, CommunityPdu, Message};
 use async_snmp::{
     AuthProtocol, AuthoritativeEngine, DecodeConfig, Notification, NotificationAcceptance,
-    NotificationReceiver, PduType, PrivProtocol, ResponsePdu, SecurityLevel, UsmUser, Value,
-    Version,
+    NotificationReceiver, PduType, PersistedAuthoritativeEngine, PrivProtocol, ResponsePdu,
+    SecurityLevel, UsmUser, Value, Version,
 };
 use bytes::Bytes;
 use faultline_observe::{Observation, UnixMillis};
@@ -71,6 +71,10 @@ pub struct TrapConfig {
     pub v3_users: Vec<V3User>,
     /// SNMPv3 engine id of this receiver (informs are sent to it). Random if `None`.
     pub engine_id: Option<Vec<u8>>,
+    /// File holding the v3 engine id and boots counter across restarts (RFC 3414 needs boots
+    /// to grow so that senders' cached timeliness is refreshed). Without it, a restarted
+    /// receiver starts again at boots 1 with a fresh engine id.
+    pub engine_state: Option<std::path::PathBuf>,
     /// Capacity of the queue between the socket and the decoder, and of the event channel.
     pub queue_capacity: usize,
     /// Requested SO_RCVBUF of the public socket, in bytes (the kernel may cap it).
@@ -104,6 +108,7 @@ impl TrapConfig {
             accept_any_community: false,
             v3_users: Vec::new(),
             engine_id: None,
+            engine_state: None,
             queue_capacity: 65_536,
             recv_buffer_bytes: 8 << 20,
         }
@@ -120,6 +125,11 @@ pub enum TrapError {
     },
     #[error("invalid SNMPv3 user {user:?}: {reason}")]
     V3User { user: String, reason: String },
+    #[error("SNMPv3 engine state file {path}: {reason}")]
+    EngineState {
+        path: std::path::PathBuf,
+        reason: String,
+    },
     #[error("cannot start internal SNMP notification receiver: {0}")]
     Internal(String),
 }
@@ -368,17 +378,7 @@ async fn build_internal(
     let mut builder = NotificationReceiver::builder()
         .bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).to_string());
     if !config.v3_users.is_empty() {
-        let engine_id: Bytes = match &config.engine_id {
-            Some(id) => Bytes::from(id.clone()),
-            None => {
-                async_snmp::generate_engine_id().map_err(|e| TrapError::Internal(e.to_string()))?
-            }
-        };
-        // Engine boots are not persisted (boots stays 1). Senders of v3 traps are themselves
-        // authoritative, so this only matters for informs across receiver restarts.
-        let engine =
-            AuthoritativeEngine::install(engine_id, |_| Ok::<(), std::convert::Infallible>(()))
-                .map_err(|e| TrapError::Internal(e.to_string()))?;
+        let engine = authoritative_engine(config)?;
         builder = builder.authoritative_engine(engine);
         for u in &config.v3_users {
             let user = u.clone();
@@ -418,6 +418,72 @@ async fn build_internal(
         .build()
         .await
         .map_err(|e| TrapError::Internal(e.to_string()))
+}
+
+/// The v3 authoritative engine: restarted from the state file when there is one (boots + 1),
+/// installed fresh otherwise.
+fn authoritative_engine(config: &TrapConfig) -> Result<AuthoritativeEngine, TrapError> {
+    let internal = |e: Box<async_snmp::Error>| TrapError::Internal(e.to_string());
+    let Some(path) = config.engine_state.clone() else {
+        let id = match &config.engine_id {
+            Some(id) => Bytes::from(id.clone()),
+            None => async_snmp::generate_engine_id().map_err(internal)?,
+        };
+        return AuthoritativeEngine::install(id, |_| Ok::<(), std::convert::Infallible>(()))
+            .map_err(internal);
+    };
+    let state_err = |reason: String| TrapError::EngineState {
+        path: path.clone(),
+        reason,
+    };
+    let writer = path.clone();
+    // Written before the engine uses a new boots value (the library calls this first).
+    let persist = move |p: &PersistedAuthoritativeEngine| -> std::io::Result<()> {
+        let tmp = writer.with_extension("tmp");
+        std::fs::write(
+            &tmp,
+            format!("{} {}\n", hex(p.engine_id()), p.engine_boots()),
+        )?;
+        std::fs::rename(&tmp, &writer)
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let mut parts = text.split_whitespace();
+            let id = parts
+                .next()
+                .and_then(unhex)
+                .ok_or_else(|| state_err("no valid hex engine id".into()))?;
+            let boots: u32 = parts
+                .next()
+                .and_then(|b| b.parse().ok())
+                .ok_or_else(|| state_err("no valid boots counter".into()))?;
+            let previous = PersistedAuthoritativeEngine::new(id, boots)
+                .map_err(|e| state_err(e.to_string()))?;
+            AuthoritativeEngine::restart(previous, persist).map_err(|e| state_err(e.to_string()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let id = match &config.engine_id {
+                Some(id) => Bytes::from(id.clone()),
+                None => async_snmp::generate_engine_id().map_err(internal)?,
+            };
+            AuthoritativeEngine::install(id, persist).map_err(|e| state_err(e.to_string()))
+        }
+        Err(e) => Err(state_err(e.to_string())),
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect()
 }
 
 fn resolve(config: &TrapConfig, ip: IpAddr) -> Option<String> {

@@ -537,3 +537,35 @@ async fn flood_with_a_stalled_consumer_is_counted_and_never_blocks_the_receiver(
     let e = next(&mut events).await;
     assert_eq!(e.trap_oid, "1.3.6.1.6.3.1.1.5.1");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v3_engine_boots_persist_across_restarts_and_informs_still_ack() {
+    if !have("snmpinform") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("engine");
+    let mut c = config(&[("127.0.0.1", "fw-a")]);
+    c.engine_state = Some(state.clone());
+    let (rx, _events) = TrapReceiver::bind(c.clone()).await.unwrap();
+    let first = std::fs::read_to_string(&state).unwrap();
+    rx.shutdown().await;
+    let (rx, mut events) = TrapReceiver::bind(c).await.unwrap();
+    let second = std::fs::read_to_string(&state).unwrap();
+    let (id1, boots1) = first.trim().split_once(' ').unwrap();
+    let (id2, boots2) = second.trim().split_once(' ').unwrap();
+    assert_eq!(id1, id2, "engine id must be stable");
+    assert_eq!(
+        boots2.parse::<u32>().unwrap(),
+        boots1.parse::<u32>().unwrap() + 1
+    );
+    let (ok, out) = send(v3(
+        "snmpinform",
+        AUTH,
+        rx.local_addr().port(),
+        "1.3.6.1.6.3.1.1.5.1",
+    ))
+    .await;
+    assert!(ok, "v3 inform after restart not acknowledged: {out}");
+    assert!(next(&mut events).await.inform);
+}
