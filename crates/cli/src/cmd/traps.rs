@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 
-use faultline_trap::{Secret, TrapConfig, TrapReceiver};
+use faultline_trap::{AuthProtocol, PrivProtocol, Secret, TrapConfig, TrapReceiver, V3User};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,9 +24,69 @@ pub struct Args {
     /// accepted and named by its address.
     #[arg(long = "allow-source", value_name = "IP[=DEVICE]")]
     pub allow_source: Vec<String>,
+    /// Accept SNMPv3 traps/informs from this USM user (authNoPriv or authPriv). Pass phrases
+    /// come from FAULTLINE_TRAP_V3_AUTH_PASS and FAULTLINE_TRAP_V3_PRIV_PASS, never from flags.
+    #[arg(long = "v3-user", value_name = "NAME")]
+    pub v3_user: Option<String>,
+    /// v3 authentication protocol: md5, sha, sha224, sha256, sha384, sha512
+    #[arg(long = "v3-auth", default_value = "sha")]
+    pub v3_auth: String,
+    /// v3 privacy protocol: none, aes, aes192, aes256
+    #[arg(long = "v3-priv", default_value = "aes")]
+    pub v3_priv: String,
+    /// File keeping the v3 engine id and boots across restarts
+    #[arg(long = "engine-state", value_name = "PATH")]
+    pub engine_state: Option<std::path::PathBuf>,
     /// Print one JSON object per trap (and the final counters as JSON)
     #[arg(long)]
     pub json: bool,
+}
+
+fn v3_user(args: &Args) -> Result<Option<V3User>, String> {
+    let Some(name) = args.v3_user.clone() else {
+        return Ok(None);
+    };
+    let auth = match args.v3_auth.to_ascii_lowercase().as_str() {
+        "md5" => AuthProtocol::Md5,
+        "sha" | "sha1" => AuthProtocol::Sha1,
+        "sha224" => AuthProtocol::Sha224,
+        "sha256" => AuthProtocol::Sha256,
+        "sha384" => AuthProtocol::Sha384,
+        "sha512" => AuthProtocol::Sha512,
+        other => {
+            return Err(format!(
+                "--v3-auth {other:?}: expected md5, sha, sha224, sha256, sha384 or sha512"
+            ));
+        }
+    };
+    let auth_pass = std::env::var("FAULTLINE_TRAP_V3_AUTH_PASS").map_err(|_| {
+        "--v3-user needs FAULTLINE_TRAP_V3_AUTH_PASS in the environment".to_string()
+    })?;
+    let privacy = match args.v3_priv.to_ascii_lowercase().as_str() {
+        "none" => None,
+        p => {
+            let proto = match p {
+                "aes" | "aes128" => PrivProtocol::Aes128,
+                "aes192" => PrivProtocol::Aes192Blumenthal,
+                "aes256" => PrivProtocol::Aes256Blumenthal,
+                other => {
+                    return Err(format!(
+                        "--v3-priv {other:?}: expected none, aes, aes192 or aes256"
+                    ));
+                }
+            };
+            let pass = std::env::var("FAULTLINE_TRAP_V3_PRIV_PASS").map_err(|_| {
+                "--v3-priv needs FAULTLINE_TRAP_V3_PRIV_PASS in the environment".to_string()
+            })?;
+            Some((proto, Secret::new(pass)))
+        }
+    };
+    Ok(Some(V3User {
+        name,
+        auth,
+        auth_pass: Secret::new(auth_pass),
+        privacy,
+    }))
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -68,7 +128,16 @@ async fn run_async(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let user = match v3_user(&args) {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("faultline traps: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut config = TrapConfig::new(args.listen);
+    config.v3_users = user.into_iter().collect();
+    config.engine_state = args.engine_state.clone();
     config.accept_unknown_sources = sources.is_empty();
     config.sources = sources;
     config.accept_any_community = args.communities.is_empty();
