@@ -641,7 +641,7 @@ pub fn decode_ha(spec: &HaSpec, raw: &RawPoll) -> Option<HaReport> {
             roles,
             sync_values,
         } => {
-            let (col, rows) = std::iter::once(role_column)
+            let (_, rows) = std::iter::once(role_column)
                 .chain(fallback_role_column)
                 .find_map(|c| raw.column(c).map(|r| (c, r)))?;
             let rows: Vec<(&String, &SnmpValue)> = rows
@@ -684,7 +684,6 @@ pub fn decode_ha(spec: &HaSpec, raw: &RawPoll) -> Option<HaReport> {
                     .unwrap_or(0),
                 _ => 0,
             };
-            let _ = col;
             let role = map_role(roles, &raws[self_pos]);
             let peer = raws
                 .iter()

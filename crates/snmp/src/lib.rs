@@ -10,6 +10,40 @@
 //!   observations (AgentUp/Down, Uptime, Rebooted, Interface, Traffic, HaRole) and new state.
 //! - [`Credentials`] keeps communities and passphrases in a redacting [`Secret`].
 //!
+//! ## Profiles are data
+//!
+//! A profile names the sysObjectID prefixes it matches (longest wins, else `generic`) and
+//! where the vendor keeps the HA role. Drop a file like this into the profiles directory
+//! (`Profiles::load(Some(dir))`, `faultline poll --profiles-dir DIR`) to add a vendor:
+//!
+//! ```toml
+//! name = "acme-fw"
+//! sys_object_id_prefixes = ["1.3.6.1.4.1.99999.1"]
+//! [ha]
+//! kind = "scalar"                      # or "table" (one row per member/instance), "serial"
+//! role_oid = "1.3.6.1.4.1.99999.2.1.0"
+//! peer_oid = "1.3.6.1.4.1.99999.2.2.0"
+//! [ha.roles]                           # value (integer or string, case-insensitive) -> role
+//! "1" = "active"
+//! "2" = "standby"
+//! "3" = "failed"
+//! ```
+//!
+//! ## Failure classification
+//!
+//! | what happened | `PollFailure` | how we know |
+//! |---|---|---|
+//! | no answer | `Timeout` | async-snmp timeout after the target's retries |
+//! | wrong v1/v2c community | `Timeout` | agents drop such requests silently: indistinguishable, the error text says so |
+//! | unknown v3 user | `AuthFailure` | raw USM probe: `usmStatsUnknownUserNames` Report ([`usm_probe`]) |
+//! | wrong v3 passphrase/protocol | `AuthFailure` | raw USM probe: the agent is alive and knows the user, yet the authenticated request got no valid answer |
+//! | undecodable or semantically broken answer | `Malformed` (or `Timeout` when async-snmp discards the datagram) | |
+//! | socket, config | `Local` | |
+//!
+//! After `breaker_threshold` consecutive failures a device's circuit opens: its polls fail at
+//! once (as `Timeout`, "circuit open") for an exponentially growing period, so dead devices do
+//! not hold global concurrency slots.
+//!
 //! ```no_run
 //! use faultline_snmp::{Credentials, PollerConfig, SnmpPoller, Target};
 //!

@@ -62,6 +62,9 @@ pub struct PollerConfig {
     pub profiles: Profiles,
     /// Walk LLDP-MIB lldpRemTable.
     pub lldp: bool,
+    /// SO_RCVBUF of the shared UDP socket. Hundreds of polls in flight answer in bursts; the
+    /// kernel default (~200 KiB) drops some, which then cost a full timeout and a retry.
+    pub udp_recv_buffer: usize,
 }
 
 impl Default for PollerConfig {
@@ -74,6 +77,7 @@ impl Default for PollerConfig {
             breaker_max: Duration::from_secs(600),
             profiles: Profiles::embedded(),
             lldp: true,
+            udp_recv_buffer: 4 << 20,
         }
     }
 }
@@ -429,15 +433,24 @@ impl SnmpPoller {
         } else {
             "[::]:0"
         };
+        let buffer = self.inner.cfg.udp_recv_buffer;
+        let bind_transport = || async move {
+            UdpTransport::builder()
+                .bind(bind)
+                .recv_buffer_size(buffer)
+                .build()
+                .await
+        };
+        // One shared socket for IPv4 (the common case); IPv6 targets get their own.
         let transport = if target.addr.is_ipv4() {
             self.inner
                 .transport
-                .get_or_try_init(|| UdpTransport::bind(bind))
+                .get_or_try_init(bind_transport)
                 .await
                 .map_err(|e| local("binding UDP socket", e.to_string()))?
                 .clone()
         } else {
-            UdpTransport::bind(bind)
+            bind_transport()
                 .await
                 .map_err(|e| local("binding UDP socket", e.to_string()))?
         };
@@ -498,13 +511,16 @@ impl Ctx<'_> {
             .collect()
     }
 
-    async fn classify(&self, e: async_snmp::Error, during: &'static str) -> PollError {
+    /// `first`: the error ended the poll's first request. Only then can a v3 timeout mean
+    /// rejected credentials; once the agent has answered, a timeout is a timeout.
+    async fn classify(&self, e: async_snmp::Error, during: &'static str, first: bool) -> PollError {
         let device = self.target.device_id.clone();
         let addr = self.target.addr;
         match classify_error(&e) {
             PollFailure::Timeout => {
                 // async-snmp reports a wrong v3 user as a plain timeout; ask the agent directly.
-                if let Credentials::V3 { user, .. } = &self.target.credentials
+                if first
+                    && let Credentials::V3 { user, .. } = &self.target.credentials
                     && let Some(detail) = usm_probe::probe(addr, user, self.target.timeout).await
                 {
                     return PollError::Auth {
@@ -575,7 +591,7 @@ impl Ctx<'_> {
                 }
                 Ok(())
             }
-            Err(e) => Err(self.classify(*e, "reading scalars").await),
+            Err(e) => Err(self.classify(*e, "reading scalars", required).await),
         }
     }
 
@@ -625,7 +641,7 @@ impl Ctx<'_> {
                 }
                 // v1 signals the end of the MIB view with noSuchName.
                 Err(e) if v1 && matches!(&*e, async_snmp::Error::Snmp { .. }) => break,
-                Err(e) => return Err(self.classify(*e, "walking a table").await),
+                Err(e) => return Err(self.classify(*e, "walking a table", false).await),
             };
             if varbinds.is_empty() {
                 break;

@@ -213,7 +213,7 @@ pub struct SimAgent {
 impl SimAgent {
     /// Bind `addr` and serve `table` on the current tokio runtime.
     pub async fn start(addr: &str, table: Table) -> std::io::Result<SimAgent> {
-        let sock = UdpSocket::bind(addr).await?;
+        let sock = bind_udp(addr)?;
         let addr = sock.local_addr()?;
         let stats = Arc::new(Stats::default());
         let st = stats.clone();
@@ -254,6 +254,21 @@ impl Drop for SimAgent {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// A UDP socket with a large receive buffer: thousands of simulated devices polled at once
+/// arrive as one burst, and the kernel default (~200 KiB) would drop part of it.
+fn bind_udp(addr: &str) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let addr: SocketAddr = addr.parse().map_err(|e| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{addr}: {e}"))
+    })?;
+    let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    // Best effort: capped by net.core.rmem_max.
+    let _ = sock.set_recv_buffer_size(4 << 20);
+    sock.set_nonblocking(true)?;
+    sock.bind(&addr.into())?;
+    UdpSocket::from_std(sock.into())
 }
 
 /// Answer one request datagram: (response, varbinds answered), or None to drop it (not
