@@ -1014,7 +1014,7 @@ impl Transport {
             }
         };
         // without_url: a webhook URL may carry a token in its query string.
-        req.send().await.map_err(|e| e.without_url().to_string())
+        req.send().await.map_err(|e| error_chain(&e.without_url()))
     }
 
     /// Send a test event (trigger, then resolve, dedup key `faultline-test-<millis>`) straight
@@ -1126,12 +1126,33 @@ impl PagerFileConfig {
 
 /// Send a test page without a store or a running notifier (the `faultline test-page` command;
 /// the collector may hold the store file meanwhile).
+/// Only the named receiver is validated (another one's missing secret does not matter here).
 pub async fn test_page(
-    cfg: NotifyConfig,
+    mut cfg: NotifyConfig,
     http: HttpOptions,
     receiver: &str,
 ) -> Result<TestPageReport> {
+    cfg.receivers.retain(|r| r.name == receiver);
+    if cfg.receivers.is_empty() {
+        return Err(NotifyError::UnknownReceiver(receiver.to_string()));
+    }
     Transport::new(cfg, http)?.test_page(receiver).await
+}
+
+/// An error with its causes ("error sending request: connection refused"), since reqwest's
+/// own message stops at the outermost layer.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let msg = c.to_string();
+        if !out.contains(&msg) {
+            out.push_str(": ");
+            out.push_str(&msg);
+        }
+        cur = c.source();
+    }
+    out
 }
 
 fn action_str(a: TransitionAction) -> &'static str {
