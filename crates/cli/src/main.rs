@@ -19,11 +19,24 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     // Subcommands are added here, one line each, pointing at cmd::<name>::Args.
+    /// Run the collector (without --config: the built-in demo lab on the incident topology).
+    Run(cmd::live::RunArgs),
+    /// Live status from the running collector: services, counts, open incidents, pager health.
+    Status(cmd::live::StatusArgs),
+    /// Open (and with --all, recently resolved) incidents with suspects and evidence.
+    Incidents(cmd::live::IncidentsArgs),
+    /// State changes and evidence from the running collector.
+    Timeline(cmd::live::TimelineArgs),
+    /// Drive the demo lab: status, fail ID, heal ID, fix, reset.
+    Lab(cmd::live::LabArgs),
+    /// Re-run the engine over a recorded journal: what exactly stopped, and when.
+    Replay(cmd::live::ReplayArgs),
     /// Validate a topology file and summarise it.
     Check(cmd::topo::CheckArgs),
     /// What-if: every service's state with the given components failed, and the causes.
     Impact(cmd::topo::ImpactArgs),
-    /// Explain a service's state as a tree down to the failed components.
+    /// Explain a service's state as a tree down to the failed components (offline with a
+    /// topology file, live from the collector without).
     Why(cmd::topo::WhyArgs),
     /// Single points of failure: devices and links whose failure alone takes a service down.
     Spof(cmd::topo::SpofArgs),
@@ -48,6 +61,12 @@ fn main() -> ExitCode {
     init_tracing();
     let cli = Cli::parse();
     match cli.command {
+        Command::Run(a) => cmd::live::run(a),
+        Command::Status(a) => cmd::live::status(a),
+        Command::Incidents(a) => cmd::live::incidents(a),
+        Command::Timeline(a) => cmd::live::timeline(a),
+        Command::Lab(a) => cmd::live::lab(a),
+        Command::Replay(a) => cmd::live::replay(a),
         Command::Check(a) => cmd::topo::check(a),
         Command::Impact(a) => cmd::topo::impact(a),
         Command::Why(a) => cmd::topo::why(a),

@@ -178,6 +178,7 @@ pub struct Engine {
     epoch: u32,
     dirty: bool,
     split_since: BTreeMap<usize, UnixMillis>,
+    no_active_since: BTreeMap<usize, UnixMillis>,
 }
 
 fn comp_kind(c: ComponentRef) -> &'static str {
@@ -262,6 +263,7 @@ impl Engine {
             epoch: 0,
             dirty: true,
             split_since: BTreeMap::new(),
+            no_active_since: BTreeMap::new(),
             tracks,
             graph,
         }
@@ -291,13 +293,53 @@ impl Engine {
 
     /// Feed a batch (e.g. one poll cycle, or a storm) and correlate once at the end.
     pub fn observe_batch(&mut self, batch: &[Observation]) -> Vec<Output> {
+        let mut out = self.ingest(batch);
+        self.correlate(&mut out);
+        out
+    }
+
+    /// Feed observations without a final correlation: correlation then happens only when time
+    /// moves forward (and at [`advance`](Self::advance)), so the outputs depend on the stream
+    /// alone, not on how the shell happened to batch it. The collector uses this, and replay
+    /// reproduces it exactly.
+    pub fn ingest(&mut self, batch: &[Observation]) -> Vec<Output> {
         let mut out = Vec::new();
         for obs in batch {
+            if matches!(obs.signal, Signal::CollectorStarted) {
+                self.resume(obs.at);
+                continue;
+            }
             self.advance_to(obs.at, &mut out);
             self.apply(obs, &mut out);
         }
-        self.correlate(&mut out);
         out
+    }
+
+    /// The collector was down until `at`: that silence is not the devices' fault. Everything
+    /// last seen before `at` counts as seen at `at`, so staleness restarts from now instead of
+    /// turning every device unknown (and resolving every incident) at the first tick.
+    fn resume(&mut self, at: UnixMillis) {
+        for tr in &mut self.tracks {
+            if let Some(seen) = tr.last_seen
+                && seen < at
+            {
+                tr.last_seen = Some(at);
+            }
+        }
+        for d in &mut self.devices {
+            for v in [&mut d.reach, &mut d.agent].into_iter().flatten() {
+                v.1 = v.1.max(at);
+            }
+            if let Some(h) = &mut d.ha {
+                h.at = h.at.max(at);
+            }
+        }
+        for e in self.link_ends.iter_mut().flatten().flatten() {
+            e.1 = e.1.max(at);
+        }
+        if at > self.now {
+            self.now = at;
+        }
     }
 
     /// Advance time with no new observations: fires hold-downs and staleness due by `now`.
@@ -306,6 +348,12 @@ impl Engine {
         self.advance_to(now, &mut out);
         self.correlate(&mut out);
         out
+    }
+
+    /// Open incidents by key (root cause id, or `split-brain:GROUP`), for the shell to restore
+    /// nothing twice after a restart: the ids are deterministic functions of the journal.
+    pub fn incident_keys(&self) -> Vec<String> {
+        self.open.keys().cloned().collect()
     }
 
     fn hold_for(&self, c: CompId) -> Hold {
@@ -516,7 +564,7 @@ impl Engine {
                 let c = g.comp_id(ComponentRef::Device(d));
                 match signal {
                     Signal::Reachability { ok, loss, .. } => {
-                        if !ok {
+                        if !ok && self.devices[d].reach.is_none_or(|(was, _)| was) {
                             self.note(c, at, format!("ICMP: {:.0}% loss", loss * 100.0));
                         }
                         self.devices[d].reach = Some((*ok, at));
@@ -541,7 +589,9 @@ impl Engine {
                         }
                         PollFailure::Local => return,
                         r => {
-                            self.note(c, at, format!("SNMP poll failed: {r:?}").to_lowercase());
+                            if self.devices[d].agent.is_none_or(|(ok, _)| ok) {
+                                self.note(c, at, format!("SNMP poll failed: {r:?}").to_lowercase());
+                            }
                             self.devices[d].agent = Some((false, at));
                         }
                     },
@@ -592,7 +642,10 @@ impl Engine {
                         self.note(c, at, format!("trap {trap_oid}"));
                         return;
                     }
-                    Signal::Uptime { .. } | Signal::Interface { .. } | Signal::Probe { .. } => {
+                    Signal::Uptime { .. }
+                    | Signal::Interface { .. }
+                    | Signal::Probe { .. }
+                    | Signal::CollectorStarted => {
                         return;
                     }
                 }
@@ -649,7 +702,8 @@ impl Engine {
                 };
                 let c = g.comp_id(ComponentRef::Service(s));
                 let prev_ok = self.probes[s].as_ref().map(|p| p.0);
-                if prev_ok != Some(*ok) {
+                // The first answer is not news unless it is a failure.
+                if prev_ok.is_some_and(|p| p != *ok) || (prev_ok.is_none() && !ok) {
                     let what = match (status, detail) {
                         (Some(st), _) => format!("HTTP {st}"),
                         (None, Some(d)) => d.clone(),
@@ -744,21 +798,40 @@ impl Engine {
     }
 
     /// Active-standby invariant: with every member's role fresh and known, no active member
-    /// means the group is down, whatever the members' liveness says.
-    fn group_ha_state(&self, gi: usize) -> State {
-        let t = self.graph.topology();
-        let g = &t.groups[gi];
-        if g.mode != GroupMode::ActiveStandby {
-            return State::Up;
+    /// means the group is down, whatever the members' liveness says. Like split brain, the
+    /// condition must last the device hold-down: during a normal failover there is a moment
+    /// when the old active is dead and the spare not yet promoted.
+    fn update_ha_invariants(&mut self) {
+        let t = self.graph.clone();
+        let t = t.topology();
+        for (gi, g) in t.groups.iter().enumerate() {
+            if g.mode != GroupMode::ActiveStandby {
+                continue;
+            }
+            let roles = self.member_roles(gi);
+            let none_active = roles.len() == g.members.len()
+                && !roles.is_empty()
+                && !roles.iter().any(|(_, r)| *r == HaRole::Active);
+            if !none_active {
+                self.no_active_since.remove(&gi);
+                continue;
+            }
+            let since = *self.no_active_since.entry(gi).or_insert(self.now);
+            if since + self.cfg.device.down_ms > self.now {
+                let gid = self.graph.comp_id(ComponentRef::Group(gi));
+                self.deadlines.push(Reverse((
+                    since + self.cfg.device.down_ms,
+                    DeadlineKind::Recheck,
+                    gid.0,
+                )));
+            }
         }
-        let roles = self.member_roles(gi);
-        if roles.len() == g.members.len()
-            && !roles.is_empty()
-            && !roles.iter().any(|(_, r)| *r == HaRole::Active)
-        {
-            State::Down
-        } else {
-            State::Up
+    }
+
+    fn group_ha_state(&self, gi: usize) -> State {
+        match self.no_active_since.get(&gi) {
+            Some(since) if since + self.cfg.device.down_ms <= self.now => State::Down,
+            _ => State::Up,
         }
     }
 
@@ -791,6 +864,7 @@ impl Engine {
         }
         self.dirty = false;
         self.compute_reachability();
+        self.update_ha_invariants();
         let g = self.graph.clone();
         for i in 0..g.component_count() {
             let c = CompId(i as u32);

@@ -38,7 +38,11 @@ pub struct Observation {
 
 impl Observation {
     pub fn new(at: UnixMillis, subject: Subject, signal: Signal) -> Self {
-        Self { at, subject, signal }
+        Self {
+            at,
+            subject,
+            signal,
+        }
     }
 }
 
@@ -59,7 +63,10 @@ impl Subject {
         Subject::Device { device: id.into() }
     }
     pub fn interface(device: impl Into<String>, interface: impl Into<String>) -> Self {
-        Subject::Interface { device: device.into(), interface: interface.into() }
+        Subject::Interface {
+            device: device.into(),
+            interface: interface.into(),
+        }
     }
     pub fn service(id: impl Into<String>) -> Self {
         Subject::Service { service: id.into() }
@@ -187,7 +194,13 @@ pub enum Signal {
         detail: Option<String>,
     },
     /// A trap that no profile decoded, kept rather than dropped.
-    RawTrap { trap_oid: String, varbinds: Vec<(String, String)> },
+    RawTrap {
+        trap_oid: String,
+        varbinds: Vec<(String, String)>,
+    },
+    /// The collector (re)started at this instant. Journaled so that a replay knows the gap
+    /// before it was the collector's downtime, not every device falling silent.
+    CollectorStarted,
 }
 
 impl Signal {
@@ -204,6 +217,7 @@ impl Signal {
             Signal::HaRole { .. } => "ha_role",
             Signal::Probe { .. } => "probe",
             Signal::RawTrap { .. } => "raw_trap",
+            Signal::CollectorStarted => "collector_started",
         }
     }
 }
@@ -217,7 +231,11 @@ mod tests {
         let obs = Observation::new(
             5,
             Subject::interface("fw-a", "port1"),
-            Signal::Interface { oper: IfStatus::Down, admin: IfStatus::Up, last_change_cs: Some(42) },
+            Signal::Interface {
+                oper: IfStatus::Down,
+                admin: IfStatus::Up,
+                last_change_cs: Some(42),
+            },
         );
         let v = serde_json::to_value(&obs).unwrap();
         assert_eq!(v["subject"]["kind"], "interface");

@@ -5,3 +5,4 @@ pub mod traps;
 pub mod poll;
 pub mod outbox;
 pub mod test_page;
+pub mod live;

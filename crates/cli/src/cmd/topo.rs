@@ -49,7 +49,13 @@ fn fail(json: bool, msg: String) -> ExitCode {
 fn what_if<'g>(
     g: &'g DependencyGraph,
     down: &[String],
-) -> Result<(Evaluation<&'g DependencyGraph>, Vec<faultline_graph::CompId>), String> {
+) -> Result<
+    (
+        Evaluation<&'g DependencyGraph>,
+        Vec<faultline_graph::CompId>,
+    ),
+    String,
+> {
     let mut ev = Evaluation::new(g);
     let mut comps = Vec::new();
     for d in down {
@@ -213,44 +219,50 @@ pub fn spof(a: SpofArgs) -> ExitCode {
 
 #[derive(clap::Args)]
 pub struct WhyArgs {
-    /// Topology file (YAML or JSON).
-    pub topology: PathBuf,
-    /// The service (or any component) to explain.
-    pub service: String,
-    /// Components assumed failed, as for `impact`.
+    /// `TOPOLOGY SERVICE` answers from a file (with `--down` for a what-if); `SERVICE` alone
+    /// asks the running collector, live, with the incident's evidence timeline.
+    #[arg(value_name = "TOPOLOGY] [SERVICE", num_args = 1..=2, required = true)]
+    pub args: Vec<String>,
+    /// Components assumed failed, as for `impact` (offline only).
     #[arg(long, value_name = "ID[,ID...]")]
     pub down: Vec<String>,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub api: super::live::ApiArgs,
 }
 
 pub fn why(a: WhyArgs) -> ExitCode {
-    let t = match load(&a.topology, a.json) {
+    let (topology, service) = match a.args.as_slice() {
+        [service] => return super::live::why_live(service, &a.api),
+        [topology, service] => (PathBuf::from(topology), service.clone()),
+        _ => return fail(false, "usage: faultline why [TOPOLOGY] SERVICE".into()),
+    };
+    let json = a.api.json;
+    let t = match load(&topology, json) {
         Ok(t) => t,
         Err(code) => return code,
     };
     let g = DependencyGraph::build(&t);
     let down = split_ids(&a.down);
-    let target = match g.lookup(&a.service) {
+    let target = match g.lookup(&service) {
         Ok(c) => c,
-        Err(e) => return fail(a.json, e.to_string()),
+        Err(e) => return fail(json, e.to_string()),
     };
     let (ev, _) = match what_if(&g, &down) {
         Ok(x) => x,
-        Err(e) => return fail(a.json, e),
+        Err(e) => return fail(json, e),
     };
     let tree = g.why(&ev, target);
     let failed = tree.failed_components();
-    if a.json {
+    if json {
         println!(
             "{}",
-            json!({"service": a.service, "state": tree.state, "down": down, "failed": failed, "tree": tree})
+            json!({"service": service, "state": tree.state, "down": down, "failed": failed, "tree": tree})
         );
     } else {
         if tree.state == State::Up {
             println!(
                 "{} is up{}",
-                a.service,
+                service,
                 if down.is_empty() {
                     String::new()
                 } else {

@@ -1,0 +1,194 @@
+//! Prometheus metrics (OpenMetrics text on `/metrics`).
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use faultline_engine::Engine;
+use faultline_graph::State;
+use faultline_incident::IncidentTransition;
+use faultline_notify::NotifyStats;
+use faultline_observe::{Observation, Signal};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabel {
+    kind: String,
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabel {
+    action: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    observations: Counter,
+    poll_seconds: Histogram,
+    poll_failures: Family<ReasonLabel, Counter>,
+    components: Family<StateLabel, Gauge>,
+    incidents_open: Gauge,
+    transitions: Family<ActionLabel, Counter>,
+    engine_seq: Gauge,
+    notify: Arc<NotifyStats>,
+    notify_delivered: Gauge<u64, AtomicU64>,
+    notify_retries: Gauge<u64, AtomicU64>,
+    notify_dead: Gauge<u64, AtomicU64>,
+    notify_pending: Gauge<u64, AtomicU64>,
+}
+
+impl Metrics {
+    pub fn new(notify: Arc<NotifyStats>) -> Metrics {
+        let mut registry = Registry::with_prefix("faultline");
+        let observations = Counter::default();
+        registry.register(
+            "observations",
+            "Observations journaled and fed to the engine",
+            observations.clone(),
+        );
+        let poll_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 14));
+        registry.register(
+            "poll_duration_seconds",
+            "SNMP poll duration per device",
+            poll_seconds.clone(),
+        );
+        let poll_failures = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "poll_failures",
+            "Failed SNMP polls by reason",
+            poll_failures.clone(),
+        );
+        let components = Family::<StateLabel, Gauge>::default();
+        registry.register(
+            "components",
+            "Components by kind and state",
+            components.clone(),
+        );
+        let incidents_open = Gauge::default();
+        registry.register("incidents_open", "Open incidents", incidents_open.clone());
+        let transitions = Family::<ActionLabel, Counter>::default();
+        registry.register(
+            "incident_transitions",
+            "Incident transitions by action",
+            transitions.clone(),
+        );
+        let engine_seq = Gauge::default();
+        registry.register(
+            "engine_seq",
+            "Last incident transition sequence number",
+            engine_seq.clone(),
+        );
+        let notify_delivered = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "notify_delivered",
+            "Deliveries accepted by receivers since start",
+            notify_delivered.clone(),
+        );
+        let notify_retries = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "notify_retries",
+            "Failed delivery attempts that will be retried",
+            notify_retries.clone(),
+        );
+        let notify_dead = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "notify_dead_lettered",
+            "Deliveries moved to the dead letters",
+            notify_dead.clone(),
+        );
+        let notify_pending = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "notify_pending",
+            "Deliveries waiting in the outbox",
+            notify_pending.clone(),
+        );
+        Metrics {
+            registry,
+            observations,
+            poll_seconds,
+            poll_failures,
+            components,
+            incidents_open,
+            transitions,
+            engine_seq,
+            notify,
+            notify_delivered,
+            notify_retries,
+            notify_dead,
+            notify_pending,
+        }
+    }
+
+    pub fn observations(&self, n: usize) {
+        self.observations.inc_by(n as u64);
+    }
+
+    pub fn poll_done(&self, took: Duration, obs: &[Observation]) {
+        self.poll_seconds.observe(took.as_secs_f64());
+        for o in obs {
+            if let Signal::AgentDown { reason } = &o.signal {
+                self.poll_failures
+                    .get_or_create(&ReasonLabel {
+                        reason: format!("{reason:?}").to_lowercase(),
+                    })
+                    .inc();
+            }
+        }
+    }
+
+    pub fn transitions(&self, ts: &[IncidentTransition]) {
+        for t in ts {
+            self.transitions
+                .get_or_create(&ActionLabel {
+                    action: format!("{:?}", t.action).to_lowercase(),
+                })
+                .inc();
+        }
+    }
+
+    /// Recompute the state gauges from the engine (cheap: one pass over components).
+    pub fn refresh(&self, engine: &Engine) {
+        let mut counts: std::collections::BTreeMap<(&'static str, State), i64> = Default::default();
+        for c in engine.components() {
+            *counts.entry((c.kind, c.state)).or_default() += 1;
+        }
+        for kind in ["device", "link", "group", "service"] {
+            for state in [State::Up, State::Degraded, State::Down, State::Unknown] {
+                let n = counts.get(&(kind, state)).copied().unwrap_or(0);
+                self.components
+                    .get_or_create(&StateLabel {
+                        kind: kind.into(),
+                        state: state.as_str().into(),
+                    })
+                    .set(n);
+            }
+        }
+        self.incidents_open
+            .set(engine.open_incidents().len() as i64);
+        self.engine_seq.set(engine.seq() as i64);
+    }
+
+    pub fn encode(&self) -> String {
+        let s = self.notify.snapshot();
+        self.notify_delivered.set(s.delivered);
+        self.notify_retries.set(s.retries);
+        self.notify_dead.set(s.dead_lettered);
+        self.notify_pending.set(s.pending);
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
