@@ -545,3 +545,83 @@ async fn alertmanager_shows_the_alert_then_resolves_it() {
     stop.send(()).unwrap();
     h.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_incident_does_not_hold_back_others_and_keeps_its_own_order() {
+    let rx = MockReceiver::start(Mode::FailFor("inc-poison".into())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let n = Notifier::new(
+        open_store(&dir),
+        pd_config(&rx.url("/v2/enqueue"), ""),
+        HttpOptions::default(),
+    )
+    .unwrap();
+    let poison = incident("inc-poison", Severity::Critical, "critical");
+    let good = incident("inc-good", Severity::Critical, "critical");
+    n.enqueue(&transition(1, Trigger, &poison)).unwrap();
+    n.enqueue(&transition(2, Resolve, &poison)).unwrap();
+    n.enqueue(&transition(3, Trigger, &good)).unwrap();
+    n.enqueue(&transition(4, Resolve, &good)).unwrap();
+    let (stop, h) = run(&n);
+    assert!(
+        wait_until(Duration::from_secs(10), || n.stats().delivered == 2).await,
+        "{:?}",
+        n.stats()
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || n.stats().retries >= 3).await,
+        "{:?}",
+        n.stats()
+    );
+    let by_key = actions_by_key(&rx.log());
+    assert_eq!(by_key["inc-good"], ["trigger", "resolve"]);
+    assert!(
+        by_key["inc-poison"].iter().all(|a| a == "trigger"),
+        "resolve overtook a failing trigger: {by_key:?}"
+    );
+    let pending = n.pending().unwrap();
+    assert_eq!(pending.len(), 2);
+    assert!(
+        pending[0].attempts >= 1
+            && pending[0]
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("500"))
+    );
+    stop.send(()).unwrap();
+    h.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_routing_key_rate_limit_holds_events_back_instead_of_dropping_them() {
+    let rx = MockReceiver::start(Mode::Accept).await;
+    let dir = tempfile::tempdir().unwrap();
+    // 2 events per minute: a burst of 2, then one every 30 s.
+    let n = Notifier::new(
+        open_store(&dir),
+        pd_config(&rx.url("/v2/enqueue"), "rate_per_minute = 2"),
+        HttpOptions::default(),
+    )
+    .unwrap();
+    let (stop, h) = run(&n);
+    for i in 0..3 {
+        n.enqueue_async(transition(
+            i + 1,
+            Trigger,
+            &incident(&format!("inc-{i}"), Severity::Critical, "critical"),
+        ))
+        .await
+        .unwrap();
+    }
+    assert!(
+        wait_until(Duration::from_secs(5), || n.stats().delivered == 2).await,
+        "{:?}",
+        n.stats()
+    );
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(rx.log().len(), 2, "third event must wait for a token");
+    assert_eq!(n.stats().pending, 1);
+    assert_eq!(n.stats().retries, 0, "rate limiting is not a failure");
+    stop.send(()).unwrap();
+    h.await.unwrap();
+}

@@ -34,6 +34,8 @@ pub enum Mode {
     TooMany { retry_after: u64, times: usize },
     /// Accept the first `n` requests, then read requests but never answer.
     HangAfter(usize),
+    /// 500 for events with this dedup key, 202 for the rest.
+    FailFor(String),
 }
 
 #[derive(Clone, Debug)]
@@ -228,6 +230,15 @@ async fn handle(
                 }
             }
             Mode::HangAfter(n) => (202, None, *served > n),
+            Mode::FailFor(ref key) => (
+                if body["dedup_key"] == key.as_str() {
+                    500
+                } else {
+                    202
+                },
+                None,
+                false,
+            ),
         }
     };
     s.log.lock().unwrap().push(Received {
