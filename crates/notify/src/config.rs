@@ -79,6 +79,12 @@ pub struct RetryConfig {
     pub base_ms: u64,
     #[serde(default = "default_max_ms")]
     pub max_ms: u64,
+    /// Give up on an entry after this many failed attempts and dead-letter it with its last
+    /// error. Unset (the default): retry forever, since a page must not be lost to an outage
+    /// however long; set it to keep one event a receiver always rejects with 5xx from delaying
+    /// the receiver's other events forever.
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
 }
 
 fn default_base_ms() -> u64 {
@@ -93,6 +99,7 @@ impl Default for RetryConfig {
         Self {
             base_ms: default_base_ms(),
             max_ms: default_max_ms(),
+            max_attempts: None,
         }
     }
 }

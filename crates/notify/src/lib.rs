@@ -764,9 +764,32 @@ impl Notifier {
         }
     }
 
-    fn apply_blocking(&self, done: Vec<Done>) {
+    fn apply_blocking(&self, mut done: Vec<Done>) {
         let now = now_millis();
         let mut q = self.lock();
+        if let Some(max) = self.inner.t.cfg.retry.max_attempts {
+            for d in done.iter_mut().filter(|d| !d.ephemeral) {
+                let Outcome::Retry { error, .. } = &d.outcome else {
+                    continue;
+                };
+                let attempts = q.recv[d.recv]
+                    .keys
+                    .get(&d.incident)
+                    .and_then(|kq| kq.entries.front())
+                    .filter(|f| f.entry.id == d.id)
+                    .map_or(0, |f| f.entry.attempts);
+                if attempts + 1 >= max {
+                    let answer = format!(
+                        "gave up after {} attempts; last error: {error}",
+                        attempts + 1
+                    );
+                    d.outcome = Outcome::Dead {
+                        status: None,
+                        answer,
+                    };
+                }
+            }
+        }
         let stored = self.inner.store.transact(|txn| {
             let mut removed = Vec::with_capacity(done.len());
             for d in &done {
@@ -1183,8 +1206,7 @@ async fn classify(resp: reqwest::Response) -> Outcome {
         .headers()
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+        .and_then(parse_retry_after);
     let code = status.as_u16();
     let body = resp.text().await.unwrap_or_default();
     let body = payload::truncate(&body, ANSWER_MAX).to_string();
@@ -1199,6 +1221,46 @@ async fn classify(resp: reqwest::Response) -> Outcome {
             answer: body,
         }
     }
+}
+
+/// `Retry-After` is either delay-seconds or an HTTP-date (IMF-fixdate, RFC 9110 section 10.2.3).
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = parse_imf_fixdate(v)?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+    Some(Duration::from_secs(at.saturating_sub(now)))
+}
+
+/// "Sun, 06 Nov 1994 08:49:37 GMT" -> Unix seconds.
+fn parse_imf_fixdate(v: &str) -> Option<u64> {
+    let mut it = v.split_whitespace();
+    let _weekday = it.next()?;
+    let day: i64 = it.next()?.parse().ok()?;
+    let mon = it.next()?;
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| *m == mon)? as i64
+        + 1;
+    let year: i64 = it.next()?.parse().ok()?;
+    let mut hms = it.next()?.split(':').map(|x| x.parse::<i64>().ok());
+    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
+    if it.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + h * 3600 + m * 60 + s).ok()
 }
 
 /// Exponential backoff with "equal jitter": half the step fixed, half random, so a fleet of
@@ -1222,6 +1284,7 @@ mod tests {
         let cfg = RetryConfig {
             base_ms: 100,
             max_ms: 1_000,
+            max_attempts: None,
         };
         for _ in 0..50 {
             let b1 = backoff(&cfg, 1).as_millis();
@@ -1231,6 +1294,22 @@ mod tests {
             let b30 = backoff(&cfg, 30).as_millis();
             assert!((500..=1_000).contains(&b30), "{b30}");
         }
+    }
+
+    #[test]
+    fn retry_after_accepts_seconds_and_http_dates() {
+        assert_eq!(parse_retry_after(" 120 "), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_imf_fixdate("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO),
+            "past date: now"
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("Sun, 06 Foo 1994 08:49:37 GMT"), None);
     }
 
     #[test]

@@ -157,6 +157,15 @@ pub fn alertmanager_alert(
         ("summary".to_string(), inc.title.clone()),
         ("description".to_string(), description),
     ]);
+    // Labels are pinned at the first page; the annotations carry the incident as it is now.
+    annotations.insert(
+        "current_severity".to_string(),
+        inc.severity.as_str().to_string(),
+    );
+    annotations.insert(
+        "status".to_string(),
+        format!("{:?}", inc.status).to_lowercase(),
+    );
     if let Some((href, _)) = why_links(public_url, inc).into_iter().next() {
         annotations.insert("why".to_string(), href);
     }

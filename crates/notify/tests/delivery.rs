@@ -625,3 +625,36 @@ async fn the_routing_key_rate_limit_holds_events_back_instead_of_dropping_them()
     stop.send(()).unwrap();
     h.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_attempts_dead_letters_an_event_the_receiver_always_fails() {
+    let rx = MockReceiver::start(Mode::Status(503, "maintenance".into())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = pd_config(&rx.url("/v2/enqueue"), "");
+    cfg.retry.max_attempts = Some(3);
+    let n = Notifier::new(open_store(&dir), cfg, HttpOptions::default()).unwrap();
+    let (stop, h) = run(&n);
+    n.enqueue_async(transition(
+        1,
+        Trigger,
+        &incident("inc-503", Severity::Critical, "critical"),
+    ))
+    .await
+    .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || n.stats().dead_lettered == 1).await,
+        "{:?}",
+        n.stats()
+    );
+    assert_eq!(rx.log().len(), 3);
+    let dead = n.dead_letters().unwrap();
+    assert_eq!(dead[0].status, None);
+    assert!(
+        dead[0].answer.contains("gave up after 3 attempts") && dead[0].answer.contains("503"),
+        "{}",
+        dead[0].answer
+    );
+    assert_eq!(n.stats().pending, 0);
+    stop.send(()).unwrap();
+    h.await.unwrap();
+}
