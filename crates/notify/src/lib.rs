@@ -699,6 +699,28 @@ impl Notifier {
         if !finished.is_empty() {
             self.apply(finished).await;
         }
+        // Requests still unanswered count as not delivered: release their incidents so that a
+        // later `run` on this notifier sends them again (their late answers are ignored).
+        let mut q = self.lock();
+        for rq in &mut q.recv {
+            rq.in_flight = 0;
+            let stuck: Vec<String> = rq
+                .keys
+                .iter()
+                .filter(|(_, kq)| kq.in_flight)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for inc in stuck {
+                if let Some(kq) = rq.keys.get_mut(&inc) {
+                    kq.in_flight = false;
+                    // A re-post of a firing alert is not worth keeping.
+                    if kq.entries.front().is_some_and(|f| f.ephemeral) {
+                        kq.entries.pop_front();
+                    }
+                }
+                rq.refresh(&inc);
+            }
+        }
     }
 
     /// Pick the heads that may go out now; say when to look again.

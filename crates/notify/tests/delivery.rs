@@ -658,3 +658,37 @@ async fn max_attempts_dead_letters_an_event_the_receiver_always_fails() {
     stop.send(()).unwrap();
     h.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_can_be_restarted_after_a_graceful_stop_with_requests_unanswered() {
+    let rx = MockReceiver::start(Mode::HangAfter(0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let n = Notifier::new(
+        open_store(&dir),
+        pd_config(&rx.url("/v2/enqueue"), ""),
+        HttpOptions::default(),
+    )
+    .unwrap();
+    let inc = incident("inc-hang", Severity::Critical, "critical");
+    n.enqueue(&transition(1, Trigger, &inc)).unwrap();
+    n.enqueue(&transition(2, Resolve, &inc)).unwrap();
+    let (stop, h) = run(&n);
+    assert!(wait_until(Duration::from_secs(5), || rx.log().len() == 1).await);
+    stop.send(()).unwrap();
+    h.await.unwrap(); // returns after the 2 s grace period although the request hangs
+    assert_eq!(n.stats().pending, 2);
+
+    rx.set_mode(Mode::Accept);
+    let (stop, h) = run(&n);
+    assert!(
+        wait_until(Duration::from_secs(5), || n.stats().pending == 0).await,
+        "{:?}",
+        n.stats()
+    );
+    assert_eq!(
+        actions_by_key(&rx.log())["inc-hang"],
+        ["trigger", "trigger", "resolve"]
+    );
+    stop.send(()).unwrap();
+    h.await.unwrap();
+}
