@@ -359,6 +359,12 @@ impl Store {
         self.scan_u64(JOURNAL, "journal", 0)
     }
 
+    /// Journal entries with sequence `>= from`, in arrival order (resume a consumer that
+    /// processed everything before `from`).
+    pub fn journal_from(&self, from: u64) -> Result<Vec<(u64, Observation)>> {
+        self.scan_u64(JOURNAL, "journal", from)
+    }
+
     /// Observations with `at >= since`, in arrival order. Arrival order is not strictly time
     /// order (a late trap), so this scans rather than seeks.
     pub fn observations_since(&self, since: UnixMillis) -> Result<Vec<Observation>> {

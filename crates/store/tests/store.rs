@@ -57,6 +57,8 @@ fn journal_keeps_arrival_order_and_round_trips_as_json_lines() {
     assert_eq!(a.append_observations(&input[1..]).unwrap(), Some(3));
     let seqs: Vec<u64> = a.journal().unwrap().iter().map(|(s, _)| *s).collect();
     assert_eq!(seqs, [1, 2, 3]);
+    let tail: Vec<u64> = a.journal_from(2).unwrap().iter().map(|(s, _)| *s).collect();
+    assert_eq!(tail, [2, 3]);
     assert_eq!(a.observations_since(0).unwrap(), input);
     assert_eq!(
         a.observations_since(20).unwrap(),
