@@ -19,6 +19,7 @@
 //! ```toml
 //! name = "acme-fw"
 //! sys_object_id_prefixes = ["1.3.6.1.4.1.99999.1"]
+//! sys_descr_contains = ["AcmeOS"]           # optional: sysDescr must also match
 //! [ha]
 //! kind = "scalar"                      # or "table" (one row per member/instance), "serial"
 //! role_oid = "1.3.6.1.4.1.99999.2.1.0"

@@ -368,13 +368,23 @@ impl SnmpPoller {
             name: "generic".into(),
             description: String::new(),
             sys_object_id_prefixes: vec![],
+            sys_descr_contains: vec![],
             ha: None,
         };
         let profile = match &target.profile {
             Some(name) => profiles
                 .get(name)
                 .ok_or_else(|| local("selecting profile", format!("unknown profile {name:?}")))?,
-            None => profiles.select(&sys_oid).unwrap_or(&generic),
+            None => {
+                let descr = raw
+                    .scalars
+                    .get(oids::SYS_DESCR)
+                    .map(SnmpValue::text)
+                    .unwrap_or_default();
+                profiles
+                    .select_with_descr(&sys_oid, &descr)
+                    .unwrap_or(&generic)
+            }
         };
 
         let mut errors = vec![];

@@ -37,6 +37,10 @@ pub struct Profile {
     /// sysObjectID prefixes this profile matches (dotted numeric). The longest match wins.
     #[serde(default)]
     pub sys_object_id_prefixes: Vec<String>,
+    /// If set, sysDescr must also contain one of these (case-insensitive). For vendors whose
+    /// product ids share a subtree with unrelated products (Cisco ASA vs Cisco switches).
+    #[serde(default)]
+    pub sys_descr_contains: Vec<String>,
     #[serde(default)]
     pub ha: Option<HaSpec>,
 }
@@ -244,11 +248,32 @@ impl Profiles {
     }
 
     /// The profile whose longest sysObjectID prefix matches (on OID arc boundaries), else
-    /// `generic`.
+    /// `generic`. Profiles that also require a sysDescr match are skipped; the poller uses
+    /// [`Profiles::select_with_descr`].
     pub fn select(&self, sys_object_id: &str) -> Option<&Profile> {
+        self.select_inner(sys_object_id, None)
+    }
+
+    /// Like [`Profiles::select`], also honouring `sys_descr_contains`.
+    pub fn select_with_descr(&self, sys_object_id: &str, sys_descr: &str) -> Option<&Profile> {
+        self.select_inner(sys_object_id, Some(sys_descr))
+    }
+
+    fn select_inner(&self, sys_object_id: &str, sys_descr: Option<&str>) -> Option<&Profile> {
         let oid = sys_object_id.trim_start_matches('.');
+        let descr = sys_descr.map(str::to_ascii_lowercase);
         let mut best: Option<(&Profile, usize)> = None;
         for p in self.by_name.values() {
+            if !p.sys_descr_contains.is_empty() {
+                let Some(d) = &descr else { continue };
+                if !p
+                    .sys_descr_contains
+                    .iter()
+                    .any(|c| d.contains(&c.to_ascii_lowercase()))
+                {
+                    continue;
+                }
+            }
             for prefix in &p.sys_object_id_prefixes {
                 let prefix = prefix.trim_start_matches('.');
                 let matches = oid == prefix
@@ -309,6 +334,23 @@ mod tests {
             p.select("1.3.6.1.4.1.2636.1.1.1.2.25").unwrap().name,
             "juniper"
         );
+        // Cisco: an ASA by sysDescr, a Catalyst switch in the same subtree stays generic.
+        assert_eq!(
+            p.select_with_descr(
+                "1.3.6.1.4.1.9.1.2313",
+                "Cisco Adaptive Security Appliance Version 9.16"
+            )
+            .unwrap()
+            .name,
+            "cisco-asa"
+        );
+        assert_eq!(
+            p.select_with_descr("1.3.6.1.4.1.9.1.617", "Cisco IOS Software, C3560 Software")
+                .unwrap()
+                .name,
+            "generic"
+        );
+        assert_eq!(p.select("1.3.6.1.4.1.9.1.2313").unwrap().name, "generic");
         // Arc boundary: .253 must not match the .25 prefix of anything.
         assert_eq!(p.select("1.3.6.1.4.1.25461").unwrap().name, "generic");
         assert_eq!(p.select("1.3.6.1.4.1.8072.3.2.10").unwrap().name, "generic");
