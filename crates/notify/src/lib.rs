@@ -514,6 +514,17 @@ impl Notifier {
     /// [`Self::enqueue`] for several transitions (in engine order) in one transaction: one fsync
     /// for an engine step that emitted many.
     pub fn enqueue_many(&self, ts: &[IncidentTransition]) -> Result<()> {
+        self.enqueue_many_with(ts, |_| Ok(()))
+    }
+
+    /// [`Self::enqueue_many`] plus the caller's own writes in the same transaction, e.g.
+    /// `|txn| txn.set_engine_seq(last)`: a crash can then never separate "enqueued" from
+    /// "recorded as enqueued".
+    pub fn enqueue_many_with(
+        &self,
+        ts: &[IncidentTransition],
+        extra: impl FnOnce(&mut faultline_store::Txn<'_>) -> Result<(), StoreError>,
+    ) -> Result<()> {
         let now = now_millis();
         // The queue lock is held across the store transaction so that the coalescing decision
         // (based on what is on the wire) and the commit are one step for the delivery loop.
@@ -614,6 +625,7 @@ impl Notifier {
                     }
                 }
             }
+            extra(txn)?;
             Ok(ops)
         })?;
         for (i, entry, replaced) in ops {

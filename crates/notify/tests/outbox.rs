@@ -57,6 +57,10 @@ fn one_engine_step_is_one_transaction_with_coalesced_updates() {
     assert_eq!(n.stats().pending, 2);
     // Every incident is recorded, paged or not, in the same transaction.
     assert_eq!(n.store().incidents(false).unwrap().len(), 2);
+    // The caller's own write lands in the same transaction.
+    n.enqueue_many_with(&[], |txn| txn.set_engine_seq(5))
+        .unwrap();
+    assert_eq!(n.store().engine_seq().unwrap(), 5);
     // An update after the resolve is a new page (trigger), never appended to the resolve.
     n.enqueue(&transition(6, Update, &a)).unwrap();
     assert_eq!(actions(&n).last().map(|x| (x.2, x.3)), Some((Trigger, 6)));
