@@ -179,6 +179,14 @@ pub struct Engine {
     dirty: bool,
     split_since: BTreeMap<usize, UnixMillis>,
     no_active_since: BTreeMap<usize, UnixMillis>,
+    /// The incident key each failing service was last merged into.
+    service_host: HashMap<usize, String>,
+    /// Components whose graph-own state must be recomputed at the next correlation.
+    touched: Vec<CompId>,
+    /// Active-standby groups (their own state follows the HA invariants).
+    ha_groups: Vec<CompId>,
+    /// Components whose own state in the graph is down (root-cause candidates).
+    own_down: BTreeSet<CompId>,
 }
 
 fn comp_kind(c: ComponentRef) -> &'static str {
@@ -264,6 +272,16 @@ impl Engine {
             dirty: true,
             split_since: BTreeMap::new(),
             no_active_since: BTreeMap::new(),
+            touched: (0..n as u32).map(CompId).collect(),
+            ha_groups: t
+                .groups
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| g.mode == GroupMode::ActiveStandby)
+                .map(|(i, _)| graph.comp_id(ComponentRef::Group(i)))
+                .collect(),
+            own_down: BTreeSet::new(),
+            service_host: HashMap::new(),
             tracks,
             graph,
         }
@@ -433,6 +451,7 @@ impl Engine {
                     .push(Reverse((deadline, DeadlineKind::Hold, c.0)))
             }
             Fed::Committed { from, to } => {
+                self.touched.push(c);
                 let id = self.graph.id_of(c).to_string();
                 let flap = if self.tracks[c.0 as usize].flapping {
                     " (flapping)"
@@ -778,10 +797,14 @@ impl Engine {
         for d in 0..n {
             // Devices with no links at all cannot be placed: judge them on their own data.
             let placed = !self.neighbours[d].is_empty();
-            self.unreachable[d] = placed
+            let un = placed
                 && d as u32 != col
                 && !reach[d]
                 && !adj_ok[d].iter().any(|nb| reach[*nb as usize]);
+            if un != self.unreachable[d] {
+                self.unreachable[d] = un;
+                self.touched.push(CompId(d as u32));
+            }
         }
     }
 
@@ -845,7 +868,10 @@ impl Engine {
             .filter_map(|m| match t.resolve(m) {
                 Some(ComponentRef::Device(d)) => {
                     let tr = &self.tracks[d];
-                    if tr.raw == State::Down || tr.effective == State::Down {
+                    // Answering now (raw up) means its role report is current, even while the
+                    // recovery hold keeps it down in the graph.
+                    if tr.raw == State::Down || (tr.effective == State::Down && tr.raw != State::Up)
+                    {
                         return Some((d, HaRole::Failed));
                     }
                     self.devices[d]
@@ -865,12 +891,26 @@ impl Engine {
         self.dirty = false;
         self.compute_reachability();
         self.update_ha_invariants();
+        // Only components whose inputs changed can change their own state in the graph: those
+        // committed since the last correlation, devices whose reachability flipped, and the
+        // active-standby groups (HA invariants). This keeps a quiet correlation O(changes).
         let g = self.graph.clone();
-        for i in 0..g.component_count() {
-            let c = CompId(i as u32);
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.extend(self.ha_groups.iter().copied());
+        touched.sort_unstable();
+        touched.dedup();
+        for c in touched {
             let s = self.graph_own(c);
-            self.eval.set_own(c, s);
+            if self.eval.own(c) != s {
+                self.eval.set_own(c, s);
+                if s == State::Down {
+                    self.own_down.insert(c);
+                } else {
+                    self.own_down.remove(&c);
+                }
+            }
         }
+        let _ = g;
         self.eval.settle();
         self.reconcile_incidents(out);
     }
@@ -911,6 +951,7 @@ impl Engine {
             above.insert(r, buf.clone());
         }
         // Desired incidents: key → (root, merged failed services).
+        let mut hosts: HashMap<usize, String> = HashMap::new();
         let mut desired: BTreeMap<String, (CompId, Vec<usize>)> = BTreeMap::new();
         for &r in &roots {
             match g.comp_ref(r) {
@@ -923,7 +964,18 @@ impl Engine {
                             .copied()
                             .max_by_key(|c| (self.tracks[c.0 as usize].changed_at, Reverse(c.0)))
                     });
-                    let key_root = host.unwrap_or(r);
+                    // Sticky: once merged, a service stays with that incident while it is
+                    // still failing, even if the component below recovered first (recovery
+                    // holds end at different instants): no second page for one outage.
+                    let sticky = || {
+                        let key = self.service_host.get(&s)?;
+                        if !self.open.contains_key(key) {
+                            return None;
+                        }
+                        g.lookup(key).ok()
+                    };
+                    let key_root = host.or_else(sticky).unwrap_or(r);
+                    hosts.insert(s, g.id_of(key_root).to_string());
                     desired
                         .entry(g.id_of(key_root).to_string())
                         .or_insert((key_root, Vec::new()))
@@ -937,6 +989,7 @@ impl Engine {
                 }
             }
         }
+        self.service_host = hosts;
         // Split brain: more than one active member, for longer than the device hold-down (both
         // members briefly claim the role during a normal failover).
         let mut split: Vec<(usize, Vec<usize>)> = Vec::new();

@@ -545,3 +545,39 @@ fn restart_mid_incident_replays_exactly() {
     assert_eq!(after, full[crash..].to_vec());
     assert_eq!(a.open_incidents(), b.open_incidents());
 }
+
+/// The firewall comes back before the portal does (their recovery holds end at different
+/// instants): the portal stays with the same incident instead of opening an "unexplained" one.
+#[test]
+fn staggered_recovery_does_not_page_twice() {
+    let g = portal_topology();
+    let mut e = Engine::new(g.clone(), config());
+    let mut w = World::new(&g);
+    let mut all = Vec::new();
+    run(&mut e, &w, T0, T0 + 60 * S, &mut all);
+    w.dead.insert("fw-a".into());
+    w.roles.insert("fw-b".into(), HaRole::Active);
+    w.portal = 404;
+    run(&mut e, &w, T0 + 60 * S, T0 + 200 * S, &mut all);
+    // fw-a is back as standby; the portal keeps failing for another two minutes.
+    w.dead.clear();
+    w.roles.insert("fw-a".into(), HaRole::Standby);
+    run(&mut e, &w, T0 + 200 * S, T0 + 320 * S, &mut all);
+    w.portal = 200;
+    run(&mut e, &w, T0 + 320 * S, T0 + 500 * S, &mut all);
+    let ts = transitions(&all);
+    let triggers = ts
+        .iter()
+        .filter(|t| t.action == TransitionAction::Trigger)
+        .count();
+    let resolves = ts
+        .iter()
+        .filter(|t| t.action == TransitionAction::Resolve)
+        .count();
+    assert_eq!((triggers, resolves), (1, 1), "{ts:#?}");
+    let resolved_at = ts.last().unwrap().at;
+    assert!(
+        resolved_at > T0 + 320 * S,
+        "resolved only once the portal recovered"
+    );
+}

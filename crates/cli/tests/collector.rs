@@ -1,0 +1,217 @@
+//! End to end: the `faultline` binary runs the collector on the demo lab, a firewall dies, the
+//! page goes out through a real webhook, the collector is killed with SIGKILL mid-incident, and
+//! after a restart the incident resolves — paged once, resolved once, in order.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use serde_json::Value;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Kills the collector even when an assertion fails.
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(cfg: &std::path::Path, log: &std::path::Path) -> Proc {
+    let log = std::fs::File::create(log).expect("log file");
+    let child = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["run", "--config"])
+        .arg(cfg)
+        .env("FAULTLINE_LOG", "faultline=debug")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn faultline run");
+    Proc(child)
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> Option<Value> {
+    client.get(url).send().await.ok()?.json().await.ok()
+}
+
+async fn wait_for<F: Fn() -> bool>(what: &str, timeout: Duration, f: F) {
+    let t = Instant::now();
+    while !f() {
+        assert!(t.elapsed() < timeout, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+type Hooks = Arc<Mutex<Vec<(String, String, String)>>>;
+
+async fn hook(State(h): State<Hooks>, headers: HeaderMap, body: String) -> &'static str {
+    assert!(
+        headers
+            .get("x-faultline-signature")
+            .is_some_and(|v| v.to_str().unwrap_or("").starts_with("sha256="))
+    );
+    let v: Value = serde_json::from_str(&body).expect("webhook body is JSON");
+    let action = v["action"].as_str().unwrap_or("").to_string();
+    let id = v["incident"]["id"].as_str().unwrap_or("").to_string();
+    let kind = v["incident"]["kind"].as_str().unwrap_or("").to_string();
+    h.lock().unwrap().push((action, id, kind));
+    "ok"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_ineffective_pages_once_and_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let hooks: Hooks = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_addr = listener.local_addr().unwrap();
+    let app = axum::Router::new()
+        .route("/hook", post(hook))
+        .with_state(hooks.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let api_port = free_port();
+    let topology = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../topology/contractor-portal.yaml"
+    );
+    let cfg = dir.path().join("faultline.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"
+topology = "{topology}"
+lab = true
+[api]
+listen = "127.0.0.1:{api_port}"
+[poll]
+interval_s = 1.0
+timeout_ms = 300
+retries = 0
+[icmp]
+enabled = false
+[probe]
+interval_s = 1.0
+timeout_ms = 1000
+[store]
+path = "fl.redb"
+[engine]
+stale_after_ms = 20000
+[engine.device]
+down_ms = 3000
+up_ms = 4000
+[engine.link]
+down_ms = 3000
+up_ms = 4000
+[engine.probe]
+down_ms = 3000
+up_ms = 4000
+[[notify.receivers]]
+name = "hook"
+kind = "webhook"
+url = "http://{hook_addr}/hook"
+secret = "test-secret-not-logged"
+[notify.retry]
+base_ms = 100
+max_ms = 1000
+"#
+        ),
+    )
+    .unwrap();
+
+    let api = format!("http://127.0.0.1:{api_port}");
+    let client = reqwest::Client::new();
+    let first = start(&cfg, &dir.path().join("run1.log"));
+    let t = Instant::now();
+    while get(&client, &format!("{api}/api/status")).await.is_none() {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "collector API never came up"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Let every device be seen once, then kill the active firewall.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let r = client
+        .post(format!("{api}/api/lab/fail/fw-a"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+
+    let h = hooks.clone();
+    wait_for(
+        "a failover-ineffective page",
+        Duration::from_secs(60),
+        || {
+            h.lock()
+                .unwrap()
+                .iter()
+                .any(|(_, _, kind)| kind == "failover_ineffective")
+        },
+    )
+    .await;
+    let incidents = get(&client, &format!("{api}/api/incidents"))
+        .await
+        .expect("incidents");
+    let open = incidents["open"].as_array().cloned().unwrap_or_default();
+    assert_eq!(open.len(), 1, "{incidents:#}");
+    assert_eq!(open[0]["root_causes"][0], "fw-a");
+    assert_eq!(
+        open[0]["suspects"][0]["component"], "fw-b",
+        "{:#}",
+        open[0]["suspects"]
+    );
+    let id = open[0]["id"].as_str().unwrap().to_string();
+
+    // kill -9 in the middle of the incident.
+    drop(first);
+    let log1 = std::fs::read_to_string(dir.path().join("run1.log")).unwrap_or_default();
+    assert!(
+        !log1.contains("test-secret-not-logged"),
+        "the webhook secret leaked into the log"
+    );
+
+    // The restarted collector's lab starts healthy: fw-a answers again, the portal is fine.
+    let _second = start(&cfg, &dir.path().join("run2.log"));
+    let h = hooks.clone();
+    let idc = id.clone();
+    wait_for("the resolve after restart", Duration::from_secs(60), || {
+        h.lock()
+            .unwrap()
+            .iter()
+            .any(|(a, i, _)| a == "resolve" && *i == idc)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let got = hooks.lock().unwrap().clone();
+    let mine: Vec<&(String, String, String)> = got.iter().filter(|(_, i, _)| *i == id).collect();
+    let triggers = mine.iter().filter(|(a, _, _)| a == "trigger").count();
+    let resolves = mine.iter().filter(|(a, _, _)| a == "resolve").count();
+    assert_eq!(
+        (triggers, resolves),
+        (1, 1),
+        "paged once, resolved once: {got:#?}"
+    );
+    assert_eq!(mine.first().map(|m| m.0.as_str()), Some("trigger"));
+    assert_eq!(mine.last().map(|m| m.0.as_str()), Some("resolve"));
+    let other_triggers: Vec<_> = got
+        .iter()
+        .filter(|(a, i, _)| a == "trigger" && *i != id)
+        .collect();
+    assert!(
+        other_triggers.is_empty(),
+        "no second page for the same outage: {got:#?}"
+    );
+}
