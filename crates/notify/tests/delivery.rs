@@ -235,14 +235,11 @@ async fn webhook_is_signed_with_hmac_sha256() {
         name = "hook"
         kind = "webhook"
         url = "{}"
-        secret_env = "FAULTLINE_TEST_WEBHOOK_SECRET_A"
+        secret = "{WEBHOOK_SECRET}"
         "#,
         rx.url("/hook")
     ))
     .unwrap();
-    // SAFETY: set before any other thread of this test reads the environment; the variable is
-    // unique to this test.
-    unsafe { std::env::set_var("FAULTLINE_TEST_WEBHOOK_SECRET_A", WEBHOOK_SECRET) };
     let n = Notifier::new(open_store(&dir), cfg, HttpOptions::default()).unwrap();
     let (stop, h) = run(&n);
     let inc = incident("inc-hook", Severity::Warning, "normal");
@@ -368,7 +365,6 @@ async fn flapping_updates_coalesce_into_the_latest() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_never_appear_in_debug_serialization_or_errors() {
-    unsafe { std::env::set_var("FAULTLINE_TEST_WEBHOOK_SECRET_B", WEBHOOK_SECRET) };
     let cfg = pd_config("http://127.0.0.1:9/v2/enqueue", "");
     let mut cfg2: faultline_notify::NotifyConfig = toml::from_str(&format!(
         r#"

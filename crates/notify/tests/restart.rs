@@ -13,6 +13,7 @@ use support::*;
 
 const CHILD_ENV: &str = "FAULTLINE_NOTIFY_KILL9_CHILD";
 const INCIDENTS: usize = 20;
+const KEY_ENV: &str = "FAULTLINE_TEST_PD_ROUTING_KEY";
 
 /// Not a test on its own: the body of the child process that the kill -9 test starts (this same
 /// test binary, re-executed with the store path and receiver URL in the environment).
@@ -25,7 +26,11 @@ fn kill9_child() {
     let (path, url) = spec.split_once('|').expect("spec is PATH|URL");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
+        // The routing key comes from the environment here (set by the parent for this process
+        // only), exercising `routing_key_env`.
         let mut cfg = pd_config(url, "");
+        cfg.receivers[0].routing_key = None;
+        cfg.receivers[0].routing_key_env = Some(KEY_ENV.into());
         cfg.max_in_flight = 4;
         let n = Notifier::new(
             Store::open(path).expect("store"),
@@ -60,6 +65,7 @@ async fn kill9_mid_delivery_loses_nothing() {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--ignored", "--exact", "kill9_child", "--test-threads=1"])
         .env(CHILD_ENV, format!("{}|{url}", path.display()))
+        .env(KEY_ENV, ROUTING_KEY)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -94,6 +100,10 @@ async fn kill9_mid_delivery_loses_nothing() {
     h.await.unwrap();
 
     let log = rx.log();
+    assert!(
+        log.iter()
+            .all(|r| r.problems.is_empty() && r.body["routing_key"] == ROUTING_KEY)
+    );
     assert_eq!(
         log.len() - before,
         owed,
