@@ -140,8 +140,22 @@ fn resolve(host: &str) -> Result<SocketAddr, String> {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    match run_inner(args) {
-        Ok(code) => code,
+    let json = args.json;
+    match execute(args) {
+        Ok(report) => {
+            if json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => {
+                        eprintln!("faultline poll: {e}");
+                        return ExitCode::from(1);
+                    }
+                }
+            } else {
+                print_human(&report);
+            }
+            ExitCode::from(exit_code(&report))
+        }
         Err(msg) => {
             eprintln!("faultline poll: {msg}");
             ExitCode::from(1)
@@ -149,7 +163,18 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
-fn run_inner(args: Args) -> Result<ExitCode, String> {
+/// The documented exit code for a poll's outcome.
+fn exit_code(report: &DeviceReport) -> u8 {
+    match report.failure() {
+        None => 0,
+        Some(PollFailure::AuthFailure) => 2,
+        Some(PollFailure::Timeout) => 3,
+        Some(_) => 1,
+    }
+}
+
+/// Poll as the arguments say; `Err` for usage and configuration errors.
+fn execute(args: Args) -> Result<DeviceReport, String> {
     let credentials = credentials(&args)?;
     let addr = resolve(&args.host)?;
     let profiles = Profiles::load(args.profiles_dir.as_deref()).map_err(|e| e.to_string())?;
@@ -192,20 +217,7 @@ fn run_inner(args: Args) -> Result<ExitCode, String> {
             _ => first.report,
         }
     });
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
-        );
-    } else {
-        print_human(&report);
-    }
-    Ok(match report.failure() {
-        None => ExitCode::SUCCESS,
-        Some(PollFailure::AuthFailure) => ExitCode::from(2),
-        Some(PollFailure::Timeout) => ExitCode::from(3),
-        Some(_) => ExitCode::from(1),
-    })
+    Ok(report)
 }
 
 fn uptime(cs: u64) -> String {
@@ -283,5 +295,85 @@ fn print_human(r: &DeviceReport) {
     }
     for e in &r.errors {
         eprintln!("error ({:?}): {}", e.kind, e.message);
+    }
+}
+
+/// The real-peer helpers of faultline-snmp's tests (snmpd on a free port, killed on Drop).
+#[cfg(test)]
+#[path = "../../../snmp/tests/support/mod.rs"]
+mod test_support;
+
+#[cfg(test)]
+mod tests {
+    //! End to end against a real snmpd, through the same code path as the binary.
+    use super::*;
+    use clap::Parser;
+
+    use super::test_support as support;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn poll(argv: &[&str]) -> Result<DeviceReport, String> {
+        let mut full = vec!["poll"];
+        full.extend_from_slice(argv);
+        execute(Cli::try_parse_from(full).map_err(|e| e.to_string())?.args)
+    }
+
+    #[test]
+    fn exit_codes_success_auth_failure_timeout() {
+        let Some(agent) = support::Snmpd::start() else {
+            return;
+        };
+        let addr = agent.addr.to_string();
+        let ok = poll(&[&addr, "-c", "public"]).expect("poll");
+        assert_eq!(exit_code(&ok), 0);
+        assert_eq!(ok.system.map(|s| s.name), Some(agent.sys_name()));
+
+        // Passphrases come from environment variables named on the command line; unique names
+        // keep parallel tests apart.
+        let var = format!("FL_TEST_POLL_PASS_{}", std::process::id());
+        // SAFETY: set_var is unsafe in edition 2024 because other threads may read the
+        // environment concurrently; this variable name is unique to this test and process.
+        unsafe { std::env::set_var(&var, support::V3_AUTH) };
+        let v3 = |user: &str| {
+            poll(&[
+                &addr,
+                "--version",
+                "3",
+                "-u",
+                user,
+                "--auth-proto",
+                "sha256",
+                "--auth-pass-env",
+                &var,
+                "--timeout",
+                "0.5",
+                "--retries",
+                "0",
+            ])
+        };
+        // The SHA-256 user has its own passphrase: the one in `var` is wrong for it.
+        let wrong_pass = v3(support::V3_SHA256_USER);
+        assert_eq!(wrong_pass.as_ref().map(exit_code), Ok(2), "{wrong_pass:?}");
+        assert_eq!(v3("nosuchuser").as_ref().map(exit_code), Ok(2));
+        let json = serde_json::to_string(&wrong_pass.expect("report")).expect("json");
+        assert!(!json.contains(support::V3_AUTH), "secret in JSON: {json}");
+        // SAFETY: as above, a variable only this test uses.
+        unsafe { std::env::set_var(&var, support::V3_SHA256_AUTH) };
+        let right = v3(support::V3_SHA256_USER);
+        assert_eq!(right.as_ref().map(exit_code), Ok(0), "{right:?}");
+
+        let dead = format!("127.0.0.1:{}", support::free_udp_port());
+        let r = poll(&[&dead, "--timeout", "0.3", "--retries", "0"]).expect("poll");
+        assert_eq!(exit_code(&r), 3);
+        assert!(
+            poll(&[&addr, "--version", "3"]).is_err(),
+            "v3 without --user is a usage error"
+        );
+        assert!(poll(&[&addr, "--profile", "no-such-profile"]).is_err());
     }
 }
