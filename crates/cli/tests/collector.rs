@@ -215,3 +215,36 @@ max_ms = 1000
         "no second page for the same outage: {got:#?}"
     );
 }
+
+/// The shipped example configuration parses, with its secrets taken from the environment, and a
+/// missing secret is a clear error that does not print any other secret.
+#[test]
+fn example_config_is_valid() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/faultline.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["run", "--check", "--config", example])
+        .env("FAULTLINE_COMMUNITY", "c0mmunity-xyz")
+        .env("FAULTLINE_FW_AUTH", "authpass-xyz")
+        .env("FAULTLINE_FW_PRIV", "privpass-xyz")
+        .output()
+        .expect("run faultline");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("configuration ok"), "{text}");
+    assert!(text.contains("oncall, alertmanager, chatops"), "{text}");
+    for secret in ["c0mmunity-xyz", "authpass-xyz", "privpass-xyz"] {
+        assert!(!text.contains(secret), "secret leaked: {text}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["run", "--check", "--config", example])
+        .env_remove("FAULTLINE_COMMUNITY")
+        .env("FAULTLINE_FW_AUTH", "authpass-xyz")
+        .env("FAULTLINE_FW_PRIV", "privpass-xyz")
+        .output()
+        .expect("run faultline");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("FAULTLINE_COMMUNITY"), "{err}");
+    assert!(!err.contains("authpass-xyz"), "{err}");
+}

@@ -179,7 +179,7 @@ impl Collector {
                 count = missed.len(),
                 "enqueueing transitions that were produced before a crash but never enqueued"
             );
-            enqueue(&notifier, &store, missed).await;
+            enqueue(&notifier, missed).await;
         }
         info!(
             observations = replayed,
@@ -706,20 +706,21 @@ async fn engine_task(
                 info!(incident = %t.incident.id, action = ?t.action, kind = t.incident.kind.as_str(), severity = t.incident.severity.as_str(), "{}", t.incident.title);
             }
             shared.metrics.transitions(&transitions);
-            enqueue(&shared.notifier, &shared.store, transitions).await;
+            enqueue(&shared.notifier, transitions).await;
         }
         shared.metrics.refresh(&shared.engine());
     }
 }
 
-/// Durably enqueue transitions, then record the engine sequence number they reached.
-async fn enqueue(notifier: &Notifier, store: &Store, ts: Vec<IncidentTransition>) {
+/// Durably enqueue transitions and record the engine sequence number they reached.
+async fn enqueue(notifier: &Notifier, ts: Vec<IncidentTransition>) {
     let max = ts.iter().map(|t| t.seq).max().unwrap_or(0);
     let n = notifier.clone();
-    let st = store.clone();
+    // One transaction: the outbox entries, the incidents and the engine sequence number, so a
+    // crash leaves either all of it or none (then the replay re-derives it).
     let r = tokio::task::spawn_blocking(move || -> Result<(), String> {
-        n.enqueue_many(&ts).map_err(|e| e.to_string())?;
-        st.set_engine_seq(max).map_err(|e| e.to_string())
+        n.enqueue_many_with(&ts, |txn| txn.set_engine_seq(max))
+            .map_err(|e| e.to_string())
     })
     .await;
     match r {

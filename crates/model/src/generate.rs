@@ -16,6 +16,9 @@ pub struct GenerateOptions {
     pub racks_per_pod: usize,
     /// One service per this many servers.
     pub servers_per_service: usize,
+    /// Addresses in 127.0.0.0/8 instead of 10.0.0.0/8, so that a simulated agent bound to
+    /// loopback can stand in for every device (collector load tests).
+    pub loopback: bool,
 }
 
 impl GenerateOptions {
@@ -25,6 +28,7 @@ impl GenerateOptions {
             servers_per_rack: 40,
             racks_per_pod: 16,
             servers_per_service: 25,
+            loopback: false,
         }
     }
 }
@@ -41,9 +45,15 @@ pub fn datacenter_json(o: GenerateOptions) -> String {
     let mut groups: Vec<String> = Vec::new();
     let mut services: Vec<String> = Vec::new();
     let mut ip = 0u32;
+    let first = if o.loopback { 127 } else { 10 };
     let mut addr = || {
         ip += 1;
-        format!("10.{}.{}.{}", (ip >> 16) & 255, (ip >> 8) & 255, ip & 255)
+        format!(
+            "{first}.{}.{}.{}",
+            (ip >> 16) & 255,
+            (ip >> 8) & 255,
+            ip & 255
+        )
     };
     let mut dev = |id: &str, kind: &str, requires: &[&str], a: String| {
         let req = requires

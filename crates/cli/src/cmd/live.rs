@@ -42,6 +42,10 @@ pub struct RunArgs {
     /// Override [api] listen (e.g. 127.0.0.1:0 for a free port).
     #[arg(long)]
     pub listen: Option<std::net::SocketAddr>,
+    /// Validate the configuration and its topology (secrets from the environment included),
+    /// print a summary and exit: 0 valid, 1 not.
+    #[arg(long)]
+    pub check: bool,
 }
 
 pub fn run(a: RunArgs) -> ExitCode {
@@ -85,15 +89,105 @@ async fn run_async(a: RunArgs) -> ExitCode {
     if let Some(l) = a.listen {
         cfg.api.listen = l;
     }
+    if a.check {
+        let topo = match topology {
+            Some(t) => t,
+            None => match super::topo::load(&cfg.topology, false) {
+                Ok(t) => t,
+                Err(code) => return code,
+            },
+        };
+        println!(
+            "configuration ok: topology {} ({} devices, {} services)",
+            topo.name,
+            topo.devices.len(),
+            topo.services.len()
+        );
+        println!(
+            "  credential sets: {}",
+            cfg.credentials
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        println!(
+            "  receivers: {}",
+            cfg.notify
+                .receivers
+                .iter()
+                .map(|r| r.name.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        println!("  store: {}", cfg.store.path.display());
+        return ExitCode::SUCCESS;
+    }
     let demo = topology.is_some();
-    let shutdown = CancellationToken::new();
-    let collector = match Collector::start(cfg, topology, shutdown.clone()).await {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
+    let (sig_tx, mut sig_rx) = tokio::sync::mpsc::channel::<Sig>(4);
+    tokio::spawn(signals(sig_tx));
+    let mut topology = topology;
+    let mut first = true;
+    loop {
+        let shutdown = CancellationToken::new();
+        let collector =
+            match Collector::start(cfg.clone(), topology.clone(), shutdown.clone()).await {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+        if first {
+            banner(&collector, demo);
+            first = false;
         }
-    };
+        let waiter = tokio::spawn(collector.wait());
+        let reload = loop {
+            match sig_rx.recv().await {
+                Some(Sig::Stop) | None => break false,
+                Some(Sig::Reload) => {
+                    // Validate before touching the running collector: a broken file must not
+                    // take monitoring down at 3 a.m.
+                    let candidate = match &a.config {
+                        Some(path) => Config::load(path).map_err(|e| e.to_string()).and_then(|c| {
+                            Topology::load(&c.topology)
+                                .map(|_| c)
+                                .map_err(|e| e.to_string())
+                        }),
+                        None => Ok(cfg.clone()),
+                    };
+                    match candidate {
+                        Ok(c) => {
+                            cfg = Config {
+                                api: cfg.api.clone(),
+                                ..c
+                            };
+                            tracing::warn!("SIGHUP: configuration and topology valid; reloading");
+                            break true;
+                        }
+                        Err(e) => eprintln!(
+                            "SIGHUP: not reloading, the new configuration is invalid:\n{e}"
+                        ),
+                    }
+                }
+            }
+        };
+        eprintln!("stopping ...");
+        shutdown.cancel();
+        let _ = waiter.await;
+        if !reload {
+            break;
+        }
+        if a.config.is_some() {
+            topology = None;
+        }
+    }
+    drop(demo_dir);
+    ExitCode::SUCCESS
+}
+
+fn banner(collector: &Collector, demo: bool) {
     let api = format!("http://{}", collector.api_addr());
     if demo {
         println!("faultline demo lab: the contractor-portal topology, simulated on loopback.");
@@ -121,33 +215,38 @@ async fn run_async(a: RunArgs) -> ExitCode {
     } else {
         println!("faultline collector running; API and /metrics on {api}");
     }
-    tokio::spawn(signals(shutdown.clone()));
-    collector.wait().await;
-    drop(demo_dir);
-    ExitCode::SUCCESS
 }
 
-/// SIGINT/SIGTERM stop gracefully. SIGHUP is logged: reload = restart, which is safe because
-/// state is rebuilt from the journal and nothing is paged twice.
-async fn signals(stop: CancellationToken) {
+enum Sig {
+    Stop,
+    Reload,
+}
+
+/// SIGINT/SIGTERM stop gracefully. SIGHUP reloads the configuration and topology: the new files
+/// are validated first (an invalid file is reported and the running collector kept), then the
+/// collector restarts in-process on the same store. State comes back from the journal, open
+/// incidents keep their ids, and nothing already enqueued is paged again.
+async fn signals(tx: tokio::sync::mpsc::Sender<Sig>) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut hup)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::hangup()),
     ) else {
         let _ = tokio::signal::ctrl_c().await;
-        stop.cancel();
+        let _ = tx.send(Sig::Stop).await;
         return;
     };
     loop {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
-            _ = term.recv() => break,
-            _ = hup.recv() => tracing::warn!("SIGHUP: live topology reload is not supported yet; restart the collector (state is restored from the journal, nothing pages twice)"),
+        let sig = tokio::select! {
+            _ = tokio::signal::ctrl_c() => Sig::Stop,
+            _ = term.recv() => Sig::Stop,
+            _ = hup.recv() => Sig::Reload,
+        };
+        let stop = matches!(sig, Sig::Stop);
+        if tx.send(sig).await.is_err() || stop {
+            return;
         }
     }
-    eprintln!("stopping ...");
-    stop.cancel();
 }
 
 // ---------------- client commands ----------------

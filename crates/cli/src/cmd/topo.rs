@@ -335,11 +335,15 @@ pub struct GenerateArgs {
     /// Write here instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Give devices 127.0.0.0/8 addresses (collector load tests against a simulated agent).
+    #[arg(long)]
+    pub loopback: bool,
 }
 
 pub fn generate(a: GenerateArgs) -> ExitCode {
     let mut o = faultline_model::generate::GenerateOptions::new(a.devices);
     o.servers_per_rack = a.servers_per_rack.max(1);
+    o.loopback = a.loopback;
     let text = faultline_model::generate::datacenter_json(o);
     match a.output {
         Some(p) => {
