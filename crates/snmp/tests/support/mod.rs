@@ -293,6 +293,9 @@ impl Snmpsim {
     /// `keep` prefixes are copied: the MX960 recordings hold 650,000 lines, and snmpsim would
     /// index them for minutes.
     pub fn start(recordings: &[&str], keep: &[&str]) -> Option<Snmpsim> {
+        if !require("bzcat") || !require("snmpget") {
+            return None;
+        }
         let venv = snmpsim_venv()?;
         let data_root = snmpsim_data_root()?;
         let dir = tempfile::tempdir().expect("tempdir");
