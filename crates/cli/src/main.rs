@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 mod cmd;
 
 #[derive(Parser)]
-#[command(name = "faultline", version, about = "Infrastructure health correlator: maps device alarms onto the services behind them")]
+#[command(
+    name = "faultline",
+    version,
+    about = "Infrastructure health correlator: maps device alarms onto the services behind them"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -58,8 +62,13 @@ enum Command {
 
 fn main() -> ExitCode {
     restore_sigpipe();
-    init_tracing();
     let cli = Cli::parse();
+    // The collector reports state changes and incidents at info; one-shot commands stay quiet.
+    // async-snmp logs handled timeouts at ERROR: they are results here, not errors.
+    init_tracing(match cli.command {
+        Command::Run(_) => "warn,faultline_collector=info,faultline_lab=info,async_snmp=off",
+        _ => "warn,async_snmp=off",
+    });
     match cli.command {
         Command::Run(a) => cmd::live::run(a),
         Command::Status(a) => cmd::live::status(a),
@@ -93,8 +102,12 @@ fn restore_sigpipe() {
 }
 
 /// Logs go to stderr so that `--json` output on stdout stays machine-readable.
-fn init_tracing() {
+fn init_tracing(default: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("FAULTLINE_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter =
+        EnvFilter::try_from_env("FAULTLINE_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -194,7 +194,9 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
 
     // Links: parse ends, derive ids; every end and id must be unique.
     let mut links: Vec<Link> = Vec::with_capacity(raw.links.len());
-    let mut names: HashMap<String, usize> = HashMap::with_capacity(raw.links.len() * 3);
+    // Link ends by (device index, interface), borrowed from the raw file: two ends per link,
+    // no allocation. Unique ends imply unique link ids.
+    let mut names: HashMap<(u32, &str), usize> = HashMap::with_capacity(raw.links.len() * 2);
     for l in &raw.links {
         let (a, b) = match &l.value {
             RawLink::Pair(v) if v.len() == 2 => (v[0].as_str(), v[1].as_str()),
@@ -254,14 +256,13 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
         if !ok {
             continue;
         }
-        let id = format!("{ea}--{eb}");
-        for name in [id.clone(), ea.to_string(), eb.to_string()] {
-            if let Some(&j) = names.get(&name) {
+        for (d, e) in [(devs[0], &ea), (devs[1], &eb)] {
+            if let Some(&j) = names.get(&(d, e.interface)) {
                 let other: &Link = &links[j];
                 cx.err(
                     l,
                     format!(
-                        "`{name}` is already used by link `{}` (line {})",
+                        "`{e}` is already used by link `{}` (line {})",
                         other.id(),
                         other.line
                     ),
@@ -272,11 +273,11 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
         if !ok {
             continue;
         }
+        let id = format!("{ea}--{eb}");
         let i = links.len();
-        let sep = ea.to_string().len() as u32;
-        for name in [id.clone(), ea.to_string(), eb.to_string()] {
-            names.insert(name, i);
-        }
+        let sep = (ea.device.len() + 1 + ea.interface.len()) as u32;
+        names.insert((devs[0], ea.interface), i);
+        names.insert((devs[1], eb.interface), i);
         links.push(Link::new(
             id.into_boxed_str(),
             sep,
@@ -303,11 +304,27 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
         }
     }
 
-    // References.
+    // References. A link is referenced by either end (`dev:if`) or its id (`a:if--b:if`).
+    let link_named = |name: &str| -> bool {
+        let Some((dev, rest)) = name.split_once(':') else {
+            return false;
+        };
+        let Some(ComponentRef::Device(d)) = index.get(dev) else {
+            return false;
+        };
+        if names.contains_key(&(*d as u32, rest)) {
+            return true;
+        }
+        rest.match_indices("--").any(|(k, _)| {
+            names
+                .get(&(*d as u32, &rest[..k]))
+                .is_some_and(|&l| links[l].id() == name)
+        })
+    };
     let check_ref = |cx: &mut Ctx, (self_id, owner): (&str, &str), verb: &str, r: &S<String>| {
         if r.value == self_id {
             cx.err(r, format!("{owner} {verb} itself"));
-        } else if !index.contains_key(&r.value) && !names.contains_key(&r.value) {
+        } else if !index.contains_key(&r.value) && !link_named(&r.value) {
             cx.err(
                 r,
                 format!(

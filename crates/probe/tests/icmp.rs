@@ -1,6 +1,6 @@
 //! ICMP prober against real kernel peers: loopback and a veth into a namespace of our own.
 
-mod support;
+use faultline_testpeers as support;
 
 use std::net::IpAddr;
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! HTTP and TCP probes against real local servers started by the test.
 
-mod support;
+use faultline_testpeers as support;
 
 use std::net::SocketAddr;
 use std::time::Duration;

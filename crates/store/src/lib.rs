@@ -204,12 +204,18 @@ fn paged_key(receiver: &str, incident: &str) -> String {
     format!("{receiver}{KEY_SEP}{incident}")
 }
 
+/// Page cache of the database (see [`Store::open`]).
+const CACHE_BYTES: usize = 32 << 20;
+
 impl Store {
     /// Open (or create) the database file for reading and writing.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         let db = Builder::new()
             .set_concurrency_mode(ConcurrencyMode::SingleWriter)
+            // redb caches up to 1 GiB of pages by default; the journal is append-mostly and read
+            // back only at start-up, so a small cache keeps the collector's RSS bounded.
+            .set_cache_size(CACHE_BYTES)
             .create(&path)
             .map_err(|source| StoreError::Open {
                 path: path.clone(),

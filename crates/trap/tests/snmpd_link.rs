@@ -1,7 +1,7 @@
 //! A real snmpd, inside a network namespace of our own, sends linkDown when we take a real
 //! (veth) link down; the receiver listens on the host end of a veth pair into that namespace.
 
-mod support;
+use faultline_testpeers as support;
 
 use std::collections::HashMap;
 use std::process::Command;

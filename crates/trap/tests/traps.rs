@@ -1,6 +1,6 @@
 //! Trap receiver against real net-snmp senders (snmptrap, snmpinform) and a real snmpd.
 
-mod support;
+use faultline_testpeers as support;
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -1,5 +1,13 @@
-//! Test support: real peer processes and network namespaces, cleaned up on Drop.
-#![allow(dead_code)]
+//! Test support shared by the real-peer tests (trap, probe): peer processes and network
+//! namespaces with unique names, killed and deleted on Drop even when a test panics, and the
+//! CI rule for missing peers (fail under `CI`, skip loudly otherwise).
+//!
+//! ```no_run
+//! if faultline_testpeers::have("snmptrap") && faultline_testpeers::root() {
+//!     let ns = faultline_testpeers::Netns::new("doc");
+//!     let _ = ns.exec(&["ip", "link"]).status();
+//! }
+//! ```
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
