@@ -200,7 +200,7 @@ impl Collector {
         });
 
         let mut tasks = JoinSet::new();
-        let (obs_tx, obs_rx) = mpsc::channel::<Vec<Observation>>(4096);
+        let (obs_tx, obs_rx) = mpsc::channel::<Vec<Observation>>(1024);
         // The restart marker goes through the journal like any observation.
         let _ = obs_tx
             .send(vec![Observation::new(
@@ -498,7 +498,10 @@ async fn snmp_loop(
     }
     loop {
         let started = Instant::now();
-        let outcome = poller.poll(&snmp, prev.as_ref()).await;
+        // Boxed: a poll's future is large (~6 KB: walk buffers, the report) and a task is as big as
+        // its largest await point, so ten thousand sleeping device tasks would each keep a
+        // poll-sized allocation alive. Boxed, it exists only while the poll runs.
+        let outcome = Box::pin(poller.poll(&snmp, prev.as_ref())).await;
         shared
             .metrics
             .poll_done(started.elapsed(), &outcome.observations);
@@ -671,14 +674,24 @@ async fn engine_task(
             last_at = o.at;
         }
         if !batch.is_empty() {
+            // The batch moves to the blocking pool and back: no copy of a storm's worth of data.
             let store = shared.store.clone();
-            let b = batch.clone();
-            match tokio::task::spawn_blocking(move || store.append_observations(&b)).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
-                    warn!(error = %e, "journal write failed; observations processed but not persisted")
+            match tokio::task::spawn_blocking(move || {
+                let r = store.append_observations(&batch);
+                (r, batch)
+            })
+            .await
+            {
+                Ok((r, b)) => {
+                    if let Err(e) = r {
+                        warn!(error = %e, "journal write failed; observations processed but not persisted");
+                    }
+                    batch = b;
                 }
-                Err(e) => warn!(error = %e, "journal task failed"),
+                Err(e) => {
+                    warn!(error = %e, "journal task failed; this batch is lost");
+                    batch = Vec::new();
+                }
             }
             shared.metrics.observations(batch.len());
         }
