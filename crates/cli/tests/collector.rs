@@ -248,3 +248,72 @@ fn example_config_is_valid() {
     assert!(err.contains("FAULTLINE_COMMUNITY"), "{err}");
     assert!(!err.contains("authpass-xyz"), "{err}");
 }
+
+/// SIGHUP with a broken topology keeps the running collector; with a fixed one it reloads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_validates_before_reloading() {
+    let dir = tempfile::tempdir().unwrap();
+    let api_port = free_port();
+    let topo = dir.path().join("topo.yaml");
+    let good =
+        "name: small\ndevices:\n  - {id: a, kind: switch}\nservices:\n  - {id: s, requires: [a]}\n";
+    std::fs::write(&topo, good).unwrap();
+    let cfg = dir.path().join("faultline.toml");
+    std::fs::write(
+        &cfg,
+        format!("topology = \"topo.yaml\"\n[api]\nlisten = \"127.0.0.1:{api_port}\"\n[icmp]\nenabled = false\n[store]\npath = \"fl.redb\"\n"),
+    )
+    .unwrap();
+    let log = dir.path().join("run.log");
+    let proc = start(&cfg, &log);
+    let pid = proc.0.id().to_string();
+    let api = format!("http://127.0.0.1:{api_port}");
+    let client = reqwest::Client::new();
+    let t = Instant::now();
+    while get(&client, &format!("{api}/api/status")).await.is_none() {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "collector API never came up"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let hup = || {
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .expect("kill -HUP")
+    };
+    // A broken topology: reported, and the collector keeps serving the old one.
+    std::fs::write(
+        &topo,
+        "name: small\ndevices:\n  - {id: a, kind: switch, requires: [nope]}\n",
+    )
+    .unwrap();
+    assert!(hup().success());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let status = get(&client, &format!("{api}/api/status"))
+        .await
+        .expect("still serving");
+    assert_eq!(status["topology"], "small");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("not reloading") && text.contains("unknown component `nope`"),
+        "{text}"
+    );
+    // A valid new topology: reloaded in place.
+    std::fs::write(&topo, good.replace("name: small", "name: bigger")).unwrap();
+    assert!(hup().success());
+    let t = Instant::now();
+    loop {
+        if let Some(s) = get(&client, &format!("{api}/api/status")).await
+            && s["topology"] == "bigger"
+        {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "reload never happened"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
