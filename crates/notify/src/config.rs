@@ -8,39 +8,9 @@ use serde::{Deserialize, Serialize};
 /// The real PagerDuty Events API v2 endpoint (the default `url` of a `pagerduty` receiver).
 pub const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 
-/// A secret (routing key, webhook secret). Its `Debug`, `Display` and `Serialize` print
-/// `<redacted>`, so a config dump, a log line or an error can never leak it; only
-/// [`Secret::expose`] gives the value, at the one place that puts it on the wire.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-impl std::fmt::Display for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("<redacted>")
-    }
-}
+/// A secret (routing key, webhook secret): the workspace's redacting type. `Debug`, `Display`
+/// and `Serialize` print `<redacted>`; only `Secret::expose` gives the value.
+pub use faultline_secret::Secret;
 
 /// Which API a receiver speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,69 +1,17 @@
 //! Credentials and the redacting [`Secret`] newtype.
 
-use std::fmt;
+use serde::{Deserialize, Deserializer, Serialize};
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-/// A secret string (community, USM passphrase). Its value never appears in `Debug`,
-/// `Display` or serialized output, so a `Target` can be logged or dumped as JSON safely.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself: call only where it goes onto the wire.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// Read a secret from an environment variable; the error names the variable, never a value.
-    pub fn from_env(var: &str) -> Result<Self, CredentialError> {
-        match std::env::var(var) {
-            Ok(v) if !v.is_empty() => Ok(Secret(v)),
-            Ok(_) => Err(CredentialError::EmptyEnv {
-                var: var.to_owned(),
-            }),
-            Err(_) => Err(CredentialError::MissingEnv {
-                var: var.to_owned(),
-            }),
-        }
-    }
-}
-
-impl std::str::FromStr for Secret {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Secret(s.to_owned()))
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("***")
-    }
-}
+/// A secret string (community, USM passphrase): the workspace's redacting type, so a `Target`
+/// can be logged or dumped as JSON safely.
+pub use faultline_secret::Secret;
 
 /// A secret in a config file comes inline (`community = "..."`) or as the name of an
 /// environment variable holding it (`community_env = "FL_COMMUNITY"`), so that secrets can
 /// stay out of faultline.toml. Exactly one of the two must be given.
 fn resolve(inline: Option<String>, env: Option<String>, what: &str) -> Result<Secret, String> {
     match (inline, env) {
-        (Some(v), None) => Ok(Secret(v)),
+        (Some(v), None) => Ok(Secret::new(v)),
         (None, Some(var)) => Secret::from_env(&var).map_err(|e| e.to_string()),
         (Some(_), Some(_)) => Err(format!("give either `{what}` or `{what}_env`, not both")),
         (None, None) => Err(format!("missing `{what}` (or `{what}_env`)")),
@@ -327,10 +275,6 @@ impl<'de> Deserialize<'de> for Credentials {
 /// Errors building credentials. They name variables and users, never secret values.
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
-    #[error("environment variable {var} is not set")]
-    MissingEnv { var: String },
-    #[error("environment variable {var} is empty")]
-    EmptyEnv { var: String },
     #[error("unknown protocol name {value:?}")]
     UnknownProtocol { value: String },
     #[error("SNMPv3 user {user:?}: privacy needs authentication")]
@@ -355,7 +299,7 @@ mod tests {
         let json = serde_json::to_string(&c).unwrap_or_default();
         for out in [&dbg, &json] {
             assert!(!out.contains("hunter2"), "leaked: {out}");
-            assert!(out.contains("***"));
+            assert!(out.contains("<redacted>"));
         }
         assert!(json.contains("\"user\":\"mon\""));
     }

@@ -36,7 +36,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::decode::{interpret, render_varbinds};
-use crate::secret::{Secret, ct_eq};
+use crate::secret::Secret;
 
 /// Maps a source IP to a device id. Return `None` for unknown sources.
 pub type SourceResolver = Arc<dyn Fn(IpAddr) -> Option<String> + Send + Sync>;
@@ -565,12 +565,7 @@ pub(crate) fn decode_datagram(data: Bytes, config: &TrapConfig) -> Decoded {
     };
     let (version, community, pdu) = msg.into_parts();
     let c = community.as_bytes();
-    if !(config.accept_any_community
-        || config
-            .communities
-            .iter()
-            .any(|s| ct_eq(s.expose().as_bytes(), c)))
-    {
+    if !(config.accept_any_community || config.communities.iter().any(|s| s.ct_eq(c))) {
         return Decoded::BadCommunity;
     }
     match pdu {

@@ -1,8 +1,8 @@
 //! One module per subcommand.
-pub mod topo;
-pub mod probe;
-pub mod traps;
-pub mod poll;
-pub mod outbox;
-pub mod test_page;
 pub mod live;
+pub mod outbox;
+pub mod poll;
+pub mod probe;
+pub mod test_page;
+pub mod topo;
+pub mod traps;
