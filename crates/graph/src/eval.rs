@@ -113,21 +113,7 @@ impl<G: GraphRef> Evaluation<G> {
     }
 
     fn compute(&self, n: NodeId) -> State {
-        let [up, degraded, _down, unknown] = self.child_counts(n);
-        let k = self.g.nodes[n as usize].k;
-        let total = self.g.children(n).len() as u32;
-        let available = up + degraded;
-        let inner = if available >= k {
-            if up == total {
-                State::Up
-            } else {
-                State::Degraded
-            }
-        } else if available + unknown >= k {
-            State::Unknown
-        } else {
-            State::Down
-        };
+        let inner = self.dependencies_state(n);
         let own = match self.g.nodes[n as usize].owner {
             Some(c) => State::from_u8(self.own[c.0 as usize]),
             None => State::Up,
