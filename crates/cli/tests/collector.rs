@@ -33,7 +33,10 @@ fn start(cfg: &std::path::Path, log: &std::path::Path) -> Proc {
     let child = Command::new(env!("CARGO_BIN_EXE_faultline"))
         .args(["run", "--config"])
         .arg(cfg)
-        .env("FAULTLINE_LOG", "faultline=debug")
+        .env(
+            "FAULTLINE_LOG",
+            "warn,faultline_collector=debug,faultline_lab=info",
+        )
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -183,7 +186,7 @@ max_ms = 1000
     );
 
     // The restarted collector's lab starts healthy: fw-a answers again, the portal is fine.
-    let _second = start(&cfg, &dir.path().join("run2.log"));
+    let second = start(&cfg, &dir.path().join("run2.log"));
     let h = hooks.clone();
     let idc = id.clone();
     wait_for("the resolve after restart", Duration::from_secs(60), || {
@@ -213,6 +216,44 @@ max_ms = 1000
     assert!(
         other_triggers.is_empty(),
         "no second page for the same outage: {got:#?}"
+    );
+
+    // A graceful stop saves an engine snapshot; the next start restores from it and replays
+    // only what came after, and pages nothing.
+    let mut second = second;
+    let second_pid = second.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &second_pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let t = Instant::now();
+    while second.0.try_wait().unwrap().is_none() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "graceful stop took too long"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let before = hooks.lock().unwrap().len();
+    let _third = start(&cfg, &dir.path().join("run3.log"));
+    let t = Instant::now();
+    while get(&client, &format!("{api}/api/status")).await.is_none() {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "third start never came up"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let log3 = std::fs::read_to_string(dir.path().join("run3.log")).unwrap_or_default();
+    assert!(log3.contains("engine restored from snapshot"), "{log3}");
+    assert_eq!(
+        hooks.lock().unwrap().len(),
+        before,
+        "a clean restart pages nothing"
     );
 }
 

@@ -45,6 +45,8 @@ pub struct Config {
     #[serde(default)]
     pub store: StoreConfig,
     #[serde(default)]
+    pub snapshot: SnapshotSettings,
+    #[serde(default)]
     pub engine: EngineConfig,
     #[serde(default)]
     pub notify: NotifyConfig,
@@ -129,6 +131,19 @@ impl Default for ProbeSettings {
     }
 }
 
+/// Engine snapshots: a restart replays only the journal written after the latest one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SnapshotSettings {
+    pub interval_s: f64,
+}
+
+impl Default for SnapshotSettings {
+    fn default() -> Self {
+        SnapshotSettings { interval_s: 300.0 }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrapSettings {
@@ -193,6 +208,7 @@ impl Config {
             traps: None,
             credentials: BTreeMap::from([("default".to_string(), Credentials::v2c("public"))]),
             store: StoreConfig { path: store },
+            snapshot: SnapshotSettings::default(),
             engine,
             notify: NotifyConfig::default(),
             lab: true,

@@ -153,15 +153,39 @@ impl Collector {
 
         // Restore: replay the journal through a fresh engine (deterministic), then enqueue
         // whatever transitions were produced but never recorded as enqueued.
-        let mut engine = Engine::new(graph.clone(), engine_cfg);
+        // Restore: the latest engine snapshot (if it matches this topology and configuration)
+        // plus the journal written after it; otherwise the whole journal through a fresh engine.
+        // Either is deterministic, and transitions past the recorded sequence number — produced
+        // before a crash but never enqueued — are enqueued now.
         let st = store.clone();
-        let (journal, enqueued_seq) =
+        let (snapshot, enqueued_seq) =
             tokio::task::spawn_blocking(move || -> Result<_, faultline_store::StoreError> {
-                Ok((st.journal()?, st.engine_seq()?))
+                Ok((st.snapshot(SNAPSHOT)?, st.engine_seq()?))
             })
             .await
             .map_err(|e| CollectorError::Join(e.to_string()))??;
+        let (mut engine, from) = match snapshot.as_deref().and_then(split_snapshot) {
+            Some((seq, bytes)) => match Engine::restore(graph.clone(), engine_cfg.clone(), bytes) {
+                Ok(e) => {
+                    info!(journal_seq = seq, "engine restored from snapshot");
+                    (e, seq + 1)
+                }
+                Err(e) => {
+                    warn!(error = %e, "engine snapshot not used; replaying the whole journal");
+                    (Engine::new(graph.clone(), engine_cfg), 0)
+                }
+            },
+            None => (Engine::new(graph.clone(), engine_cfg), 0),
+        };
+        let st = store.clone();
+        let journal = tokio::task::spawn_blocking(move || st.journal_from(from))
+            .await
+            .map_err(|e| CollectorError::Join(e.to_string()))??;
         let replayed = journal.len();
+        let journal_seq = journal
+            .last()
+            .map(|(s, _)| *s)
+            .unwrap_or(from.saturating_sub(1));
         let obs: Vec<Observation> = journal.into_iter().map(|(_, o)| o).collect();
         let mut outs = engine.ingest(&obs);
         if let Some(last) = obs.last() {
@@ -222,6 +246,8 @@ impl Collector {
             shared.clone(),
             obs_rx,
             repoll_tx.clone(),
+            journal_seq,
+            Duration::from_secs_f64(cfg.snapshot.interval_s.max(1.0)),
             shutdown.clone(),
         ));
         {
@@ -643,8 +669,11 @@ async fn engine_task(
     shared: Arc<Shared>,
     mut rx: mpsc::Receiver<Vec<Observation>>,
     repoll: mpsc::Sender<Vec<String>>,
+    mut journal_seq: u64,
+    snapshot_every: Duration,
     stop: CancellationToken,
 ) {
+    let mut last_snapshot = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_at: UnixMillis = shared.engine().now();
@@ -683,8 +712,12 @@ async fn engine_task(
             .await
             {
                 Ok((r, b)) => {
-                    if let Err(e) = r {
-                        warn!(error = %e, "journal write failed; observations processed but not persisted");
+                    match r {
+                        Ok(Some(seq)) => journal_seq = seq,
+                        Ok(None) => {}
+                        Err(e) => {
+                            warn!(error = %e, "journal write failed; observations processed but not persisted")
+                        }
                     }
                     batch = b;
                 }
@@ -696,6 +729,9 @@ async fn engine_task(
             shared.metrics.observations(batch.len());
         }
         let now = now_ms().max(last_at);
+        // Later observations are stamped no earlier than the engine's clock, so the journal
+        // replays through exactly the instants the live engine went through.
+        last_at = now;
         let outs = {
             let mut engine = shared.engine();
             let mut outs = engine.ingest(&batch);
@@ -722,6 +758,33 @@ async fn engine_task(
             enqueue(&shared.notifier, transitions).await;
         }
         shared.metrics.refresh(&shared.engine());
+        if last_snapshot.elapsed() >= snapshot_every {
+            last_snapshot = Instant::now();
+            save_snapshot(&shared, journal_seq).await;
+        }
+    }
+    // Graceful stop: a fresh snapshot makes the next start replay almost nothing.
+    save_snapshot(&shared, journal_seq).await;
+}
+
+/// Name of the engine snapshot in the store.
+const SNAPSHOT: &str = "engine";
+
+/// Store layout of a snapshot: the journal sequence it covers (u64, little endian), then the
+/// engine's bytes.
+fn split_snapshot(b: &[u8]) -> Option<(u64, &[u8])> {
+    let (seq, rest) = b.split_at_checked(8)?;
+    Some((u64::from_le_bytes(seq.try_into().ok()?), rest))
+}
+
+async fn save_snapshot(shared: &Arc<Shared>, journal_seq: u64) {
+    let mut bytes = journal_seq.to_le_bytes().to_vec();
+    bytes.extend(shared.engine().snapshot());
+    let store = shared.store.clone();
+    match tokio::task::spawn_blocking(move || store.put_snapshot(SNAPSHOT, &bytes)).await {
+        Ok(Ok(())) => tracing::debug!(journal_seq, "engine snapshot saved"),
+        Ok(Err(e)) => warn!(error = %e, "engine snapshot not saved"),
+        Err(e) => warn!(error = %e, "snapshot task failed"),
     }
 }
 

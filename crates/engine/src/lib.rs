@@ -32,6 +32,7 @@
 //! ```
 
 pub mod config;
+mod snapshot;
 mod track;
 
 use std::cmp::Reverse;
@@ -48,6 +49,7 @@ use faultline_observe::{HaRole, IfStatus, Observation, PollFailure, Signal, Subj
 use serde::Serialize;
 
 pub use config::{EngineConfig, Hold, Maintenance};
+pub use snapshot::SnapshotError;
 use track::{Fed, Track};
 
 /// What the engine asks of the shell or reports to it.
@@ -68,7 +70,7 @@ pub enum Output {
 }
 
 /// One line of the timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TimelineEntry {
     pub at: UnixMillis,
     pub subject: String,
@@ -112,7 +114,7 @@ pub struct ServiceStatus {
 /// Last probe result of a service: ok, HTTP status, detail, when.
 type ProbeObs = (bool, Option<u16>, Option<String>, UnixMillis);
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]
 struct HaObs {
     role: HaRole,
     peer: Option<HaRole>,
@@ -120,7 +122,7 @@ struct HaObs {
     at: UnixMillis,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 struct DeviceSignals {
     reach: Option<(bool, UnixMillis)>,
     agent: Option<(bool, UnixMillis)>,
@@ -132,7 +134,7 @@ struct DeviceSignals {
     traffic: BTreeMap<String, (f64, f64, UnixMillis)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 enum DeadlineKind {
     Hold,
     Stale,

@@ -16,7 +16,7 @@ pub(crate) enum Fed {
     Committed { from: State, to: State },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Track {
     pub monitored: bool,
     pub raw: State,

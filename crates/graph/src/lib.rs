@@ -51,7 +51,9 @@ pub use explain::WhyNode;
 pub use render::{Format, render};
 
 /// Dense index of a component: devices, then links, groups, services.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 pub struct CompId(pub u32);
 
 /// Index of a gate in the graph; also its topological rank (children have smaller ids).
