@@ -131,16 +131,22 @@ impl Default for ProbeSettings {
     }
 }
 
-/// Engine snapshots: a restart replays only the journal written after the latest one.
+/// Engine snapshots: a restart replays only the journal written after the latest one. After
+/// each snapshot, journal entries older than `journal_retention_h` are pruned (never ones the
+/// snapshot does not cover); `faultline replay` works on what is retained.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SnapshotSettings {
     pub interval_s: f64,
+    pub journal_retention_h: f64,
 }
 
 impl Default for SnapshotSettings {
     fn default() -> Self {
-        SnapshotSettings { interval_s: 300.0 }
+        SnapshotSettings {
+            interval_s: 300.0,
+            journal_retention_h: 72.0,
+        }
     }
 }
 

@@ -248,6 +248,7 @@ impl Collector {
             repoll_tx.clone(),
             journal_seq,
             Duration::from_secs_f64(cfg.snapshot.interval_s.max(1.0)),
+            (cfg.snapshot.journal_retention_h.max(0.0) * 3_600_000.0) as u64,
             shutdown.clone(),
         ));
         {
@@ -671,6 +672,7 @@ async fn engine_task(
     repoll: mpsc::Sender<Vec<String>>,
     mut journal_seq: u64,
     snapshot_every: Duration,
+    retention_ms: u64,
     stop: CancellationToken,
 ) {
     let mut last_snapshot = Instant::now();
@@ -760,11 +762,13 @@ async fn engine_task(
         shared.metrics.refresh(&shared.engine());
         if last_snapshot.elapsed() >= snapshot_every {
             last_snapshot = Instant::now();
-            save_snapshot(&shared, journal_seq).await;
+            if save_snapshot(&shared, journal_seq).await {
+                prune_journal(&shared, journal_seq + 1, now.saturating_sub(retention_ms)).await;
+            }
         }
     }
     // Graceful stop: a fresh snapshot makes the next start replay almost nothing.
-    save_snapshot(&shared, journal_seq).await;
+    let _ = save_snapshot(&shared, journal_seq).await;
 }
 
 /// Name of the engine snapshot in the store.
@@ -777,14 +781,34 @@ fn split_snapshot(b: &[u8]) -> Option<(u64, &[u8])> {
     Some((u64::from_le_bytes(seq.try_into().ok()?), rest))
 }
 
-async fn save_snapshot(shared: &Arc<Shared>, journal_seq: u64) {
+async fn save_snapshot(shared: &Arc<Shared>, journal_seq: u64) -> bool {
     let mut bytes = journal_seq.to_le_bytes().to_vec();
     bytes.extend(shared.engine().snapshot());
     let store = shared.store.clone();
     match tokio::task::spawn_blocking(move || store.put_snapshot(SNAPSHOT, &bytes)).await {
-        Ok(Ok(())) => tracing::debug!(journal_seq, "engine snapshot saved"),
-        Ok(Err(e)) => warn!(error = %e, "engine snapshot not saved"),
-        Err(e) => warn!(error = %e, "snapshot task failed"),
+        Ok(Ok(())) => {
+            tracing::debug!(journal_seq, "engine snapshot saved");
+            true
+        }
+        Ok(Err(e)) => {
+            warn!(error = %e, "engine snapshot not saved");
+            false
+        }
+        Err(e) => {
+            warn!(error = %e, "snapshot task failed");
+            false
+        }
+    }
+}
+
+/// Drop journal entries past retention that the saved snapshot already covers.
+async fn prune_journal(shared: &Arc<Shared>, keep_from: u64, older_than: UnixMillis) {
+    let store = shared.store.clone();
+    match tokio::task::spawn_blocking(move || store.prune_journal(keep_from, older_than)).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => info!(entries = n, "journal pruned past retention"),
+        Ok(Err(e)) => warn!(error = %e, "journal pruning failed"),
+        Err(e) => warn!(error = %e, "journal pruning task failed"),
     }
 }
 

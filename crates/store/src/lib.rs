@@ -365,6 +365,47 @@ impl Store {
         self.scan_u64(JOURNAL, "journal", 0)
     }
 
+    /// Delete journal entries older than `older_than` (by their `at`), but never an entry at or
+    /// after `keep_from` (what the latest engine snapshot does not cover yet). Relies on the
+    /// journal being in time order, which the collector guarantees by stamping: the cut is
+    /// found by binary search, so pruning costs O(log n) lookups plus the deletion. Returns the
+    /// number of entries deleted.
+    pub fn prune_journal(&self, keep_from: u64, older_than: UnixMillis) -> Result<u64> {
+        self.transact(|txn| {
+            let mut t = txn
+                .tx
+                .open_table(JOURNAL)
+                .map_err(|e| txn.err("open table", e))?;
+            let first = match t.first().map_err(|e| txn.err("prune", e))? {
+                Some((k, _)) => k.value(),
+                None => return Ok(0),
+            };
+            let at_of = |t: &redb::Table<u64, &[u8]>, seq: u64| -> Result<Option<UnixMillis>> {
+                match t.get(seq).map_err(|e| txn.err("prune", e))? {
+                    Some(v) => Ok(serde_json::from_slice::<Observation>(v.value())
+                        .ok()
+                        .map(|o| o.at)),
+                    None => Ok(None),
+                }
+            };
+            // Smallest seq in [first, keep_from) whose observation is not older than the cut.
+            let (mut lo, mut hi) = (first, keep_from.max(first));
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                match at_of(&t, mid)? {
+                    Some(at) if at < older_than => lo = mid + 1,
+                    _ => hi = mid,
+                }
+            }
+            if lo <= first {
+                return Ok(0);
+            }
+            t.retain_in(first..lo, |_, _| false)
+                .map_err(|e| txn.err("prune", e))?;
+            Ok(lo - first)
+        })
+    }
+
     /// Journal entries with sequence `>= from`, in arrival order (resume a consumer that
     /// processed everything before `from`).
     pub fn journal_from(&self, from: u64) -> Result<Vec<(u64, Observation)>> {

@@ -340,3 +340,27 @@ fn sigkill_leaves_every_step_whole() {
     // And it keeps working: the next step continues the sequences.
     assert_eq!(s.append_observation(&obs(0, "fw-b")).unwrap(), n + 1);
 }
+
+#[test]
+fn journal_pruning_respects_age_and_the_snapshot_boundary() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("j.redb")).unwrap();
+    let batch: Vec<Observation> = (0..100u64).map(|i| obs(i * 1000, "sw")).collect();
+    let last = store.append_observations(&batch).unwrap().unwrap();
+    let first = last - 99;
+    // The snapshot covers only the first 20 entries: nothing after them may go.
+    assert_eq!(store.prune_journal(first + 20, 50_000).unwrap(), 20);
+    assert_eq!(
+        store.journal().unwrap().first().map(|(_, o)| o.at),
+        Some(20_000)
+    );
+    // Covered up to entry 80: only entries older than 50 s go.
+    assert_eq!(store.prune_journal(first + 80, 50_000).unwrap(), 30);
+    let left = store.journal().unwrap();
+    assert_eq!(left.len(), 50);
+    assert_eq!(left.first().map(|(_, o)| o.at), Some(50_000));
+    // Nothing older: nothing to do; sequences keep counting.
+    assert_eq!(store.prune_journal(u64::MAX, 10_000).unwrap(), 0);
+    let next = store.append_observation(&obs(200_000, "sw")).unwrap();
+    assert_eq!(next, last + 1);
+}
