@@ -896,7 +896,6 @@ impl Engine {
         // Only components whose inputs changed can change their own state in the graph: those
         // committed since the last correlation, devices whose reachability flipped, and the
         // active-standby groups (HA invariants). This keeps a quiet correlation O(changes).
-        let g = self.graph.clone();
         let mut touched = std::mem::take(&mut self.touched);
         touched.extend(self.ha_groups.iter().copied());
         touched.sort_unstable();
@@ -912,7 +911,6 @@ impl Engine {
                 }
             }
         }
-        let _ = g;
         self.eval.settle();
         self.reconcile_incidents(out);
     }
