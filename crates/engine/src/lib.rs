@@ -1407,15 +1407,23 @@ impl Engine {
                 score: 0.3,
             });
         }
-        // Keep the best reason per component, most suspicious first.
+        // One entry per component, most suspicious first, with every reason found for it.
         out.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
                 .then(a.component.cmp(&b.component))
         });
-        let mut seen = BTreeSet::new();
-        out.retain(|s| seen.insert(s.component.clone()));
-        out
+        let mut merged: Vec<Suspect> = Vec::new();
+        for s in out {
+            match merged.iter_mut().find(|m| m.component == s.component) {
+                Some(m) => {
+                    m.reason.push_str("; ");
+                    m.reason.push_str(&s.reason);
+                }
+                None => merged.push(s),
+            }
+        }
+        merged
     }
 
     // ---------- queries ----------

@@ -53,14 +53,14 @@ fn reach(at: u64, dev: &str, ok: bool) -> Observation {
     )
 }
 
-fn role(at: u64, dev: &str, role: HaRole) -> Observation {
+fn role(at: u64, dev: &str, role: HaRole, in_sync: bool) -> Observation {
     Observation::new(
         at,
         Subject::device(dev),
         Signal::HaRole {
             role,
             peer: None,
-            in_sync: Some(true),
+            in_sync: Some(in_sync),
         },
     )
 }
@@ -83,6 +83,8 @@ struct World {
     devices: Vec<String>,
     dead: BTreeSet<String>,
     roles: BTreeMap<String, HaRole>,
+    /// Members whose HA configuration is out of sync with their peer.
+    unsynced: BTreeSet<String>,
     portal: u16,
 }
 
@@ -95,6 +97,7 @@ impl World {
                 ("fw-a".into(), HaRole::Active),
                 ("fw-b".into(), HaRole::Standby),
             ]),
+            unsynced: BTreeSet::new(),
             portal: 200,
         }
     }
@@ -106,7 +109,7 @@ impl World {
             .collect();
         for (d, r) in &self.roles {
             if !self.dead.contains(d) {
-                v.push(role(at, d, *r));
+                v.push(role(at, d, *r, !self.unsynced.contains(d)));
             }
         }
         v.push(probe(at, "portal", self.portal));
@@ -144,6 +147,8 @@ fn seed_run() -> (Engine, Vec<Output>) {
     run(&mut e, &w, T0, T0 + 120 * S, &mut all);
     w.dead.insert("fw-a".into());
     w.roles.insert("fw-b".into(), HaRole::Active);
+    // The NAT rule never made it to the spare: its configuration checksum differs.
+    w.unsynced.insert("fw-b".into());
     w.portal = 404;
     run(&mut e, &w, T0 + 120 * S, T0 + 300 * S, &mut all);
     (e, all)
@@ -171,6 +176,12 @@ fn seed_incident_is_one_critical_failover_ineffective_page() {
         Some("fw-b"),
         "{:#?}",
         inc.suspects
+    );
+    // Every piece of evidence against fw-b is in its one entry.
+    let why_b = &inc.suspects[0].reason;
+    assert!(
+        why_b.contains("became active") && why_b.contains("not in sync"),
+        "{why_b}"
     );
     assert!(
         inc.affected_services
