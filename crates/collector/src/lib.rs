@@ -686,8 +686,10 @@ async fn engine_task(
             got = rx.recv() => match got {
                 Some(b) => {
                     batch.extend(b);
-                    // Drain what else is waiting: one journal write and fsync for all of it.
-                    while batch.len() < 50_000 {
+                    // Drain what else is waiting: one journal write and fsync for all of it,
+                    // bounded so that one transaction's dirty pages stay small (a first poll of
+                    // ten thousand devices arrives as one burst).
+                    while batch.len() < MAX_BATCH {
                         match rx.try_recv() {
                             Ok(b) => batch.extend(b),
                             Err(_) => break,
@@ -770,6 +772,9 @@ async fn engine_task(
     // Graceful stop: a fresh snapshot makes the next start replay almost nothing.
     let _ = save_snapshot(&shared, journal_seq).await;
 }
+
+/// Most observations journaled (and fed to the engine) per engine-task iteration.
+const MAX_BATCH: usize = 5_000;
 
 /// Name of the engine snapshot in the store.
 const SNAPSHOT: &str = "engine";
