@@ -62,7 +62,7 @@ pub enum CollectorError {
     #[error("demo lab: {0}")]
     Lab(std::io::Error),
     #[error(
-        "HTTP API cannot listen on {addr}: {source} (is another faultline running? set [api] listen)"
+        "HTTP API cannot listen on {addr}: {source} (is another faultline running? use `--listen ADDR` or [api] listen)"
     )]
     Listen {
         addr: SocketAddr,
