@@ -944,7 +944,7 @@ impl Engine {
             if matches!(g.comp_ref(r), ComponentRef::Service(_)) {
                 continue;
             }
-            g.services_above_with(r, &mut self.stamp, &mut self.epoch, &mut buf);
+            g.services_above_with(&[r], &mut self.stamp, &mut self.epoch, &mut buf);
             for &s in &buf {
                 below.entry(s).or_default().push(r);
             }
@@ -1033,7 +1033,7 @@ impl Engine {
         for (gi, actives) in split {
             let gid = g.comp_id(ComponentRef::Group(gi));
             let key = format!("split-brain:{}", t.groups[gi].id);
-            g.services_above_with(gid, &mut self.stamp, &mut self.epoch, &mut buf);
+            g.services_above_with(&[gid], &mut self.stamp, &mut self.epoch, &mut buf);
             let mut inc = self.build_incident(&key, gid, &[], &buf.clone());
             inc.kind = IncidentKind::SplitBrain;
             inc.severity = Severity::Critical;

@@ -276,30 +276,8 @@ impl DependencyGraph {
     /// Services (by topology index) whose dependency closure contains any of `comps`.
     /// Walks parents upwards once with a visited set: linear in the cone.
     pub fn services_above(&self, comps: &[CompId]) -> Vec<usize> {
-        let mut seen = vec![false; self.nodes.len()];
-        let mut stack: Vec<NodeId> = Vec::new();
-        for &c in comps {
-            for &n in self.carriers(c) {
-                if !seen[n as usize] {
-                    seen[n as usize] = true;
-                    stack.push(n);
-                }
-            }
-        }
-        let mut out = Vec::new();
-        while let Some(n) = stack.pop() {
-            let s = self.service_of[n as usize];
-            if s != NO_SERVICE {
-                out.push(s as usize);
-            }
-            for &p in self.parents(n) {
-                if !seen[p as usize] {
-                    seen[p as usize] = true;
-                    stack.push(p);
-                }
-            }
-        }
-        out.sort_unstable();
+        let (mut stamp, mut epoch, mut out) = (Vec::new(), 0, Vec::new());
+        self.services_above_with(comps, &mut stamp, &mut epoch, &mut out);
         out
     }
 
@@ -332,7 +310,7 @@ impl DependencyGraph {
     /// (stamp per gate), so a hot loop over many components allocates nothing per call.
     pub fn services_above_with(
         &self,
-        c: CompId,
+        comps: &[CompId],
         stamp: &mut Vec<u32>,
         epoch: &mut u32,
         out: &mut Vec<usize>,
@@ -349,10 +327,12 @@ impl DependencyGraph {
         let e = *epoch;
         out.clear();
         let mut stack: Vec<NodeId> = Vec::new();
-        for &n in self.carriers(c) {
-            if stamp[n as usize] != e {
-                stamp[n as usize] = e;
-                stack.push(n);
+        for &c in comps {
+            for &n in self.carriers(c) {
+                if stamp[n as usize] != e {
+                    stamp[n as usize] = e;
+                    stack.push(n);
+                }
             }
         }
         while let Some(n) = stack.pop() {
@@ -391,8 +371,10 @@ impl DependencyGraph {
         let mut sorted: Vec<CompId> = failed.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
+        let (mut stamp, mut epoch, mut above) = (Vec::new(), 0, Vec::new());
         for &c in &sorted {
-            for s in self.services_above(&[c]) {
+            self.services_above_with(&[c], &mut stamp, &mut epoch, &mut above);
+            for &s in &above {
                 causes[s].push(self.id_of(c).to_string());
             }
         }
