@@ -176,6 +176,19 @@ max_ms = 1000
         open[0]["suspects"]
     );
     let id = open[0]["id"].as_str().unwrap().to_string();
+    let metrics = client
+        .get(format!("{api}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("faultline_incidents_open 1"), "{metrics}");
+    assert!(
+        metrics.contains("faultline_components{kind=\"device\",state=\"down\"} 1"),
+        "{metrics}"
+    );
 
     // kill -9 in the middle of the incident.
     drop(first);

@@ -48,13 +48,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
 async fn status(State(s): S) -> Json<Value> {
     let engine = s.engine();
     let mut counts =
-        std::collections::BTreeMap::<String, std::collections::BTreeMap<&str, usize>>::new();
-    for c in engine.components() {
-        *counts
-            .entry(c.kind.to_string())
-            .or_default()
-            .entry(c.state.as_str())
-            .or_default() += 1;
+        std::collections::BTreeMap::<&str, std::collections::BTreeMap<&str, usize>>::new();
+    for ((kind, state), n) in engine.state_counts() {
+        counts.entry(kind).or_default().insert(state.as_str(), n);
     }
     let services: Vec<Value> = engine
         .services()
@@ -157,6 +153,7 @@ async fn timeline(State(s): S, Query(q): Query<Since>) -> Json<Value> {
 }
 
 async fn metrics(State(s): S) -> Response {
+    s.metrics.refresh(&s.engine());
     (
         [(
             header::CONTENT_TYPE,

@@ -761,7 +761,6 @@ async fn engine_task(
             shared.metrics.transitions(&transitions);
             enqueue(&shared.notifier, transitions).await;
         }
-        shared.metrics.refresh(&shared.engine());
         if last_snapshot.elapsed() >= snapshot_every {
             last_snapshot = Instant::now();
             if save_snapshot(&shared, journal_seq).await {

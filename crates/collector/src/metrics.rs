@@ -157,15 +157,13 @@ impl Metrics {
         }
     }
 
-    /// Recompute the state gauges from the engine (cheap: one pass over components).
+    /// Recompute the state gauges from the engine. Called when /metrics is scraped, not per
+    /// engine step: the gauges only need to be right when someone reads them.
     pub fn refresh(&self, engine: &Engine) {
-        let mut counts: std::collections::BTreeMap<(&'static str, State), i64> = Default::default();
-        for c in engine.components() {
-            *counts.entry((c.kind, c.state)).or_default() += 1;
-        }
+        let counts = engine.state_counts();
         for kind in ["device", "link", "group", "service"] {
             for state in [State::Up, State::Degraded, State::Down, State::Unknown] {
-                let n = counts.get(&(kind, state)).copied().unwrap_or(0);
+                let n = counts.get(&(kind, state)).copied().unwrap_or(0) as i64;
                 self.components
                     .get_or_create(&StateLabel {
                         kind: kind.into(),

@@ -1440,6 +1440,20 @@ impl Engine {
         self.timeline.iter()
     }
 
+    /// How many components of each kind are in each state: for metrics and status, without
+    /// building a [`ComponentStatus`] (and its id string) per component.
+    pub fn state_counts(&self) -> BTreeMap<(&'static str, State), usize> {
+        let g = &self.graph;
+        let mut counts = BTreeMap::new();
+        for i in 0..g.component_count() {
+            let c = CompId(i as u32);
+            *counts
+                .entry((comp_kind(g.comp_ref(c)), self.eval.component(c)))
+                .or_default() += 1;
+        }
+        counts
+    }
+
     pub fn components(&self) -> Vec<ComponentStatus> {
         let g = &self.graph;
         (0..g.component_count())
