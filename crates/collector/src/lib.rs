@@ -595,10 +595,15 @@ async fn probe_loop(
     loop {
         let signal = match &check {
             Check::Http(c) => http.probe(c).await.to_signal(),
-            Check::Tcp(addr) => match tokio::net::lookup_host(addr.as_str())
-                .await
-                .ok()
-                .and_then(|mut a| a.next())
+            // A hung resolver must not stall this service's probe loop.
+            Check::Tcp(addr) => match tokio::time::timeout(
+                Duration::from_secs(5),
+                tokio::net::lookup_host(addr.as_str()),
+            )
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .and_then(|mut a| a.next())
             {
                 Some(sa) => faultline_probe::tcp_probe(sa, Duration::from_secs(5))
                     .await

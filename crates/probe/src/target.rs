@@ -66,17 +66,25 @@ impl Target {
     }
 }
 
+/// How long a name lookup may take.
+const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Resolve a host name or literal to its first address.
 pub async fn resolve_host(host: &str) -> Result<IpAddr, ProbeError> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(ip);
     }
-    let mut it = tokio::net::lookup_host((host, 0))
+    // getaddrinfo can block for tens of seconds on a broken resolver: bound it.
+    let lookup = tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, 0)))
         .await
-        .map_err(|e| ProbeError::Resolve {
+        .map_err(|_| ProbeError::Resolve {
             host: host.to_string(),
-            reason: e.to_string(),
+            reason: format!("no answer from the resolver within {RESOLVE_TIMEOUT:?}"),
         })?;
+    let mut it = lookup.map_err(|e| ProbeError::Resolve {
+        host: host.to_string(),
+        reason: e.to_string(),
+    })?;
     it.next()
         .map(|sa| sa.ip())
         .ok_or_else(|| ProbeError::Resolve {

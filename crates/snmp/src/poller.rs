@@ -222,7 +222,22 @@ impl SnmpPoller {
             target.addr.to_string(),
             target.credentials.version_name(),
         );
-        let result = self.poll_inner(target, prev, &mut report).await;
+        // Every request has its own timeout, but an agent that answers slowly with tiny
+        // tables (GETBULK shrunk to one row by genErr) could stretch one poll over thousands of
+        // round trips while holding its concurrency permits. Bound the poll as a whole.
+        let attempts = target.retries + 1;
+        let budget = (target.timeout * attempts * 20).max(Duration::from_secs(30));
+        let result =
+            match tokio::time::timeout(budget, self.poll_inner(target, prev, &mut report)).await {
+                Ok(r) => r,
+                Err(_) => Err(PollError::Timeout {
+                    device: target.device_id.clone(),
+                    addr: target.addr,
+                    timeout: budget,
+                    attempts: 1,
+                    hint: " (the whole poll exceeded its time budget)",
+                }),
+            };
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         let at = now_ms();
         match result {
@@ -675,12 +690,14 @@ impl Ctx<'_> {
                 }
                 cursors[col] = vb.oid.clone();
                 progressed = true;
+                // Counted whether or not the value decodes: an agent answering increasing OIDs
+                // with undecodable values must still hit the row bound.
+                rows += 1;
                 if let Some(v) = SnmpValue::from_snmp(&vb.value) {
                     raw.columns
                         .entry(columns[col].to_owned())
                         .or_default()
                         .insert(index.to_string(), v);
-                    rows += 1;
                 }
             }
             if !progressed || rows > MAX_ROWS {

@@ -109,7 +109,9 @@ impl TrapConfig {
             v3_users: Vec::new(),
             engine_id: None,
             engine_state: None,
-            queue_capacity: 65_536,
+            // Each queued datagram may be up to 64 KiB: 4096 bounds the queue at 256 MiB worst
+            // case (spoofable sources) while absorbing bursts far above the measured 73k/s.
+            queue_capacity: 4096,
             recv_buffer_bytes: 8 << 20,
         }
     }
@@ -637,7 +639,21 @@ struct Outputs {
 
 impl Outputs {
     /// Emit one event. Returns false when the consumer has gone away.
-    fn emit(&self, event: TrapEvent) -> bool {
+    fn count_dropped(&self) {
+        let n = self
+            .counters
+            .dropped_queue_full
+            .fetch_add(1, Ordering::Relaxed)
+            + 1;
+        if n.is_power_of_two() {
+            tracing::warn!(
+                total = n,
+                "trap event channel full: consumer too slow, event dropped"
+            );
+        }
+    }
+
+    fn repoll(&self, event: &TrapEvent) {
         if let Some(d) = &event.repoll {
             // Repolls are idempotent prompts: when the channel is full a repoll is already
             // pending, so dropping this one loses nothing.
@@ -645,6 +661,10 @@ impl Outputs {
                 device_id: d.clone(),
             });
         }
+    }
+
+    fn emit(&self, event: TrapEvent) -> bool {
+        self.repoll(&event);
         match self.events.try_send(event) {
             Ok(()) => {
                 // Counted on delivery, so that received = decoded + rejected_* + malformed +
@@ -653,17 +673,7 @@ impl Outputs {
                 true
             }
             Err(mpsc::error::TrySendError::Full(_)) => {
-                let n = self
-                    .counters
-                    .dropped_queue_full
-                    .fetch_add(1, Ordering::Relaxed)
-                    + 1;
-                if n.is_power_of_two() {
-                    tracing::warn!(
-                        total = n,
-                        "trap event channel full: consumer too slow, event dropped"
-                    );
-                }
+                self.count_dropped();
                 true
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -688,15 +698,30 @@ async fn decoder_loop(
         match decode_datagram(item.data.clone(), &config) {
             Decoded::Notification(n, ack) => {
                 let n = *n;
-                if let Some(ack) = ack
-                    && let Err(e) = front.send_to(&ack, item.source).await
-                {
+                let event = to_event(&n, item.source, item.device_id, now_ms());
+                let Some(ack) = ack else {
+                    if !out.emit(event) {
+                        return;
+                    }
+                    continue;
+                };
+                // An inform is acknowledged only once its event holds a place in the channel:
+                // an acked inform is never resent, so acking and then dropping would lose it.
+                // Without room, no ack: the sender retransmits.
+                let permit = match out.events.try_reserve() {
+                    Ok(p) => p,
+                    Err(mpsc::error::TrySendError::Full(())) => {
+                        out.count_dropped();
+                        continue;
+                    }
+                    Err(mpsc::error::TrySendError::Closed(())) => return,
+                };
+                if let Err(e) = front.send_to(&ack, item.source).await {
                     tracing::warn!(source = %item.source, error = %e, "sending inform response failed");
                 }
-                let event = to_event(&n, item.source, item.device_id, now_ms());
-                if !out.emit(event) {
-                    return;
-                }
+                out.repoll(&event);
+                permit.send(event);
+                counters.decoded.fetch_add(1, Ordering::Relaxed);
             }
             Decoded::V3 => match &relay {
                 Some(relay) => {
@@ -842,7 +867,13 @@ async fn v3_loop(
             r = internal.recv() => match r {
                 Ok(r) => r,
                 Err(e) => {
+                    // async-snmp reports transient and fatal socket errors alike; pausing keeps
+                    // a persistent one from turning this loop into a busy, log-flooding spin.
                     tracing::warn!(error = %e, "SNMPv3 notification receive error");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {}
+                    }
                     continue;
                 }
             },
