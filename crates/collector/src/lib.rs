@@ -37,7 +37,7 @@ use faultline_engine::{Engine, Output};
 use faultline_graph::DependencyGraph;
 use faultline_incident::IncidentTransition;
 use faultline_lab::Lab;
-use faultline_model::{Address, ComponentRef, Topology};
+use faultline_model::{Address, Topology};
 use faultline_notify::{HttpOptions, Notifier};
 use faultline_observe::{Observation, Signal, Subject, UnixMillis};
 use faultline_store::Store;
@@ -198,12 +198,13 @@ impl Collector {
                 _ => None,
             })
             .collect();
+        let mut unsent = Vec::new();
         if !missed.is_empty() {
             info!(
                 count = missed.len(),
                 "enqueueing transitions that were produced before a crash but never enqueued"
             );
-            enqueue(&notifier, missed).await;
+            unsent = enqueue(&notifier, missed).await.unwrap_or_default();
         }
         info!(
             observations = replayed,
@@ -247,6 +248,7 @@ impl Collector {
             obs_rx,
             repoll_tx.clone(),
             journal_seq,
+            unsent,
             Duration::from_secs_f64(cfg.snapshot.interval_s.max(1.0)),
             (cfg.snapshot.journal_retention_h.max(0.0) * 3_600_000.0) as u64,
             shutdown.clone(),
@@ -671,11 +673,16 @@ async fn spawn_traps(
 }
 
 /// The only writer of the journal and the only caller of the engine.
+#[allow(clippy::too_many_arguments)]
 async fn engine_task(
     shared: Arc<Shared>,
     mut rx: mpsc::Receiver<Vec<Observation>>,
     repoll: mpsc::Sender<Vec<String>>,
     mut journal_seq: u64,
+    // Transitions whose enqueue failed (disk full, ...): retried first, in order, with the next
+    // ones. The engine sequence number only advances with a successful enqueue, and no snapshot
+    // is taken while any wait, so a restart re-derives them too.
+    mut unsent: Vec<IncidentTransition>,
     snapshot_every: Duration,
     retention_ms: u64,
     stop: CancellationToken,
@@ -759,22 +766,28 @@ async fn engine_task(
                 }
             }
         }
-        if !transitions.is_empty() {
-            for t in &transitions {
-                info!(incident = %t.incident.id, action = ?t.action, kind = t.incident.kind.as_str(), severity = t.incident.severity.as_str(), "{}", t.incident.title);
-            }
-            shared.metrics.transitions(&transitions);
-            enqueue(&shared.notifier, transitions).await;
+        for t in &transitions {
+            info!(incident = %t.incident.id, action = ?t.action, kind = t.incident.kind.as_str(), severity = t.incident.severity.as_str(), "{}", t.incident.title);
         }
-        if last_snapshot.elapsed() >= snapshot_every {
+        shared.metrics.transitions(&transitions);
+        unsent.extend(transitions);
+        if !unsent.is_empty() {
+            unsent = enqueue(&shared.notifier, std::mem::take(&mut unsent))
+                .await
+                .unwrap_or_default();
+        }
+        if unsent.is_empty() && last_snapshot.elapsed() >= snapshot_every {
             last_snapshot = Instant::now();
             if save_snapshot(&shared, journal_seq).await {
                 prune_journal(&shared, journal_seq + 1, now.saturating_sub(retention_ms)).await;
             }
         }
     }
-    // Graceful stop: a fresh snapshot makes the next start replay almost nothing.
-    let _ = save_snapshot(&shared, journal_seq).await;
+    // Graceful stop: a fresh snapshot makes the next start replay almost nothing (unless
+    // transitions are still unsent: then the next start must re-derive them from the journal).
+    if unsent.is_empty() {
+        let _ = save_snapshot(&shared, journal_seq).await;
+    }
 }
 
 /// Most observations journaled (and fed to the engine) per engine-task iteration.
@@ -822,29 +835,30 @@ async fn prune_journal(shared: &Arc<Shared>, keep_from: u64, older_than: UnixMil
 }
 
 /// Durably enqueue transitions and record the engine sequence number they reached.
-async fn enqueue(notifier: &Notifier, ts: Vec<IncidentTransition>) {
+async fn enqueue(
+    notifier: &Notifier,
+    ts: Vec<IncidentTransition>,
+) -> Option<Vec<IncidentTransition>> {
     let max = ts.iter().map(|t| t.seq).max().unwrap_or(0);
     let n = notifier.clone();
+    // Kept in case the blocking task itself dies: transitions are few, the copy is cheap.
+    let keep = ts.clone();
     // One transaction: the outbox entries, the incidents and the engine sequence number, so a
     // crash leaves either all of it or none (then the replay re-derives it).
-    let r = tokio::task::spawn_blocking(move || -> Result<(), String> {
-        n.enqueue_many_with(&ts, |txn| txn.set_engine_seq(max))
-            .map_err(|e| e.to_string())
+    let r = tokio::task::spawn_blocking(move || {
+        let r = n.enqueue_many_with(&ts, |txn| txn.set_engine_seq(max));
+        (r, ts)
     })
     .await;
     match r {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            warn!(error = %e, "could not enqueue incident transitions; they will be re-derived from the journal at the next start")
+        Ok((Ok(()), _)) => None,
+        Ok((Err(e), ts)) => {
+            warn!(error = %e, pending = ts.len(), "could not enqueue incident transitions; retrying with the next batch");
+            Some(ts)
         }
-        Err(e) => warn!(error = %e, "enqueue task failed"),
+        Err(e) => {
+            warn!(error = %e, "enqueue task failed; retrying with the next batch");
+            Some(keep)
+        }
     }
-}
-
-/// Ids of components a lab or topology lookup can fail (for CLI validation).
-pub fn failable(t: &Topology, id: &str) -> bool {
-    matches!(
-        t.resolve(id),
-        Some(ComponentRef::Device(_) | ComponentRef::Link(_))
-    )
 }
