@@ -846,10 +846,13 @@ impl Notifier {
             }
             Ok(removed)
         });
+        let store_failed = stored.is_err();
         let removed = match stored {
             Ok(r) => r,
             Err(e) => {
-                // Nothing recorded: the entries stay pending and go out again (at-least-once).
+                // Nothing recorded: the entries stay pending and go out again (at-least-once),
+                // after a backoff below: re-sending at once would hammer the receiver for as
+                // long as the disk stays unwritable.
                 tracing::error!(error = %e, "notify: cannot record delivery outcomes");
                 vec![false; done.len()]
             }
@@ -859,6 +862,12 @@ impl Notifier {
             let rq = &mut q.recv[d.recv];
             rq.in_flight = rq.in_flight.saturating_sub(1);
             let name = &self.inner.t.receivers[d.recv].cfg.name;
+            if store_failed {
+                rq.failures = rq.failures.saturating_add(1);
+                let until = Instant::now()
+                    + backoff(retry, rq.failures).min(Duration::from_millis(retry.max_ms));
+                rq.not_before = Some(rq.not_before.map_or(until, |nb| nb.max(until)));
+            }
             match &d.outcome {
                 Outcome::Delivered => {
                     rq.failures = 0;
@@ -882,9 +891,12 @@ impl Notifier {
                 Outcome::Retry { error, retry_after } => {
                     rq.failures = rq.failures.saturating_add(1);
                     // The receiver's Retry-After wins over our own cap (it knows its limits),
-                    // bounded only against absurd values.
+                    // bounded against absurd values, and never below our base delay: a
+                    // `Retry-After: 0` (or a date in the past) must not turn into a hot loop.
                     let wait = match retry_after {
-                        Some(ra) => (*ra).min(RETRY_AFTER_MAX),
+                        Some(ra) => (*ra)
+                            .min(RETRY_AFTER_MAX)
+                            .max(Duration::from_millis(retry.base_ms)),
                         None => {
                             backoff(retry, rq.failures).min(Duration::from_millis(retry.max_ms))
                         }
@@ -1283,7 +1295,14 @@ fn parse_imf_fixdate(v: &str) -> Option<u64> {
     let year: i64 = it.next()?.parse().ok()?;
     let mut hms = it.next()?.split(':').map(|x| x.parse::<i64>().ok());
     let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
-    if it.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
+    // The year bound keeps the day arithmetic below from overflowing on a hostile header.
+    if it.next()? != "GMT"
+        || !(1..=31).contains(&day)
+        || !(1970..=9999).contains(&year)
+        || !(0..=23).contains(&h)
+        || !(0..=59).contains(&m)
+        || !(0..=60).contains(&s)
+    {
         return None;
     }
     // Howard Hinnant's days_from_civil.
@@ -1344,6 +1363,12 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon"), None);
         assert_eq!(parse_retry_after("Sun, 06 Foo 1994 08:49:37 GMT"), None);
+        // Hostile values: no overflow panic, just not understood.
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 999999999999 08:49:37 GMT"),
+            None
+        );
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 -1:49:37 GMT"), None);
     }
 
     #[test]
