@@ -143,7 +143,9 @@ impl ReceiverConfig {
     }
 
     pub(crate) fn resend_interval(&self) -> Duration {
-        Duration::from_secs(self.resend_interval_secs.unwrap_or(60).max(1))
+        // Bounded: Alertmanager expires alerts after its resolve_timeout (minutes), and an
+        // absurd value would overflow `Instant` arithmetic.
+        Duration::from_secs(self.resend_interval_secs.unwrap_or(60).clamp(1, 86_400))
     }
 }
 

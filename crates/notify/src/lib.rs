@@ -1018,6 +1018,13 @@ impl Notifier {
 
 impl Transport {
     fn new(cfg: NotifyConfig, http: HttpOptions) -> Result<Transport> {
+        if cfg.retry.max_attempts == Some(0) {
+            // Zero would dead-letter every entry, resolves included, at its first hiccup.
+            return Err(NotifyError::Config {
+                receiver: "(all)".into(),
+                problem: "retry.max_attempts must be at least 1 (or unset: retry forever)".into(),
+            });
+        }
         let mut names = HashSet::new();
         let mut receivers = Vec::new();
         for rc in &cfg.receivers {
