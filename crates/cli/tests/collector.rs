@@ -176,6 +176,24 @@ max_ms = 1000
         open[0]["suspects"]
     );
     let id = open[0]["id"].as_str().unwrap().to_string();
+    // A link id has `/` and `:` in it: the live why must still find it.
+    let why = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "why",
+            "fw-a:port2--sw-core-1:gi1/0/1",
+            "--api",
+            &api,
+            "--json",
+        ])
+        .output()
+        .expect("faultline why");
+    assert!(
+        why.status.success(),
+        "{}",
+        String::from_utf8_lossy(&why.stderr)
+    );
+    let why: Value = serde_json::from_slice(&why.stdout).expect("why --json");
+    assert_eq!(why["tree"]["kind"], "link", "{why:#}");
     let metrics = client
         .get(format!("{api}/metrics"))
         .send()

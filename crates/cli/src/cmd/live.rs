@@ -322,6 +322,19 @@ fn with_api(a: &ApiArgs, method: &str, path: &str, text: impl FnOnce(&Value)) ->
     }
 }
 
+/// Percent-encode an id for one URL path segment: link ids carry `/` (`ge-0/0/1`) and `:`.
+fn path_segment(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn s(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
@@ -458,16 +471,21 @@ pub fn incidents(a: IncidentsArgs) -> ExitCode {
 }
 
 pub fn why_live(service: &str, api: &ApiArgs) -> ExitCode {
-    with_api(api, "GET", &format!("/api/why/{service}"), |v| {
-        print!("{}", s(&v["text"]));
-        if let Some(f) = v["failed"].as_array().filter(|f| !f.is_empty()) {
-            println!("failed: {}", f.iter().map(s).collect::<Vec<_>>().join(", "));
-        }
-        if v["incident"].is_object() {
-            println!();
-            print_incident(&v["incident"], true);
-        }
-    })
+    with_api(
+        api,
+        "GET",
+        &format!("/api/why/{}", path_segment(service)),
+        |v| {
+            print!("{}", s(&v["text"]));
+            if let Some(f) = v["failed"].as_array().filter(|f| !f.is_empty()) {
+                println!("failed: {}", f.iter().map(s).collect::<Vec<_>>().join(", "));
+            }
+            if v["incident"].is_object() {
+                println!();
+                print_incident(&v["incident"], true);
+            }
+        },
+    )
 }
 
 #[derive(clap::Args)]
@@ -531,7 +549,10 @@ pub struct LabArgs {
 pub fn lab(a: LabArgs) -> ExitCode {
     let (method, path) = match (a.action.as_str(), &a.id) {
         ("status", _) => ("GET", "/api/lab".to_string()),
-        ("fail" | "heal", Some(id)) => ("POST", format!("/api/lab/{}/{id}", a.action)),
+        ("fail" | "heal", Some(id)) => (
+            "POST",
+            format!("/api/lab/{}/{}", a.action, path_segment(id)),
+        ),
         ("fail" | "heal", None) => {
             eprintln!(
                 "error: `faultline lab {}` needs a device or link id",
@@ -674,4 +695,16 @@ pub fn replay(a: ReplayArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn link_ids_survive_as_one_path_segment() {
+        assert_eq!(
+            super::path_segment("fw-a:port2--sw-core-1:gi1/0/1"),
+            "fw-a%3Aport2--sw-core-1%3Agi1%2F0%2F1"
+        );
+        assert_eq!(super::path_segment("portal"), "portal");
+    }
 }
