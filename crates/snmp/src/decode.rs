@@ -388,7 +388,7 @@ fn decode_interfaces(
         .flat_map(|c| c.keys())
         .collect();
     // Numeric order, not string order ("10" after "9").
-    indices.sort_by_key(|i| (i.parse::<u64>().unwrap_or(u64::MAX), (*i).clone()));
+    indices.sort_by_cached_key(|i| (i.parse::<u64>().unwrap_or(u64::MAX), *i));
     indices.dedup();
     // Elapsed time between polls, preferring the agent's own clock (sysUpTime) over ours.
     let dt_secs = prev.and_then(|p| match (p.sys_uptime_cs, state.sys_uptime_cs) {
