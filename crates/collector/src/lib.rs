@@ -139,7 +139,7 @@ impl Collector {
         } else {
             None
         };
-        let targets = plan_targets(&cfg, &topology, lab.as_ref())?;
+        let targets = plan_targets(&cfg, &topology, lab.as_ref()).await?;
         let mut engine_cfg = cfg.engine.clone();
         engine_cfg.monitored.extend(monitored(&topology, &targets));
         let name = topology.name.clone();
@@ -389,7 +389,7 @@ impl Collector {
 }
 
 /// Devices to poll and how; an error names a device whose credential set is missing.
-fn plan_targets(
+async fn plan_targets(
     cfg: &Config,
     t: &Topology,
     lab: Option<&Lab>,
@@ -402,14 +402,20 @@ fn plan_targets(
                 Some(Address::Ip(ip)) => (Some(SocketAddr::new(*ip, cfg.poll.port)), Some(*ip)),
                 // Host names are resolved once at start; a name that does not resolve is logged
                 // and the device is watched by nothing (its state stays unknown, never up).
+                // The lookup is async and bounded: a hung resolver must not stall start-up.
                 Some(Address::Host(h)) => {
-                    match std::net::ToSocketAddrs::to_socket_addrs(&(h.as_str(), cfg.poll.port)) {
-                        Ok(mut it) => {
+                    let lookup = tokio::net::lookup_host((h.as_str(), cfg.poll.port));
+                    match tokio::time::timeout(Duration::from_secs(5), lookup).await {
+                        Ok(Ok(mut it)) => {
                             let a = it.next();
                             (a, a.map(|a| a.ip()))
                         }
-                        Err(e) => {
+                        Ok(Err(e)) => {
                             warn!(device = %d.id, host = %h, error = %e, "cannot resolve device address");
+                            (None, None)
+                        }
+                        Err(_) => {
+                            warn!(device = %d.id, host = %h, "resolving the device address timed out");
                             (None, None)
                         }
                     }
