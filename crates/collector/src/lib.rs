@@ -31,7 +31,7 @@ mod metrics;
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use faultline_engine::{Engine, Output};
 use faultline_graph::DependencyGraph;
@@ -76,12 +76,7 @@ pub enum CollectorError {
     Join(String),
 }
 
-pub fn now_ms() -> UnixMillis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+pub use faultline_observe::time::now_ms;
 
 /// State shared by the tasks and the API.
 pub(crate) struct Shared {

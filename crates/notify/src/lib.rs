@@ -62,7 +62,6 @@ use faultline_incident::{
     AffectedService, Incident, IncidentKind, IncidentStatus, IncidentTransition, Severity,
     TransitionAction,
 };
-use faultline_observe::UnixMillis;
 pub use faultline_store::{DeadLetter, OutboxEntry, PagedRecord, Store, StoreError};
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -306,13 +305,7 @@ impl std::fmt::Debug for Notifier {
     }
 }
 
-/// Now, in Unix milliseconds.
-pub fn now_millis() -> UnixMillis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+pub use faultline_observe::time::now_ms as now_millis;
 
 fn resolve_secret(
     rc: &ReceiverConfig,

@@ -24,6 +24,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod time;
+
 /// Milliseconds since the Unix epoch. The engine's only notion of time.
 pub type UnixMillis = u64;
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_snmp::{Client, Oid, Retry, UdpHandle, UdpTransport};
-use faultline_observe::{Observation, PollFailure, Signal, Subject, UnixMillis};
+use faultline_observe::{Observation, PollFailure, Signal, Subject};
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::decode::{self, DeviceReport, PollErrorReport, PollState, RawPoll, SnmpValue, oids};
@@ -183,11 +183,7 @@ impl std::fmt::Debug for SnmpPoller {
     }
 }
 
-fn now_ms() -> UnixMillis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
+use faultline_observe::time::now_ms;
 
 /// A lock that survives a panicked holder: the maps hold plain bookkeeping that stays valid.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

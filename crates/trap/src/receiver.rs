@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use async_snmp::message::{CommunityMessage, CommunityPdu, Message};
 use async_snmp::{
@@ -199,12 +199,7 @@ pub struct TrapReceiver {
     repoll_rx: Option<mpsc::Receiver<RepollRequest>>,
 }
 
-fn now_ms() -> UnixMillis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+use faultline_observe::time::now_ms;
 
 /// Log a reject at warn on the 1st, 2nd, 4th, 8th… occurrence and at debug otherwise, so a
 /// flood is visible without flooding the log.
