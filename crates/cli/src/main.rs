@@ -24,7 +24,7 @@ struct Cli {
 enum Command {
     // Subcommands are added here, one line each, pointing at cmd::<name>::Args.
     /// Run the collector (without --config: the built-in demo lab on the incident topology).
-    Run(cmd::live::RunArgs),
+    Run(cmd::run::RunArgs),
     /// Live status from the running collector: services, counts, open incidents, pager health.
     Status(cmd::live::StatusArgs),
     /// Open (and with --all, recently resolved) incidents with suspects and evidence.
@@ -70,7 +70,7 @@ fn main() -> ExitCode {
         _ => "warn,async_snmp=off",
     });
     match cli.command {
-        Command::Run(a) => cmd::live::run(a),
+        Command::Run(a) => cmd::run::run(a),
         Command::Status(a) => cmd::live::status(a),
         Command::Incidents(a) => cmd::live::incidents(a),
         Command::Timeline(a) => cmd::live::timeline(a),

@@ -9,14 +9,15 @@
 //! | `GET /api/why/{id}` | live why-tree, the incident concerning it, its evidence timeline |
 //! | `GET /api/timeline[?since=MS]` | state changes and evidence, oldest first |
 //! | `GET /metrics` | Prometheus / OpenMetrics |
-//! | `GET /api/lab`, `POST /api/lab/{fail,heal}/{id}`, `POST /api/lab/{fix,reset}` | demo lab |
+//!
+//! The embedding program may merge more routes (`faultline run` adds the demo lab's `/api/lab`).
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use faultline_graph::State as GState;
 use serde::Deserialize;
@@ -38,9 +39,6 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/incidents", get(incidents))
         .route("/api/why/{id}", get(why))
         .route("/api/timeline", get(timeline))
-        .route("/api/lab", get(lab_status))
-        .route("/api/lab/{action}", post(lab_action))
-        .route("/api/lab/{action}/{id}", post(lab_action_id))
         .route("/metrics", get(metrics))
         .with_state(shared)
 }
@@ -72,7 +70,7 @@ async fn status(State(s): S) -> Json<Value> {
         "incidents": incidents,
         "notify": s.notifier.stats(),
         "dead_letters": dead,
-        "lab": s.lab.is_some(),
+        "lab": s.simulated,
     }))
 }
 
@@ -162,57 +160,4 @@ async fn metrics(State(s): S) -> Response {
         s.metrics.encode(),
     )
         .into_response()
-}
-
-async fn lab_status(State(s): S) -> Response {
-    match &s.lab {
-        Some(lab) => Json(json!(lab.status())).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            "this collector is not running the demo lab",
-        ),
-    }
-}
-
-async fn lab_action(State(s): S, Path(action): Path<String>) -> Response {
-    let Some(lab) = &s.lab else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "this collector is not running the demo lab",
-        );
-    };
-    match action.as_str() {
-        "fix" => lab.fix(),
-        "reset" => lab.reset(),
-        other => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("unknown lab action `{other}` (fail ID, heal ID, fix, reset)"),
-            );
-        }
-    }
-    Json(json!(lab.status())).into_response()
-}
-
-async fn lab_action_id(State(s): S, Path((action, id)): Path<(String, String)>) -> Response {
-    let Some(lab) = &s.lab else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "this collector is not running the demo lab",
-        );
-    };
-    let r = match action.as_str() {
-        "fail" => lab.fail(&id),
-        "heal" => lab.heal(&id),
-        other => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("unknown lab action `{other}`"),
-            );
-        }
-    };
-    match r {
-        Ok(()) => Json(json!(lab.status())).into_response(),
-        Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
-    }
 }

@@ -1,6 +1,13 @@
 //! `faultline.toml`: everything the collector needs besides the topology. Secrets (SNMP
 //! communities, v3 keys, routing keys, webhook secrets) live here or in the environment
 //! (`*_env` keys), never in topology files; all secret types redact themselves.
+//!
+//! Every number is validated with its unit and range while parsing ([`units`]): a bad value is
+//! reported as `file:line:column: message`, never clamped or left to panic later. Duration keys
+//! take a number in the unit their name says (`interval_s = 30`, `timeout_ms = 2000`) or a
+//! humantime string (`interval_s = "90s"`, `journal_retention_h = "3d"`).
+
+mod units;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -12,6 +19,31 @@ use faultline_snmp::Credentials;
 use faultline_store::StoreConfig;
 use serde::Deserialize;
 
+pub use units::{Count, DAY_MS, Fraction, HOURS, Interval, MILLIS, OutOfRange, SECONDS};
+
+/// `[poll] interval_s`: 200 ms to a day. Faster polling only loads the devices.
+pub type PollInterval = Interval<SECONDS, 200, DAY_MS>;
+/// `[icmp] interval_s`: 1 s to a day. A sweep of many hosts is paced over about a second.
+pub type SweepInterval = Interval<SECONDS, 1_000, DAY_MS>;
+/// `[probe] interval_s`: 200 ms to a day.
+pub type ProbeInterval = Interval<SECONDS, 200, DAY_MS>;
+/// `[snapshot] interval_s`: 1 s to a week. A snapshot serializes the whole engine.
+pub type SnapshotInterval = Interval<SECONDS, 1_000, { 7 * DAY_MS }>;
+/// `[snapshot] journal_retention_h`: 0 (keep only what the snapshot does not cover) to ten
+/// years.
+pub type Retention = Interval<HOURS, 0, { 3_650 * DAY_MS }>;
+/// `timeout_ms` of SNMP requests and service probes: 50 ms to a minute.
+pub type Timeout = Interval<MILLIS, 50, 60_000>;
+/// `[poll] port`: a UDP port, not 0.
+pub type Port = Count<1, 65_535>;
+/// `[poll] retries` per SNMP request: 0 to 10 (each waits a whole timeout).
+pub type Retries = Count<0, 10>;
+/// `[poll] max_repetitions` of SNMP GETBULK: 1 to 1000 rows per request.
+pub type MaxRepetitions = Count<1, 1_000>;
+/// `[poll] concurrency`: SNMP requests in flight over all devices, 1 to 100 000.
+pub type Concurrency = Count<1, 100_000>;
+
+/// Why a configuration file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read configuration: {source}")]
@@ -19,8 +51,16 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: {message}")]
-    Parse { path: PathBuf, message: String },
+    /// A syntax error, an unknown key or a value out of range. The message is toml's, without
+    /// the source line (which could hold a secret).
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        path: PathBuf,
+        /// 1-based; 0 when toml gives no position.
+        line: usize,
+        column: usize,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -51,6 +91,8 @@ pub struct Config {
     #[serde(default)]
     pub notify: NotifyConfig,
     /// Run the built-in demo lab: every device and probed service is simulated on loopback.
+    /// Read by `faultline run`, which starts the lab and hands its addresses to the collector
+    /// (the collector itself knows nothing of the lab).
     #[serde(default)]
     pub lab: bool,
 }
@@ -74,27 +116,30 @@ impl Default for ApiConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PollSettings {
-    pub interval_s: f64,
+    /// Time between two polls of a device (sooner when a re-poll is requested).
+    pub interval_s: PollInterval,
     /// Random fraction of the interval added to each device's schedule, so that ten thousand
     /// devices are not polled in the same millisecond.
-    pub jitter: f64,
-    pub port: u16,
-    pub timeout_ms: u64,
-    pub retries: u32,
-    pub max_repetitions: u32,
-    pub concurrency: usize,
+    pub jitter: Fraction,
+    /// SNMP port of devices given by address in the topology.
+    pub port: Port,
+    /// Per SNMP request.
+    pub timeout_ms: Timeout,
+    pub retries: Retries,
+    pub max_repetitions: MaxRepetitions,
+    pub concurrency: Concurrency,
 }
 
 impl Default for PollSettings {
     fn default() -> Self {
         PollSettings {
-            interval_s: 30.0,
-            jitter: 0.2,
-            port: 161,
-            timeout_ms: 2000,
-            retries: 1,
-            max_repetitions: 25,
-            concurrency: 256,
+            interval_s: const { PollInterval::from_millis(30_000) },
+            jitter: const { Fraction::from_const(0.2) },
+            port: const { Port::from_const(161) },
+            timeout_ms: const { Timeout::from_millis(2_000) },
+            retries: const { Retries::from_const(1) },
+            max_repetitions: const { MaxRepetitions::from_const(25) },
+            concurrency: const { Concurrency::from_const(256) },
         }
     }
 }
@@ -103,14 +148,15 @@ impl Default for PollSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct IcmpSettings {
     pub enabled: bool,
-    pub interval_s: f64,
+    /// Time between two sweeps over every device with an IP address.
+    pub interval_s: SweepInterval,
 }
 
 impl Default for IcmpSettings {
     fn default() -> Self {
         IcmpSettings {
             enabled: true,
-            interval_s: 15.0,
+            interval_s: const { SweepInterval::from_millis(15_000) },
         }
     }
 }
@@ -118,15 +164,17 @@ impl Default for IcmpSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProbeSettings {
-    pub interval_s: f64,
-    pub timeout_ms: u64,
+    /// Time between two probes of a service.
+    pub interval_s: ProbeInterval,
+    /// Per HTTP probe.
+    pub timeout_ms: Timeout,
 }
 
 impl Default for ProbeSettings {
     fn default() -> Self {
         ProbeSettings {
-            interval_s: 15.0,
-            timeout_ms: 5000,
+            interval_s: const { ProbeInterval::from_millis(15_000) },
+            timeout_ms: const { Timeout::from_millis(5_000) },
         }
     }
 }
@@ -137,15 +185,15 @@ impl Default for ProbeSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SnapshotSettings {
-    pub interval_s: f64,
-    pub journal_retention_h: f64,
+    pub interval_s: SnapshotInterval,
+    pub journal_retention_h: Retention,
 }
 
 impl Default for SnapshotSettings {
     fn default() -> Self {
         SnapshotSettings {
-            interval_s: 300.0,
-            journal_retention_h: 72.0,
+            interval_s: const { SnapshotInterval::from_millis(300_000) },
+            journal_retention_h: const { Retention::from_millis(72 * 3_600_000) },
         }
     }
 }
@@ -160,6 +208,7 @@ pub struct TrapSettings {
 }
 
 impl Config {
+    /// Read and parse a configuration file; relative paths in it are made relative to the file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.into(),
@@ -176,10 +225,19 @@ impl Config {
         Ok(cfg)
     }
 
+    /// Parse `text`; `path` labels errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.into(),
-            message: e.to_string(),
+        toml::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map(|span| line_column(text, span.start))
+                .unwrap_or((0, 0));
+            ConfigError::Parse {
+                path: path.into(),
+                line,
+                column,
+                message: e.message().trim_end().to_string(),
+            }
         })
     }
 
@@ -198,18 +256,18 @@ impl Config {
             topology,
             api: ApiConfig::default(),
             poll: PollSettings {
-                interval_s: 2.0,
-                timeout_ms: 500,
-                retries: 0,
+                interval_s: const { PollInterval::from_millis(2_000) },
+                timeout_ms: const { Timeout::from_millis(500) },
+                retries: const { Retries::from_const(0) },
                 ..PollSettings::default()
             },
             icmp: IcmpSettings {
                 enabled: false,
-                interval_s: 15.0,
+                ..IcmpSettings::default()
             },
             probe: ProbeSettings {
-                interval_s: 2.0,
-                timeout_ms: 1000,
+                interval_s: const { ProbeInterval::from_millis(2_000) },
+                timeout_ms: const { Timeout::from_millis(1_000) },
             },
             traps: None,
             credentials: BTreeMap::from([("default".to_string(), Credentials::v2c("public"))]),
@@ -219,5 +277,96 @@ impl Config {
             notify: NotifyConfig::default(),
             lab: true,
         }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    (line, before[line_start..].chars().count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("f.toml")).map_err(|e| e.to_string())
+    }
+
+    /// Issue #9 item 16: each of these used to panic (exit 101), panic in every poll task, or
+    /// silently become 200 ms polling. Now each is an error at its key's position.
+    #[test]
+    fn bad_numbers_are_errors_at_their_position() {
+        for (section, key, value) in [
+            ("poll", "interval_s", "inf"),
+            ("poll", "interval_s", "1e300"),
+            ("poll", "interval_s", "-5"),
+            ("poll", "interval_s", "0"),
+            ("poll", "interval_s", "nan"),
+            ("poll", "jitter", "nan"),
+            ("poll", "jitter", "-0.5"),
+            ("poll", "timeout_ms", "0"),
+            ("poll", "port", "0"),
+            ("poll", "concurrency", "0"),
+            ("icmp", "interval_s", "0.5"),
+            ("probe", "interval_s", "-inf"),
+            ("probe", "timeout_ms", "\"2h\""),
+            ("snapshot", "interval_s", "nan"),
+            ("snapshot", "journal_retention_h", "-1"),
+        ] {
+            let text = format!("topology = \"t.yaml\"\n\n[{section}]\n{key} = {value}\n");
+            let err = parse(&text).expect_err(&text);
+            assert!(
+                err.starts_with(&format!("f.toml:4:{}: ", key.len() + 4)),
+                "{section}.{key} = {value}: {err}"
+            );
+            assert!(err.contains("between"), "names the range: {err}");
+        }
+    }
+
+    #[test]
+    fn durations_take_numbers_in_their_unit_or_humantime_strings() {
+        let numbers = parse(
+            "topology = \"t.yaml\"\n[poll]\ninterval_s = 90\ntimeout_ms = 1500\n\
+             [snapshot]\njournal_retention_h = 0.5\n",
+        )
+        .unwrap();
+        let strings = parse(
+            "topology = \"t.yaml\"\n[poll]\ninterval_s = \"90s\"\ntimeout_ms = \"1s 500ms\"\n\
+             [snapshot]\njournal_retention_h = \"30m\"\n",
+        )
+        .unwrap();
+        for c in [numbers, strings] {
+            assert_eq!(c.poll.interval_s.get(), Duration::from_secs(90));
+            assert_eq!(c.poll.timeout_ms.get(), Duration::from_millis(1_500));
+            assert_eq!(
+                c.snapshot.journal_retention_h.get(),
+                Duration::from_secs(1_800)
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_syntax_errors_have_positions_but_no_source_line() {
+        let err = parse("topology = \"t.yaml\"\n[poll]\nintervall_s = 3\n").unwrap_err();
+        assert!(err.starts_with("f.toml:3:1: "), "{err}");
+        let err = parse("topology = \"t.yaml\"\n[poll]\ninterval_s = = \"s3cret\"\n").unwrap_err();
+        assert!(err.starts_with("f.toml:3:"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    #[test]
+    fn defaults_and_demo_are_in_range() {
+        let c = parse("topology = \"t.yaml\"\n").unwrap();
+        assert_eq!(c.poll.interval_s.get(), Duration::from_secs(30));
+        assert_eq!(c.poll.jitter.get(), 0.2);
+        let demo = Config::demo("t.yaml".into(), "s.redb".into());
+        assert_eq!(demo.poll.interval_s.get(), Duration::from_secs(2));
+        assert!(demo.lab);
     }
 }

@@ -41,6 +41,7 @@ pub struct Metrics {
     incidents_open: Gauge,
     transitions: Family<ActionLabel, Counter>,
     engine_seq: Gauge,
+    repolls_dropped: Counter,
     notify: Arc<NotifyStats>,
     notify_delivered: Gauge<u64, AtomicU64>,
     notify_retries: Gauge<u64, AtomicU64>,
@@ -89,6 +90,12 @@ impl Metrics {
             "Last incident transition sequence number",
             engine_seq.clone(),
         );
+        let repolls_dropped = Counter::default();
+        registry.register(
+            "repolls_dropped",
+            "Device re-polls dropped because the re-poll queue was full",
+            repolls_dropped.clone(),
+        );
         let notify_delivered = Gauge::<u64, AtomicU64>::default();
         registry.register(
             "notify_delivered",
@@ -122,6 +129,7 @@ impl Metrics {
             incidents_open,
             transitions,
             engine_seq,
+            repolls_dropped,
             notify,
             notify_delivered,
             notify_retries,
@@ -145,6 +153,11 @@ impl Metrics {
                     .inc();
             }
         }
+    }
+
+    /// Re-polls of `devices` devices were dropped (queue full).
+    pub fn repoll_dropped(&self, devices: usize) {
+        self.repolls_dropped.inc_by(devices as u64);
     }
 
     pub fn transitions(&self, ts: &[IncidentTransition]) {

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use faultline_collector::Collector;
 use faultline_collector::config::Config;
+use faultline_collector::{Collector, StartOptions};
 use faultline_testpeers as peers;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -57,7 +57,7 @@ async fn ping_loss_in_a_namespace_opens_and_resolves_an_incident() {
     .unwrap();
     let cfg = Config::load(&cfg_path).expect("config");
     let stop = CancellationToken::new();
-    let collector = Collector::start(cfg, None, stop.clone())
+    let collector = Collector::start(cfg, StartOptions::default(), stop.clone())
         .await
         .expect("collector starts");
     let api = format!("http://{}", collector.api_addr());

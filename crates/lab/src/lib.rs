@@ -10,6 +10,11 @@
 //! spare's configuration is out of sync (the NAT rule never made it across), until
 //! [`Lab::fix`] copies it over.
 //!
+//! The collector knows nothing of the lab: the lab implements its
+//! [`TargetOverrides`](faultline_collector::TargetOverrides) (every device's SNMP agent, every
+//! probed service's URL) and serves its own HTTP routes ([`api::routes`]), which `faultline run`
+//! hands to the collector.
+//!
 //! ```no_run
 //! # async fn demo(topo: faultline_model::Topology) -> std::io::Result<()> {
 //! let lab = faultline_lab::Lab::start(topo).await?;
@@ -17,6 +22,8 @@
 //! lab.fail("fw-a").unwrap();
 //! # Ok(()) }
 //! ```
+
+pub mod api;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -28,6 +35,7 @@ use axum::extract::State as AxState;
 use axum::http::StatusCode;
 use axum::routing::get;
 use faultline_agent_sim::{Table, Val, answer};
+use faultline_collector::{SnmpAgent, TargetOverrides};
 use faultline_graph::{DependencyGraph, State};
 use faultline_model::{ComponentRef, DeviceKind, GroupMode, Topology};
 use serde::Serialize;
@@ -449,6 +457,21 @@ impl Lab {
         } else {
             (StatusCode::OK, "OK\n")
         }
+    }
+}
+
+/// The lab stands in for every device (its simulated agent, community `public`; any community
+/// is answered) and every probed service (its local HTTP server).
+impl TargetOverrides for Lab {
+    fn snmp_agent(&self, device: &str) -> Option<SnmpAgent> {
+        Some(SnmpAgent {
+            addr: self.agent_addr(device)?,
+            credentials: faultline_snmp::Credentials::v2c("public"),
+        })
+    }
+
+    fn probe_url(&self, service: &str) -> Option<String> {
+        self.service_url(service)
     }
 }
 

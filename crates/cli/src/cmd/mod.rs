@@ -3,6 +3,7 @@ pub mod live;
 pub mod outbox;
 pub mod poll;
 pub mod probe;
+pub mod run;
 pub mod test_page;
 pub mod topo;
 pub mod traps;

@@ -1,0 +1,346 @@
+//! What to watch and how: the SNMP/ICMP poll targets per device and the check per probed
+//! service, from the topology and the configuration, with optional [`TargetOverrides`] (the demo
+//! lab answers for every device and service on loopback).
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use faultline_engine::EngineConfig;
+use faultline_graph::DependencyGraph;
+use faultline_model::{Address, Device, Service, Topology};
+use faultline_snmp::Credentials;
+use tracing::warn;
+
+use crate::CollectorError;
+use crate::config::Config;
+
+/// How long resolving a device's host name at start may take. A hung resolver must not stall
+/// start-up; a name that does not resolve leaves the device unwatched (unknown, never up).
+pub(crate) const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where to reach devices and services instead of their addresses in the topology.
+///
+/// The demo lab implements it: each device is a simulated SNMP agent and each probed service a
+/// small HTTP server, all on loopback. A device with an override is polled only over SNMP at the
+/// given agent: it is neither pinged nor matched to trap sources, since the address is not its
+/// own. `None` keeps the topology's address (or probe).
+pub trait TargetOverrides: Send + Sync {
+    /// The SNMP agent to poll for `device`, instead of its address and credential set.
+    fn snmp_agent(&self, device: &str) -> Option<SnmpAgent>;
+    /// The URL to probe for `service` (HTTP), instead of its topology probe's URL or TCP
+    /// address. Expected statuses and body checks still come from the topology.
+    fn probe_url(&self, service: &str) -> Option<String>;
+}
+
+/// An SNMP agent standing in for a device.
+#[derive(Debug, Clone)]
+pub struct SnmpAgent {
+    /// Where the agent listens (UDP).
+    pub addr: SocketAddr,
+    /// What to poll it with.
+    pub credentials: Credentials,
+}
+
+/// What the pollers need to know about one device.
+#[derive(Clone)]
+pub(crate) struct PollTarget {
+    pub device: String,
+    /// How to poll it over SNMP; `None`: no address or no credentials.
+    pub snmp: Option<faultline_snmp::Target>,
+    /// Its IP address, for ICMP sweeps and to recognise its traps.
+    pub ip: Option<IpAddr>,
+}
+
+/// How one service is probed.
+pub(crate) enum Check {
+    Http(faultline_probe::HttpCheck),
+    /// `host:port`, resolved at each probe.
+    Tcp(String),
+}
+
+/// One probed service.
+pub(crate) struct ProbePlan {
+    pub service: String,
+    pub check: Check,
+}
+
+/// Everything decided before the collector starts: what to poll, what to probe, and the
+/// engine's configuration.
+pub(crate) struct Plan {
+    pub topology_name: String,
+    pub graph: Arc<DependencyGraph>,
+    /// The configuration's, with every watched component marked monitored.
+    pub engine: EngineConfig,
+    pub targets: Vec<PollTarget>,
+    pub probes: Vec<ProbePlan>,
+}
+
+impl Plan {
+    /// Plan the watch of `topology`; an error names a device whose credential set is missing.
+    pub(crate) async fn new(
+        cfg: &Config,
+        topology: Topology,
+        overrides: Option<&dyn TargetOverrides>,
+    ) -> Result<Plan, CollectorError> {
+        let targets = poll_targets(cfg, &topology, overrides).await?;
+        let probes = probes(cfg, &topology, overrides);
+        let engine = engine_config(cfg, &topology, &targets);
+        Ok(Plan {
+            topology_name: topology.name.clone(),
+            graph: Arc::new(DependencyGraph::new(topology)),
+            engine,
+            targets,
+            probes,
+        })
+    }
+}
+
+/// Devices to poll and how; an error names a device whose credential set is missing.
+async fn poll_targets(
+    cfg: &Config,
+    topology: &Topology,
+    overrides: Option<&dyn TargetOverrides>,
+) -> Result<Vec<PollTarget>, CollectorError> {
+    let mut out = Vec::new();
+    for d in &topology.devices {
+        let target = match overrides.and_then(|o| o.snmp_agent(&d.id)) {
+            Some(agent) => PollTarget {
+                device: d.id.clone(),
+                snmp: Some(snmp_target(cfg, d, agent.addr, agent.credentials)),
+                ip: None,
+            },
+            None => configured_target(cfg, d).await?,
+        };
+        if target.snmp.is_some() || target.ip.is_some() {
+            out.push(target);
+        }
+    }
+    Ok(out)
+}
+
+/// A device as the topology and the credential sets describe it.
+async fn configured_target(cfg: &Config, d: &Device) -> Result<PollTarget, CollectorError> {
+    let port = cfg.poll.port.get() as u16;
+    let (addr, ip) = match &d.address {
+        Some(Address::Ip(ip)) => (Some(SocketAddr::new(*ip, port)), Some(*ip)),
+        Some(Address::Host(h)) => {
+            let addr = resolve(&d.id, h, port).await;
+            (addr, addr.map(|a| a.ip()))
+        }
+        None => (None, None),
+    };
+    let snmp = match (addr, credentials(cfg, d)?) {
+        (Some(addr), Some(credentials)) => Some(snmp_target(cfg, d, addr, credentials)),
+        _ => None,
+    };
+    Ok(PollTarget {
+        device: d.id.clone(),
+        snmp,
+        ip,
+    })
+}
+
+/// Resolve a host name once, bounded by [`RESOLVE_TIMEOUT`]; failures are logged.
+async fn resolve(device: &str, host: &str, port: u16) -> Option<SocketAddr> {
+    match tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, port))).await {
+        Ok(Ok(mut addrs)) => addrs.next(),
+        Ok(Err(e)) => {
+            warn!(device, host, error = %e, "cannot resolve device address");
+            None
+        }
+        Err(_) => {
+            warn!(device, host, "resolving the device address timed out");
+            None
+        }
+    }
+}
+
+/// The device's credential set (`snmp: NAME`, else `default`). A named set that is not
+/// configured is an error; a missing `default` only means the device is not polled.
+fn credentials(cfg: &Config, d: &Device) -> Result<Option<Credentials>, CollectorError> {
+    let name = d.snmp.as_deref().unwrap_or("default");
+    match cfg.credentials.get(name) {
+        Some(c) => Ok(Some(c.clone())),
+        None if d.snmp.is_some() => Err(CollectorError::MissingCredentials {
+            name: name.to_string(),
+            device: d.id.clone(),
+        }),
+        None => Ok(None),
+    }
+}
+
+fn snmp_target(
+    cfg: &Config,
+    d: &Device,
+    addr: SocketAddr,
+    credentials: Credentials,
+) -> faultline_snmp::Target {
+    let mut target = faultline_snmp::Target::new(d.id.clone(), addr, credentials);
+    target.profile = d.profile.clone();
+    target.timeout = cfg.poll.timeout_ms.get();
+    target.retries = cfg.poll.retries.get() as u32;
+    target.max_repetitions = cfg.poll.max_repetitions.get() as u32;
+    target
+}
+
+/// The engine's configuration: the file's, plus every component somebody watches.
+fn engine_config(cfg: &Config, topology: &Topology, targets: &[PollTarget]) -> EngineConfig {
+    let mut engine = cfg.engine.clone();
+    engine.monitored.extend(monitored(topology, targets));
+    engine
+}
+
+/// Ids the engine should treat as monitored (unknown until seen, stale when silent).
+fn monitored(t: &Topology, targets: &[PollTarget]) -> Vec<String> {
+    let polled: BTreeSet<&str> = targets
+        .iter()
+        .filter(|x| x.snmp.is_some())
+        .map(|x| x.device.as_str())
+        .collect();
+    let mut ids: Vec<String> = targets.iter().map(|x| x.device.clone()).collect();
+    for l in &t.links {
+        if polled.contains(l.a().device) || polled.contains(l.b().device) {
+            ids.push(l.id().to_string());
+        }
+    }
+    ids.extend(
+        t.services
+            .iter()
+            .filter(|s| s.probe.is_some())
+            .map(|s| s.id.clone()),
+    );
+    ids
+}
+
+/// The check of every service with a probe (HTTP when it has a URL, else TCP).
+fn probes(
+    cfg: &Config,
+    topology: &Topology,
+    overrides: Option<&dyn TargetOverrides>,
+) -> Vec<ProbePlan> {
+    topology
+        .services
+        .iter()
+        .filter_map(|s| {
+            let check = probe_check(cfg, s, overrides)?;
+            Some(ProbePlan {
+                service: s.id.clone(),
+                check,
+            })
+        })
+        .collect()
+}
+
+fn probe_check(
+    cfg: &Config,
+    s: &Service,
+    overrides: Option<&dyn TargetOverrides>,
+) -> Option<Check> {
+    let p = s.probe.as_ref()?;
+    let url = overrides
+        .and_then(|o| o.probe_url(&s.id))
+        .or_else(|| p.url.clone());
+    if let Some(url) = url {
+        let mut check = faultline_probe::HttpCheck::new(url);
+        check.expect_status = p.expect_status.clone();
+        check.body_contains = p.body_contains.clone();
+        check.timeout = cfg.probe.timeout_ms.get();
+        Some(Check::Http(check))
+    } else {
+        p.tcp.clone().map(Check::Tcp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const TOPOLOGY: &str = "name: t\n\
+        devices:\n  - {id: a, kind: switch, address: 192.0.2.1}\n  - {id: b, kind: switch, address: 192.0.2.2, snmp: core}\n  - {id: c, kind: switch}\n\
+        services:\n  - {id: web, requires: [a], probe: {url: 'http://192.0.2.1/x', expect_status: [200]}}\n  - {id: db, requires: [b], probe: {tcp: '192.0.2.2:5432'}}\n";
+
+    fn config(text: &str) -> Config {
+        Config::parse(text, Path::new("f.toml")).unwrap()
+    }
+
+    fn topology() -> Topology {
+        Topology::from_yaml_str(TOPOLOGY, "t.yaml").unwrap()
+    }
+
+    /// Stands in for `a` and `web` only.
+    struct Lab;
+    impl TargetOverrides for Lab {
+        fn snmp_agent(&self, device: &str) -> Option<SnmpAgent> {
+            (device == "a").then(|| SnmpAgent {
+                addr: "127.0.0.1:1161".parse().unwrap(),
+                credentials: Credentials::v2c("public"),
+            })
+        }
+        fn probe_url(&self, service: &str) -> Option<String> {
+            (service == "web").then(|| "http://127.0.0.1:8080/x".to_string())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_named_credential_set_must_exist() {
+        let cfg = config("topology = \"t.yaml\"\n");
+        let err = poll_targets(&cfg, &topology(), None).await.err();
+        assert!(
+            matches!(&err, Some(CollectorError::MissingCredentials { name, device }) if name == "core" && device == "b"),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn overrides_replace_address_and_credentials_of_their_devices() {
+        let cfg = config(
+            "topology = \"t.yaml\"\n[poll]\nport = 1161\ntimeout_ms = 700\n\
+             [credentials.core]\nversion = \"v2c\"\ncommunity = \"x\"\n",
+        );
+        let plain = poll_targets(&cfg, &topology(), None).await.unwrap();
+        let devices: Vec<&str> = plain.iter().map(|t| t.device.as_str()).collect();
+        assert_eq!(devices, ["a", "b"], "c has no address");
+        assert!(plain[0].snmp.is_none(), "a has no credentials: only pinged");
+        assert_eq!(plain[1].ip, Some("192.0.2.2".parse().unwrap()));
+        let snmp = plain[1].snmp.as_ref().unwrap();
+        assert_eq!(snmp.addr, "192.0.2.2:1161".parse().unwrap());
+        assert_eq!(snmp.timeout, Duration::from_millis(700));
+
+        let lab = poll_targets(&cfg, &topology(), Some(&Lab)).await.unwrap();
+        let a = lab.iter().find(|t| t.device == "a").unwrap();
+        assert_eq!(a.ip, None, "an overridden device is not pinged");
+        assert_eq!(
+            a.snmp.as_ref().map(|s| s.addr),
+            Some("127.0.0.1:1161".parse().unwrap())
+        );
+        let monitored = engine_config(&cfg, &topology(), &lab).monitored;
+        assert_eq!(monitored, ["a", "b", "web", "db"]);
+    }
+
+    #[test]
+    fn probes_use_the_override_url_and_keep_the_topology_checks() {
+        let cfg = config("topology = \"t.yaml\"\n");
+        for (overrides, url) in [
+            (None, "http://192.0.2.1/x"),
+            (
+                Some(&Lab as &dyn TargetOverrides),
+                "http://127.0.0.1:8080/x",
+            ),
+        ] {
+            let plans = probes(&cfg, &topology(), overrides);
+            assert_eq!(plans.len(), 2);
+            match &plans[0].check {
+                Check::Http(c) => {
+                    assert_eq!(c.url, url);
+                    assert_eq!(c.expect_status, [200]);
+                }
+                Check::Tcp(_) => panic!("web is probed over HTTP"),
+            }
+            assert!(matches!(&plans[1].check, Check::Tcp(a) if a == "192.0.2.2:5432"));
+        }
+    }
+}
