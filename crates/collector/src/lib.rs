@@ -38,7 +38,7 @@ use faultline_graph::DependencyGraph;
 use faultline_incident::IncidentTransition;
 use faultline_lab::Lab;
 use faultline_model::{Address, Topology};
-use faultline_notify::{HttpOptions, Notifier};
+use faultline_notify::{HttpOptions, Notifier, Receivers};
 use faultline_observe::{Observation, Signal, Subject, UnixMillis};
 use faultline_store::Store;
 use tokio::sync::{Notify, mpsc};
@@ -140,11 +140,15 @@ impl Collector {
         let name = topology.name.clone();
         let graph = Arc::new(DependencyGraph::new(topology));
 
+        // Receivers first (secrets resolved, every problem listed): a bad [notify] section
+        // stops the start, or a reload, before the store is touched.
+        let receivers =
+            Receivers::build(&cfg.notify).map_err(faultline_notify::NotifyError::from)?;
         let store_path = cfg.store.path.clone();
         let store = tokio::task::spawn_blocking(move || Store::open(&store_path))
             .await
             .map_err(|e| CollectorError::Join(e.to_string()))??;
-        let notifier = Notifier::new(store.clone(), cfg.notify.clone(), HttpOptions::default())?;
+        let notifier = Notifier::new(store.clone(), receivers, HttpOptions::default())?;
 
         // Restore: replay the journal through a fresh engine (deterministic), then enqueue
         // whatever transitions were produced but never recorded as enqueued.
