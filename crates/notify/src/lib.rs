@@ -22,10 +22,10 @@
 //!
 //! Layout: [`receivers`] (the [`Receiver`] trait, one file per kind, the registration, and
 //! [`Receivers::build`], which checks a `[notify]` section and resolves its secrets without
-//! starting anything: `run`, `run --check` and a reload share it); `queue` (per-receiver,
-//! per-incident queues, token buckets); [`retry`] (backoff, `Retry-After`, the give-up rule);
-//! [`outcome`] (what an attempt ended with); `enqueue` and `deliver` (the [`Notifier`]'s two
-//! halves); [`payload`] (helpers the encoders share).
+//! starting anything or creating files, for `run`, `run --check` and a reload alike); `queue`
+//! (per-receiver, per-incident queues, token buckets); [`retry`] (backoff, `Retry-After`, the
+//! give-up rule); [`outcome`] (what an attempt ended with); `enqueue` and `deliver` (the
+//! [`Notifier`]'s two halves); [`payload`] (helpers the encoders share).
 //!
 //! ```
 //! use faultline_notify::{NotifyConfig, Receivers};
@@ -41,7 +41,7 @@
 //!     kind = "webhook"
 //!     url = ""
 //! "#).unwrap();
-//! // Every problem at once, naming receiver and field (what `run --check` prints).
+//! // Every problem at once, naming receiver and field.
 //! let problems = Receivers::build(&cfg).unwrap_err();
 //! assert_eq!(problems.0.len(), 2);
 //! assert_eq!(

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-/// A receiver's HTTP answer, read in full (body bounded by [`crate::transport::ANSWER_MAX`]).
+/// A receiver's HTTP answer, read in full (the body cut to 2 KiB).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpAnswer {
     pub status: u16,

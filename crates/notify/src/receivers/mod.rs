@@ -5,11 +5,11 @@
 //! fields after `kind = "..."`), a [`ReceiverSection::build`] that validates that section and
 //! resolves its secrets into a ready [`Receiver`], and the [`Receiver`] itself (its encoder and,
 //! where it differs from plain HTTP, its answer classification and resend policy). Adding a kind
-//! is that file plus one line in the [`register_receivers!`] list below.
+//! is that file plus two lines here: its `pub mod` and its entry in the `register_receivers!` list.
 //!
 //! [`Receivers::build`] turns a whole `[notify]` section into ready receivers, reporting every
-//! problem at once; `run`, `run --check` and a reload all go through it, and it neither starts
-//! delivery nor creates any file.
+//! problem at once. It neither starts delivery nor creates any file, so `run`, `run --check` and
+//! a reload can share it (the collector's start, which a reload repeats, calls it first).
 
 pub mod alertmanager;
 pub mod pagerduty;
