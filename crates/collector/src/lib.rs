@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use faultline_engine::Engine;
 use faultline_model::Topology;
-use faultline_notify::{HttpOptions, Notifier};
+use faultline_notify::{HttpOptions, Notifier, Receivers};
 use faultline_store::Store;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -207,11 +207,14 @@ impl Collector {
 
 /// Open the store (redb: journal, incidents, outbox) and the notifier that delivers from it.
 async fn open_store(cfg: &Config) -> Result<(Store, Notifier), CollectorError> {
+    // Receivers first (secrets resolved, every problem listed): a bad [notify] section stops
+    // the start, or a reload, before the store is touched.
+    let receivers = Receivers::build(&cfg.notify).map_err(faultline_notify::NotifyError::from)?;
     let path = cfg.store.path.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(&path))
         .await
         .map_err(|e| CollectorError::Join(e.to_string()))??;
-    let notifier = Notifier::new(store.clone(), cfg.notify.clone(), HttpOptions::default())?;
+    let notifier = Notifier::new(store.clone(), receivers, HttpOptions::default())?;
     Ok((store, notifier))
 }
 

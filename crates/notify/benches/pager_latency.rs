@@ -14,7 +14,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use faultline_incident::*;
-use faultline_notify::{HttpOptions, Notifier, NotifyConfig, Store};
+use faultline_notify::{HttpOptions, Notifier, NotifyConfig, Receivers, Store};
 use tokio::sync::mpsc;
 
 type Arrivals = Arc<Mutex<Vec<(String, String)>>>;
@@ -109,7 +109,12 @@ async fn bench() {
 
     // 1. Latency, one transition at a time.
     let store = Store::open(dir.path().join("latency.redb")).unwrap();
-    let n = Notifier::new(store, cfg.clone(), HttpOptions::default()).unwrap();
+    let n = Notifier::new(
+        store,
+        Receivers::build(&cfg).unwrap(),
+        HttpOptions::default(),
+    )
+    .unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let runner = tokio::spawn({
         let n = n.clone();
@@ -158,7 +163,12 @@ async fn bench() {
     log.lock().unwrap().clear();
     while arrivals.try_recv().is_ok() {}
     let store = Store::open(dir.path().join("backlog.redb")).unwrap();
-    let n = Notifier::new(store, cfg, HttpOptions::default()).unwrap();
+    let n = Notifier::new(
+        store,
+        Receivers::build(&cfg).unwrap(),
+        HttpOptions::default(),
+    )
+    .unwrap();
     let mut seq = 0u64;
     let t0 = Instant::now();
     let incs: Vec<Incident> = (0..backlog_incidents)

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use faultline_incident::*;
-use faultline_notify::{HttpOptions, Notifier, PagerFileConfig, Store, now_millis};
+use faultline_notify::{HttpOptions, Notifier, PagerFileConfig, Receivers, Store};
+use faultline_observe::time::now_ms;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -13,12 +14,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .ok_or("usage: outbox_demo CONFIG.toml")?;
     let cfg = PagerFileConfig::load(std::path::Path::new(&path))?;
+    // Receivers first: a configuration problem is reported before any file is created.
+    let receivers = Receivers::build(&cfg.notify)?;
     let n = Notifier::new(
         Store::open(&cfg.store.path)?,
-        cfg.notify,
+        receivers,
         HttpOptions::default(),
     )?;
-    let now = now_millis();
+    let now = now_ms();
     let mut inc = Incident {
         id: format!("demo-{now}"),
         kind: IncidentKind::FailoverIneffective,

@@ -1,25 +1,20 @@
-//! The `[notify]` configuration section, and the redacting [`Secret`] type.
+//! The `[notify]` configuration section as parsed: plain data, secrets still unresolved (their
+//! `*_env` / `*_file` references are read by [`crate::Receivers::build`], never here). Each
+//! receiver kind's own settings live next to it in `receivers/*.rs`.
 
 use std::time::Duration;
 
 use faultline_incident::{Incident, Severity};
 use serde::{Deserialize, Serialize};
 
-/// The real PagerDuty Events API v2 endpoint (the default `url` of a `pagerduty` receiver).
-pub const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+use crate::receivers::{KindConfig, ReceiverKind};
 
 /// A secret (routing key, webhook secret): the workspace's redacting type. `Debug`, `Display`
 /// and `Serialize` print `<redacted>`; only `Secret::expose` gives the value.
 pub use faultline_secret::Secret;
 
-/// Which API a receiver speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReceiverKind {
-    Pagerduty,
-    Alertmanager,
-    Webhook,
-}
+/// Deliveries in flight at once per receiver, by default.
+const DEFAULT_MAX_IN_FLIGHT: usize = 16;
 
 /// The `[notify]` section.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -38,7 +33,7 @@ pub struct NotifyConfig {
 }
 
 fn default_max_in_flight() -> usize {
-    16
+    DEFAULT_MAX_IN_FLIGHT
 }
 
 /// Exponential backoff with jitter, for transient failures (connection refused, 5xx, 429).
@@ -74,26 +69,15 @@ impl Default for RetryConfig {
     }
 }
 
-/// One `[[notify.receivers]]` entry.
+/// One `[[notify.receivers]]` entry: the settings every kind has, plus `kind = "..."` and that
+/// kind's own settings (unknown keys are refused by the kind's section).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawReceiverConfig")]
 pub struct ReceiverConfig {
     pub name: String,
-    pub kind: ReceiverKind,
-    /// Endpoint. PagerDuty defaults to [`PAGERDUTY_EVENTS_URL`]; Alertmanager takes its base URL
-    /// (`http://am:9093`, `/api/v2/alerts` is appended); a webhook takes the full URL.
-    #[serde(default)]
-    pub url: Option<String>,
-    /// PagerDuty integration (routing) key, or the name of the environment variable holding it.
-    #[serde(default)]
-    pub routing_key: Option<Secret>,
-    #[serde(default)]
-    pub routing_key_env: Option<String>,
-    /// Webhook HMAC secret, or the environment variable holding it.
-    #[serde(default)]
-    pub secret: Option<Secret>,
-    #[serde(default)]
-    pub secret_env: Option<String>,
+    /// `kind` and the kind's own fields (`url`, `routing_key`, ...).
+    #[serde(flatten)]
+    pub kind: KindConfig,
     /// Route filter: page only incidents touching a service of one of these tiers (empty = any).
     #[serde(default)]
     pub tiers: Vec<String>,
@@ -103,15 +87,45 @@ pub struct ReceiverConfig {
     /// Route filter: page only incidents at least this severe.
     #[serde(default)]
     pub min_severity: Option<Severity>,
-    /// Alertmanager: re-post firing alerts this often (Alertmanager expires them otherwise).
-    #[serde(default)]
-    pub resend_interval_secs: Option<u64>,
-    /// Events per minute allowed by the receiver (PagerDuty: ~120 per routing key, the default).
+    /// Events per minute allowed by the receiver (PagerDuty: ~120 per routing key, the default;
+    /// others: unlimited unless set).
     #[serde(default)]
     pub rate_per_minute: Option<u32>,
-    /// `payload.source` for PagerDuty (default `faultline`).
+}
+
+/// [`ReceiverConfig`] as read: `kind` and the common fields are parsed in place (so an error
+/// points at its line), the rest is kept for the kind's section.
+#[derive(Deserialize)]
+struct RawReceiverConfig {
+    name: String,
+    kind: ReceiverKind,
     #[serde(default)]
-    pub source: Option<String>,
+    tiers: Vec<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    min_severity: Option<Severity>,
+    #[serde(default)]
+    rate_per_minute: Option<u32>,
+    #[serde(flatten)]
+    fields: toml::Table,
+}
+
+impl TryFrom<RawReceiverConfig> for ReceiverConfig {
+    type Error = String;
+
+    fn try_from(raw: RawReceiverConfig) -> Result<Self, Self::Error> {
+        let kind = KindConfig::from_fields(raw.kind, raw.fields)
+            .map_err(|e| format!("receiver {}: {}", raw.name, e.message()))?;
+        Ok(ReceiverConfig {
+            name: raw.name,
+            kind,
+            tiers: raw.tiers,
+            tags: raw.tags,
+            min_severity: raw.min_severity,
+            rate_per_minute: raw.rate_per_minute,
+        })
+    }
 }
 
 impl ReceiverConfig {
@@ -141,12 +155,6 @@ impl ReceiverConfig {
         }
         true
     }
-
-    pub(crate) fn resend_interval(&self) -> Duration {
-        // Bounded: Alertmanager expires alerts after its resolve_timeout (minutes), and an
-        // absurd value would overflow `Instant` arithmetic.
-        Duration::from_secs(self.resend_interval_secs.unwrap_or(60).clamp(1, 86_400))
-    }
 }
 
 /// HTTP client settings for the notifier.
@@ -165,5 +173,45 @@ impl Default for HttpOptions {
             connect_timeout: Duration::from_secs(5),
             user_agent: concat!("faultline/", env!("CARGO_PKG_VERSION")).to_string(),
         }
+    }
+}
+
+/// The part of `faultline.toml` the pager commands read: `[store]` and `[notify]`. Other tables
+/// (the collector's) are ignored, so the same file serves both.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PagerFileConfig {
+    #[serde(default)]
+    pub store: faultline_store::StoreConfig,
+    #[serde(default)]
+    pub notify: NotifyConfig,
+}
+
+impl PagerFileConfig {
+    /// Read and parse a TOML file.
+    pub fn load(path: &std::path::Path) -> crate::Result<PagerFileConfig> {
+        let text = std::fs::read_to_string(path).map_err(|e| crate::NotifyError::ConfigFile {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parse TOML text; `name` labels errors. The error gives the line and toml's message but
+    /// never the offending source line, which could hold a secret.
+    pub fn parse(text: &str, name: &str) -> crate::Result<PagerFileConfig> {
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .and_then(|s| text.get(..s.start))
+                .map(|before| before.matches('\n').count() + 1);
+            let detail = match line {
+                Some(l) => format!("line {l}: {}", e.message()),
+                None => e.message().to_string(),
+            };
+            crate::NotifyError::ConfigFile {
+                path: name.to_string(),
+                detail,
+            }
+        })
     }
 }

@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use faultline_incident::{Severity, TransitionAction::*};
-use faultline_notify::{HttpOptions, Notifier, Store};
+use faultline_notify::Store;
 use support::*;
 
 fn open_store(dir: &tempfile::TempDir) -> Store {
@@ -17,12 +17,7 @@ fn open_store(dir: &tempfile::TempDir) -> Store {
 async fn pagerduty_trigger_update_resolve_pass_strict_schema() {
     let rx = MockReceiver::start(Mode::Accept).await;
     let dir = tempfile::tempdir().unwrap();
-    let n = Notifier::new(
-        open_store(&dir),
-        pd_config(&rx.url("/v2/enqueue"), ""),
-        HttpOptions::default(),
-    )
-    .unwrap();
+    let n = notifier(open_store(&dir), pd_config(&rx.url("/v2/enqueue"), "")).unwrap();
     let (stop, h) = run(&n);
 
     let mut inc = incident("inc-fw-a", Severity::Critical, "critical");
@@ -81,12 +76,7 @@ async fn receiver_down_then_up_delivers_everything_once_in_order() {
     let port = free_port(); // nothing listens yet: connection refused
     let dir = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{port}/v2/enqueue");
-    let n = Notifier::new(
-        open_store(&dir),
-        pd_config(&url, ""),
-        HttpOptions::default(),
-    )
-    .unwrap();
+    let n = notifier(open_store(&dir), pd_config(&url, "")).unwrap();
     let (stop, h) = run(&n);
     let mut seq = 0;
     for i in 0..20 {
@@ -134,12 +124,7 @@ async fn too_many_requests_honours_retry_after() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let n = Notifier::new(
-        open_store(&dir),
-        pd_config(&rx.url("/v2/enqueue"), ""),
-        HttpOptions::default(),
-    )
-    .unwrap();
+    let n = notifier(open_store(&dir), pd_config(&rx.url("/v2/enqueue"), "")).unwrap();
     let (stop, h) = run(&n);
     let inc = incident("inc-429", Severity::Critical, "critical");
     n.enqueue_async(transition(1, Trigger, &inc)).await.unwrap();
@@ -177,12 +162,7 @@ async fn permanent_4xx_goes_to_dead_letters_and_others_continue() {
     ))
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let n = Notifier::new(
-        open_store(&dir),
-        pd_config(&rx.url("/v2/enqueue"), ""),
-        HttpOptions::default(),
-    )
-    .unwrap();
+    let n = notifier(open_store(&dir), pd_config(&rx.url("/v2/enqueue"), "")).unwrap();
     let (stop, h) = run(&n);
     n.enqueue_async(transition(
         1,
@@ -227,7 +207,9 @@ async fn permanent_4xx_goes_to_dead_letters_and_others_continue() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_is_signed_with_hmac_sha256() {
-    let rx = MockReceiver::start(Mode::Accept).await;
+    let rx = MockReceiver::start(Mode::Accept)
+        .await
+        .with_webhook_secret(WEBHOOK_SECRET);
     let dir = tempfile::tempdir().unwrap();
     let cfg: faultline_notify::NotifyConfig = toml::from_str(&format!(
         r#"
@@ -240,7 +222,7 @@ async fn webhook_is_signed_with_hmac_sha256() {
         rx.url("/hook")
     ))
     .unwrap();
-    let n = Notifier::new(open_store(&dir), cfg, HttpOptions::default()).unwrap();
+    let n = notifier(open_store(&dir), cfg).unwrap();
     let (stop, h) = run(&n);
     let inc = incident("inc-hook", Severity::Warning, "normal");
     n.enqueue_async(transition(7, Trigger, &inc)).await.unwrap();
@@ -269,7 +251,7 @@ async fn webhook_is_signed_with_hmac_sha256() {
         .to_string();
     assert_ne!(d0, d1);
     // A body signed with another secret must not verify (the receiver's check is real).
-    let forged = faultline_notify::payload::webhook_signature(b"wrong", &log[0].raw);
+    let forged = faultline_notify::receivers::webhook::signature(b"wrong", &log[0].raw);
     let mut headers = log[0].headers.clone();
     headers.insert("x-faultline-signature", forged.parse().unwrap());
     assert!(!validate_webhook(&headers, &log[0].raw).is_empty());
@@ -281,10 +263,9 @@ async fn webhook_is_signed_with_hmac_sha256() {
 async fn suppressed_incidents_do_not_page_but_paged_ones_always_resolve() {
     let rx = MockReceiver::start(Mode::Accept).await;
     let dir = tempfile::tempdir().unwrap();
-    let n = Notifier::new(
+    let n = notifier(
         open_store(&dir),
         pd_config(&rx.url("/v2/enqueue"), r#"tiers = ["critical"]"#),
-        HttpOptions::default(),
     )
     .unwrap();
     let (stop, h) = run(&n);
@@ -330,12 +311,7 @@ async fn flapping_updates_coalesce_into_the_latest() {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{port}/v2/enqueue");
-    let n = Notifier::new(
-        open_store(&dir),
-        pd_config(&url, ""),
-        HttpOptions::default(),
-    )
-    .unwrap();
+    let n = notifier(open_store(&dir), pd_config(&url, "")).unwrap();
     let mut inc = incident("inc-flap", Severity::Critical, "critical");
     // Enqueued before the loop runs: nothing is on the wire, so all updates fold into the trigger.
     n.enqueue(&transition(1, Trigger, &inc)).unwrap();
@@ -390,19 +366,14 @@ async fn secrets_never_appear_in_debug_serialization_or_errors() {
     // A routing key of the wrong length is refused without echoing it.
     let bad_key = "ABCDEFGHIJKLMNOPQRSTUVWXYZ-too-long-secret-value";
     let mut bad = cfg.clone();
-    bad.receivers[0].routing_key = Some(faultline_notify::Secret::new(bad_key));
+    pd_section(&mut bad).routing_key = Some(faultline_notify::Secret::new(bad_key));
     let dir = tempfile::tempdir().unwrap();
-    let err = Notifier::new(open_store(&dir), bad, HttpOptions::default()).unwrap_err();
+    let err = notifier(open_store(&dir), bad).unwrap_err();
     let msg = format!("{err} {err:?}");
     assert!(msg.contains("pd") && msg.contains("32"), "{msg}");
     assert!(!msg.contains(bad_key), "{msg}");
     // The notifier's Debug and a delivery error name the receiver and URL, not the key.
-    let n = Notifier::new(
-        Store::open(dir.path().join("b.redb")).unwrap(),
-        cfg2,
-        HttpOptions::default(),
-    )
-    .unwrap();
+    let n = notifier(Store::open(dir.path().join("b.redb")).unwrap(), cfg2).unwrap();
     assert!(!format!("{n:?}").contains(ROUTING_KEY));
     let err = n.test_page("pd").await.unwrap_err();
     let msg = format!("{err} {err:?}");
@@ -418,12 +389,7 @@ async fn secrets_never_appear_in_debug_serialization_or_errors() {
 async fn test_page_sends_trigger_then_resolve_and_reports_answers() {
     let rx = MockReceiver::start(Mode::Accept).await;
     let dir = tempfile::tempdir().unwrap();
-    let n = Notifier::new(
-        open_store(&dir),
-        pd_config(&rx.url("/v2/enqueue"), ""),
-        HttpOptions::default(),
-    )
-    .unwrap();
+    let n = notifier(open_store(&dir), pd_config(&rx.url("/v2/enqueue"), "")).unwrap();
     let report = n.test_page("pd").await.unwrap();
     assert_eq!(report.trigger.status, 202);
     assert_eq!(report.resolve.status, 202);
@@ -466,7 +432,7 @@ async fn alertmanager_shows_the_alert_then_resolves_it() {
         am.base
     ))
     .unwrap();
-    let n = Notifier::new(open_store(&dir), cfg, HttpOptions::default()).unwrap();
+    let n = notifier(open_store(&dir), cfg).unwrap();
     let (stop, h) = run(&n);
     let inc = incident("inc-am", Severity::Critical, "critical");
     n.enqueue_async(transition(1, Trigger, &inc)).await.unwrap();
@@ -546,12 +512,7 @@ async fn alertmanager_shows_the_alert_then_resolves_it() {
 async fn a_failing_incident_does_not_hold_back_others_and_keeps_its_own_order() {
     let rx = MockReceiver::start(Mode::FailFor("inc-poison".into())).await;
     let dir = tempfile::tempdir().unwrap();
-    let n = Notifier::new(
-        open_store(&dir),
-        pd_config(&rx.url("/v2/enqueue"), ""),
-        HttpOptions::default(),
-    )
-    .unwrap();
+    let n = notifier(open_store(&dir), pd_config(&rx.url("/v2/enqueue"), "")).unwrap();
     let poison = incident("inc-poison", Severity::Critical, "critical");
     let good = incident("inc-good", Severity::Critical, "critical");
     n.enqueue(&transition(1, Trigger, &poison)).unwrap();
@@ -593,10 +554,9 @@ async fn the_routing_key_rate_limit_holds_events_back_instead_of_dropping_them()
     let rx = MockReceiver::start(Mode::Accept).await;
     let dir = tempfile::tempdir().unwrap();
     // 2 events per minute: a burst of 2, then one every 30 s.
-    let n = Notifier::new(
+    let n = notifier(
         open_store(&dir),
         pd_config(&rx.url("/v2/enqueue"), "rate_per_minute = 2"),
-        HttpOptions::default(),
     )
     .unwrap();
     let (stop, h) = run(&n);
@@ -628,7 +588,7 @@ async fn max_attempts_dead_letters_an_event_the_receiver_always_fails() {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = pd_config(&rx.url("/v2/enqueue"), "");
     cfg.retry.max_attempts = Some(3);
-    let n = Notifier::new(open_store(&dir), cfg, HttpOptions::default()).unwrap();
+    let n = notifier(open_store(&dir), cfg).unwrap();
     let (stop, h) = run(&n);
     n.enqueue_async(transition(
         1,
@@ -659,12 +619,7 @@ async fn max_attempts_dead_letters_an_event_the_receiver_always_fails() {
 async fn run_can_be_restarted_after_a_graceful_stop_with_requests_unanswered() {
     let rx = MockReceiver::start(Mode::HangAfter(0)).await;
     let dir = tempfile::tempdir().unwrap();
-    let n = Notifier::new(
-        open_store(&dir),
-        pd_config(&rx.url("/v2/enqueue"), ""),
-        HttpOptions::default(),
-    )
-    .unwrap();
+    let n = notifier(open_store(&dir), pd_config(&rx.url("/v2/enqueue"), "")).unwrap();
     let inc = incident("inc-hang", Severity::Critical, "critical");
     n.enqueue(&transition(1, Trigger, &inc)).unwrap();
     n.enqueue(&transition(2, Resolve, &inc)).unwrap();

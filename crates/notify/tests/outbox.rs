@@ -3,7 +3,7 @@
 mod support;
 
 use faultline_incident::{Severity, TransitionAction, TransitionAction::*};
-use faultline_notify::{HttpOptions, Notifier, NotifyError, PagerFileConfig, Store};
+use faultline_notify::{Notifier, NotifyError, PagerFileConfig, Store};
 use support::*;
 
 fn actions(n: &Notifier) -> Vec<(String, String, TransitionAction, u64)> {
@@ -25,12 +25,7 @@ fn actions(n: &Notifier) -> Vec<(String, String, TransitionAction, u64)> {
 fn one_engine_step_is_one_transaction_with_coalesced_updates() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = pd_config("http://127.0.0.1:9/v2/enqueue", r#"min_severity = "error""#);
-    let n = Notifier::new(
-        Store::open(dir.path().join("s.redb")).unwrap(),
-        cfg,
-        HttpOptions::default(),
-    )
-    .unwrap();
+    let n = notifier(Store::open(dir.path().join("s.redb")).unwrap(), cfg).unwrap();
     let mut a = incident("inc-a", Severity::Critical, "critical");
     let b = incident("inc-b", Severity::Warning, "critical"); // below min_severity: not paged
     let mut batch = vec![transition(1, Trigger, &a)];
@@ -73,15 +68,10 @@ fn a_restarted_notifier_reloads_the_outbox_and_keeps_coalescing_rules() {
     let cfg = pd_config("http://127.0.0.1:9/v2/enqueue", "");
     let inc = incident("inc-a", Severity::Critical, "critical");
     {
-        let n = Notifier::new(
-            Store::open(&path).unwrap(),
-            cfg.clone(),
-            HttpOptions::default(),
-        )
-        .unwrap();
+        let n = notifier(Store::open(&path).unwrap(), cfg.clone()).unwrap();
         n.enqueue(&transition(1, Trigger, &inc)).unwrap();
     }
-    let n = Notifier::new(Store::open(&path).unwrap(), cfg, HttpOptions::default()).unwrap();
+    let n = notifier(Store::open(&path).unwrap(), cfg).unwrap();
     assert_eq!(n.stats().pending, 1);
     n.enqueue(&transition(2, Update, &inc)).unwrap();
     n.enqueue(&transition(3, Resolve, &inc)).unwrap();
@@ -139,10 +129,9 @@ fn pager_file_config_ignores_other_tables_and_never_echoes_secrets() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let err = Notifier::new(
+    let err = notifier(
         Store::open(dir.path().join("s.redb")).unwrap(),
         env_cfg.notify,
-        HttpOptions::default(),
     )
     .unwrap_err();
     assert!(

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use faultline_incident::{Severity, TransitionAction::*};
-use faultline_notify::{HttpOptions, Notifier, Store};
+use faultline_notify::Store;
 use support::*;
 
 const CHILD_ENV: &str = "FAULTLINE_NOTIFY_KILL9_CHILD";
@@ -29,15 +29,10 @@ fn kill9_child() {
         // The routing key comes from the environment here (set by the parent for this process
         // only), exercising `routing_key_env`.
         let mut cfg = pd_config(url, "");
-        cfg.receivers[0].routing_key = None;
-        cfg.receivers[0].routing_key_env = Some(KEY_ENV.into());
+        pd_section(&mut cfg).routing_key = None;
+        pd_section(&mut cfg).routing_key_env = Some(KEY_ENV.into());
         cfg.max_in_flight = 4;
-        let n = Notifier::new(
-            Store::open(path).expect("store"),
-            cfg,
-            HttpOptions::default(),
-        )
-        .expect("notifier");
+        let n = notifier(Store::open(path).expect("store"), cfg).expect("notifier");
         let incs: Vec<_> = (0..INCIDENTS)
             .map(|i| incident(&format!("inc-{i:02}"), Severity::Critical, "critical"))
             .collect();
@@ -88,7 +83,7 @@ async fn kill9_mid_delivery_loses_nothing() {
         owed < 2 * INCIDENTS,
         "nothing was acknowledged before the kill"
     );
-    let n = Notifier::new(store, pd_config(&url, ""), HttpOptions::default()).unwrap();
+    let n = notifier(store, pd_config(&url, "")).unwrap();
     assert_eq!(n.stats().pending as usize, owed);
     let (stop, h) = run(&n);
     assert!(

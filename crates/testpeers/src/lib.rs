@@ -9,6 +9,13 @@
 //! }
 //! ```
 
+pub mod alertmanager;
+pub mod http_receiver;
+pub mod pagerduty;
+pub mod ports;
+pub mod wait;
+pub mod webhook;
+
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
