@@ -59,8 +59,8 @@ pub use config::{
     Secret,
 };
 use faultline_incident::{
-    AffectedService, Incident, IncidentKind, IncidentStatus, IncidentTransition, Severity,
-    TransitionAction,
+    AffectedService, Incident, IncidentKind, IncidentStatus, IncidentTransition, ServiceState,
+    Severity, TransitionAction,
 };
 pub use faultline_store::{DeadLetter, OutboxEntry, PagedRecord, Store, StoreError};
 use serde::Serialize;
@@ -1106,7 +1106,7 @@ impl Transport {
                 id: "faultline-test".into(),
                 name: "faultline test".into(),
                 tier: "low".into(),
-                state: "down".into(),
+                state: ServiceState::Down,
                 tags: vec!["test".into()],
             }],
             suspects: vec![],
