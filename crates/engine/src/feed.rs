@@ -6,6 +6,7 @@ use std::collections::BinaryHeap;
 
 use faultline_graph::{CompId, State};
 use faultline_observe::UnixMillis;
+use faultline_observe::time::format_utc;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Hold;
@@ -104,7 +105,7 @@ impl Engine {
                 self.note(
                     c,
                     at,
-                    format!("no data since {}: unknown", crate::fmt_time(seen)),
+                    format!("no data since {}: unknown", format_utc(seen)),
                 );
                 // Device signals are stale too: forget them so they cannot vote.
                 if let Comp::Device(d) = self.graph.comp(c) {

@@ -130,12 +130,6 @@ pub enum Output {
     },
 }
 
-/// Seconds since the epoch, UTC, as HH:MM:SS within the day.
-pub(crate) fn fmt_time(ms: UnixMillis) -> String {
-    let s = ms / 1000;
-    format!("{:02}:{:02}:{:02}", (s / 3600) % 24, (s / 60) % 60, s % 60)
-}
-
 /// The own state of every component as last handed to the graph's evaluation, and which of
 /// them are down (the root-cause candidates, so finding roots is linear in the failures).
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -185,6 +185,11 @@ fn seed_incident_is_one_critical_failover_ineffective_page() {
         why_b.contains("became active") && why_b.contains("not in sync"),
         "{why_b}"
     );
+    // Times for people carry their zone; spans read naturally (T0 + 120 s, 20 s probe hold).
+    assert!(
+        why_b.contains("became active at 2023-11-14 22:15:20 UTC (20s before the service failed)"),
+        "{why_b}"
+    );
     assert!(
         inc.affected_services
             .iter()

@@ -5,6 +5,7 @@ use std::cmp::Reverse;
 
 use faultline_graph::{CompId, State};
 use faultline_incident::Suspect;
+use faultline_observe::time::{format_span, format_utc};
 use faultline_observe::{HaRole, IfStatus, UnixMillis};
 
 use crate::Engine;
@@ -88,11 +89,11 @@ impl Engine {
     fn takeover_suspects(&self, takeover: Takeover, fail_at: UnixMillis, out: &mut Vec<Suspect>) {
         let Takeover { device, at } = takeover;
         let dev = &self.graph.topology().devices[device.0].id;
-        let delta = fail_at.saturating_sub(at) / 1000;
         let reason = format!(
-            "became active at {} ({delta} s before the service failed): check its NAT/VIP, \
-             routes and config",
-            crate::fmt_time(at)
+            "became active at {} ({} before the service failed): check its NAT/VIP, routes \
+             and config",
+            format_utc(at),
+            format_span(fail_at.saturating_sub(at)),
         );
         out.push(suspect(dev, reason, score::TOOK_OVER));
         let sig = &self.state.signals.devices[device];
@@ -145,7 +146,7 @@ impl Engine {
                     let reason = format!(
                         "changed to {} at {}",
                         tr.effective.as_str(),
-                        crate::fmt_time(tr.changed_at)
+                        format_utc(tr.changed_at)
                     );
                     out.push(suspect(self.graph.id_of(c), reason, score::RECENT_CHANGE));
                 }
