@@ -59,11 +59,19 @@
 //!
 //! # Inside
 //!
-//! Each concern is a module owning its part of the state ([`EngineState`]):
-//! signals (what observations say) feed each component's track (hold-down, flap damping) in
-//! `feed`; `reach` decides which devices are merely behind a failure; `ha` keeps the
-//! active-standby invariants; `incidents` turns the settled graph into incidents; `evidence`
-//! keeps the words; `status` answers queries; `snapshot` saves and restores the whole state.
+//! Each concern is a module that owns its part of the engine's state; a snapshot is that state
+//! serialized whole.
+//!
+//! | module | concern |
+//! |---|---|
+//! | `signals` | what each observation says; the raw state of devices, links and services |
+//! | `feed`, `track` | hold-downs, flap damping, staleness: raw states become declared ones |
+//! | `reach` | which devices are merely behind a failure (unknown, never root causes) |
+//! | `ha` | active-standby invariants: split brain and no active member |
+//! | `incidents` | root causes, merged services, titles, severity, suspects; the diff |
+//! | `evidence` | the words: per-component events and the timeline |
+//! | `status` | queries: components, services, why, counts, incidents |
+//! | `snapshot` | save and restore the whole state |
 //!
 //! # See also
 //!
