@@ -167,6 +167,16 @@ impl OwnStates {
         }
     }
 
+    /// Every component's own state, in id order.
+    fn iter(&self) -> impl Iterator<Item = (CompId, State)> + '_ {
+        self.own.iter_enumerated().map(|(c, s)| (c, *s))
+    }
+
+    /// Components covered (for checking a restored snapshot against its graph).
+    fn components(&self) -> usize {
+        self.own.len()
+    }
+
     /// Components whose own state is down, in id order.
     pub(crate) fn down(&self) -> impl Iterator<Item = CompId> + '_ {
         self.down.iter().copied()
@@ -284,8 +294,8 @@ impl Engine {
     /// graph and the state's own states.
     fn with_state(graph: Arc<DependencyGraph>, cfg: EngineConfig, state: EngineState) -> Engine {
         let mut eval = Evaluation::new(graph.clone());
-        for (c, s) in state.own.own.iter_enumerated() {
-            eval.set_own(c, *s);
+        for (c, s) in state.own.iter() {
+            eval.set_own(c, s);
         }
         eval.settle();
         Engine {

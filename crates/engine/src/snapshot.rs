@@ -80,7 +80,7 @@ impl EngineState {
         let t = graph.topology();
         let n = graph.component_count();
         let comp_ok = |c: &faultline_graph::CompId| c.index() < n;
-        self.own.own.len() == n
+        self.own.components() == n
             && self.own.down().all(|c| comp_ok(&c))
             && self.tracks.len() == n
             && self.evidence.components() == n
