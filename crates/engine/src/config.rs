@@ -36,13 +36,20 @@ impl Default for Hold {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Maintenance {
+    /// Topology ids of the components under maintenance.
     pub components: Vec<String>,
+    /// Start of the window (inclusive).
     pub from: UnixMillis,
+    /// End of the window (exclusive).
     pub to: UnixMillis,
+    /// Why, for people.
     #[serde(default)]
     pub reason: String,
 }
 
+/// How the engine weighs time: hold-downs, staleness, flap damping, the failover window,
+/// maintenance and which components are watched. Part of a snapshot's fingerprint: a snapshot
+/// taken with another configuration is not restored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EngineConfig {
@@ -56,11 +63,13 @@ pub struct EngineConfig {
     pub stale_after_ms: u64,
     /// Flap detection over the last `flap_samples` raw states (Nagios weighting).
     pub flap_samples: usize,
-    /// Percent state change at which a component starts flapping / stops flapping.
+    /// Percent state change at which a component starts flapping.
     pub flap_high: f64,
+    /// Percent state change below which a flapping component stops flapping.
     pub flap_low: f64,
     /// A role change this recent counts as "the failover" when a service fails.
     pub failover_window_ms: u64,
+    /// Maintenance windows: pages suppressed, records kept.
     pub maintenance: Vec<Maintenance>,
     /// Ids of monitored components. Components never observed and not listed here are assumed
     /// up (nobody watches them); listed ones start **unknown** until their first observation.

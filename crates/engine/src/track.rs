@@ -3,7 +3,29 @@
 use faultline_graph::State;
 use faultline_observe::UnixMillis;
 
-use crate::config::Hold;
+use crate::config::{EngineConfig, Hold};
+use crate::ids::Timed;
+
+/// Flap detection thresholds (Nagios-style percent state change over a window of samples).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct FlapLimits {
+    /// Raw samples in the window.
+    pub samples: usize,
+    /// Percent change at which a component starts flapping.
+    pub high: f64,
+    /// Percent change below which it stops.
+    pub low: f64,
+}
+
+impl FlapLimits {
+    pub(crate) fn of(cfg: &EngineConfig) -> Self {
+        FlapLimits {
+            samples: cfg.flap_samples,
+            high: cfg.flap_high,
+            low: cfg.flap_low,
+        }
+    }
+}
 
 /// What happened when a raw state was fed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,12 +38,19 @@ pub(crate) enum Fed {
     Committed { from: State, to: State },
 }
 
+/// One component's liveness: the raw state its signals give, the state declared after hold-down
+/// and flap damping, and what that needs to remember.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Track {
+    /// Observed at least once, or listed as monitored (else assumed up: nobody watches it).
     pub monitored: bool,
+    /// The state the latest signals give, before hold-down.
     pub raw: State,
+    /// The declared state (after hold-down and flap damping).
     pub effective: State,
-    pub pending: Option<(State, UnixMillis)>,
+    /// A state waiting out its hold-down, and since when.
+    pub pending: Option<Timed<State>>,
+    /// When the last sample arrived.
     pub last_seen: Option<UnixMillis>,
     /// When `effective` last changed.
     pub changed_at: UnixMillis,
@@ -34,6 +63,7 @@ pub(crate) struct Track {
 }
 
 impl Track {
+    /// A component nobody has seen yet: unknown when monitored, else assumed up.
     pub fn new(monitored: bool) -> Self {
         let s = if monitored { State::Unknown } else { State::Up };
         Track {
@@ -71,17 +101,16 @@ impl Track {
     }
 
     /// Feed one raw sample at `at`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn feed(&mut self, raw: State, at: UnixMillis, hold: Hold, flap: (usize, f64, f64)) -> Fed {
+    pub fn feed(&mut self, raw: State, at: UnixMillis, hold: Hold, flap: FlapLimits) -> Fed {
         self.last_seen = Some(at);
         self.monitored = true;
         self.raw = raw;
         self.history = (self.history << 1) | u64::from(raw != State::Up);
         self.samples = self.samples.saturating_add(1);
-        let pct = self.percent_change(flap.0 as u32);
-        if !self.flapping && pct >= flap.1 {
+        let pct = self.percent_change(u32::try_from(flap.samples).unwrap_or(u32::MAX));
+        if !self.flapping && pct >= flap.high {
             self.flapping = true;
-        } else if self.flapping && pct < flap.2 {
+        } else if self.flapping && pct < flap.low {
             self.flapping = false;
         }
         // While flapping, recovery is not declared: the incident stays open and pages once.
@@ -105,9 +134,9 @@ impl Track {
             return self.commit(target, at);
         }
         match self.pending {
-            Some((s, _)) if s == target => Fed::Nothing,
+            Some(p) if p.value == target => Fed::Nothing,
             _ => {
-                self.pending = Some((target, at));
+                self.pending = Some(Timed::new(target, at));
                 Fed::Pending(at + wait)
             }
         }
@@ -115,7 +144,11 @@ impl Track {
 
     /// A hold deadline fired at `at`: commit if the pending state is still wanted.
     pub fn expire(&mut self, at: UnixMillis, hold: Hold) -> Fed {
-        let Some((s, since)) = self.pending else {
+        let Some(Timed {
+            value: s,
+            at: since,
+        }) = self.pending
+        else {
             return Fed::Nothing;
         };
         let wait = match s {
@@ -152,7 +185,11 @@ impl Track {
 mod tests {
     use super::*;
 
-    const FLAP: (usize, f64, f64) = (21, 30.0, 25.0);
+    const FLAP: FlapLimits = FlapLimits {
+        samples: 21,
+        high: 30.0,
+        low: 25.0,
+    };
 
     #[test]
     fn hold_down_then_commit() {

@@ -16,7 +16,7 @@
 //!     root_causes: vec!["fw-a".into()],
 //!     affected_services: vec![AffectedService {
 //!         id: "portal".into(), name: "Contractor portal".into(), tier: "critical".into(),
-//!         state: "down".into(), tags: vec![],
+//!         state: ServiceState::Down, tags: vec![],
 //!     }],
 //!     suspects: vec![Suspect { component: "fw-b".into(), reason: "became active 8 s before the portal failed".into(), score: 0.9 }],
 //!     evidence: vec![],
@@ -26,7 +26,15 @@
 //! };
 //! let t = IncidentTransition { seq: 1, action: TransitionAction::Trigger, at: 1_000, incident: inc };
 //! assert_eq!(t.incident.severity.as_str(), "critical");
+//! // Stored and delivered as JSON: states and kinds are the same lower-case words as ever.
+//! let json = serde_json::to_value(&t).unwrap();
+//! assert_eq!(json["incident"]["affected_services"][0]["state"], "down");
+//! assert_eq!(json["incident"]["kind"], "failover_ineffective");
 //! ```
+//!
+//! See also: `faultline_engine`, which emits these, and `faultline_notify`, which delivers them.
+
+#![warn(missing_docs)]
 
 use faultline_observe::UnixMillis;
 use serde::{Deserialize, Serialize};
@@ -48,6 +56,7 @@ pub enum IncidentKind {
 }
 
 impl IncidentKind {
+    /// The kind as it appears in JSON and pages (`failover_ineffective`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             IncidentKind::ServiceDown => "service_down",
@@ -64,13 +73,18 @@ impl IncidentKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// For the record: nothing customers notice.
     Info,
+    /// Redundancy lost, or a service degraded: act in working hours.
     Warning,
+    /// A service of normal tier down, or a failover that did not work.
     Error,
+    /// A critical or high-tier service down, or split brain: wake someone up.
     Critical,
 }
 
 impl Severity {
+    /// The severity as it appears in JSON and pages (`critical`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -81,22 +95,61 @@ impl Severity {
     }
 }
 
+/// Whether an incident is still going on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentStatus {
+    /// The root cause is still failing (or a merged service still down).
     Open,
+    /// Everything recovered; `resolved_at` says when.
     Resolved,
+}
+
+/// The state of a service affected by an incident. Serialized as the lower-case word (`up`,
+/// `degraded`, `down`, `unknown`), as stored incidents, pages and the API have always had it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceState {
+    /// Working, redundancy intact (not normally listed: an incident lists services it hurts).
+    Up,
+    /// Working, but something it depends on failed: redundancy consumed.
+    Degraded,
+    /// Not working.
+    Down,
+    /// Not known: stale or unreachable data.
+    Unknown,
+}
+
+impl ServiceState {
+    /// The state as it appears in JSON and pages (`down`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceState::Up => "up",
+            ServiceState::Degraded => "degraded",
+            ServiceState::Down => "down",
+            ServiceState::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for ServiceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A service touched by an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AffectedService {
+    /// The service's topology id.
     pub id: String,
+    /// The service's name for people.
     pub name: String,
     /// The service's tier from the topology (`critical`, `high`, `normal`, `low`, ...).
     pub tier: String,
     /// `degraded`, `down` or `unknown`.
-    pub state: String,
+    pub state: ServiceState,
+    /// The service's tags from the topology (pager routing can match them).
     #[serde(default)]
     pub tags: Vec<String>,
 }
@@ -104,7 +157,9 @@ pub struct AffectedService {
 /// A component suspected of making a failover ineffective, ranked by evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Suspect {
+    /// Topology id of the component (or `device:interface`).
     pub component: String,
+    /// Every reason found against it, `; `-separated.
     pub reason: String,
     /// Higher is more suspicious; only the order matters.
     pub score: f64,
@@ -113,9 +168,11 @@ pub struct Suspect {
 /// One entry of an incident's evidence timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
+    /// When it happened.
     pub at: UnixMillis,
     /// Topology id of the component or service the entry is about.
     pub subject: String,
+    /// What happened, for people.
     pub text: String,
 }
 
@@ -125,20 +182,29 @@ pub struct Incident {
     /// Stable id: the same root cause keeps the same id for the incident's whole life. Used as
     /// the pager dedup key.
     pub id: String,
+    /// What kind of root cause it describes.
     pub kind: IncidentKind,
+    /// How urgent it is.
     pub severity: Severity,
     /// One line for humans (pagers truncate it to their limits).
     pub title: String,
     /// The failed components whose own dependencies are healthy.
     pub root_causes: Vec<String>,
+    /// The services it degrades or takes down (services that are up are not listed).
     pub affected_services: Vec<AffectedService>,
+    /// What may have made a failover ineffective, most suspicious first.
     #[serde(default)]
     pub suspects: Vec<Suspect>,
+    /// What happened, in time order.
     #[serde(default)]
     pub evidence: Vec<Evidence>,
+    /// Open or resolved.
     pub status: IncidentStatus,
+    /// When it opened.
     pub opened_at: UnixMillis,
+    /// When it last changed in a way worth a page (kind, severity, services, suspects).
     pub updated_at: UnixMillis,
+    /// When it resolved.
     #[serde(default)]
     pub resolved_at: Option<UnixMillis>,
     /// True while a maintenance window excuses this incident: recorded, not paged.
@@ -150,8 +216,11 @@ pub struct Incident {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransitionAction {
+    /// It opened: page.
     Trigger,
+    /// It changed (kind, severity, affected services, suspects or suppression).
     Update,
+    /// It is over.
     Resolve,
 }
 
@@ -160,7 +229,38 @@ pub enum TransitionAction {
 pub struct IncidentTransition {
     /// Global, strictly increasing sequence number assigned by the engine.
     pub seq: u64,
+    /// What happened to the incident.
     pub action: TransitionAction,
+    /// When.
     pub at: UnixMillis,
+    /// The incident as it is after the change.
     pub incident: Incident,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_states_keep_their_words() {
+        for (state, word) in [
+            (ServiceState::Up, "up"),
+            (ServiceState::Degraded, "degraded"),
+            (ServiceState::Down, "down"),
+            (ServiceState::Unknown, "unknown"),
+        ] {
+            assert_eq!(serde_json::to_value(state).unwrap(), word);
+            assert_eq!(state.to_string(), word);
+            let back: ServiceState = serde_json::from_value(word.into()).unwrap();
+            assert_eq!(back, state);
+        }
+        // An affected service stored before the enum existed reads back the same.
+        let stored = r#"{"id":"portal","name":"Portal","tier":"critical","state":"down"}"#;
+        let a: AffectedService = serde_json::from_str(stored).unwrap();
+        assert_eq!(a.state, ServiceState::Down);
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            stored.replace('}', r#","tags":[]}"#)
+        );
+    }
 }

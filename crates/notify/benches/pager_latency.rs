@@ -52,7 +52,7 @@ fn incident(id: String) -> Incident {
             id: "portal".into(),
             name: "portal".into(),
             tier: "critical".into(),
-            state: "down".into(),
+            state: ServiceState::Down,
             tags: vec![],
         }],
         suspects: vec![],

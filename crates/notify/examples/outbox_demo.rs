@@ -32,7 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             id: "portal".into(),
             name: "Contractor portal".into(),
             tier: "critical".into(),
-            state: "down".into(),
+            state: ServiceState::Down,
             tags: vec![],
         }],
         suspects: vec![],

@@ -2,8 +2,8 @@
 //! (bypassing the outbox) through the receiver's own encoder, with its answers reported.
 
 use faultline_incident::{
-    AffectedService, Incident, IncidentKind, IncidentStatus, IncidentTransition, Severity,
-    TransitionAction,
+    AffectedService, Incident, IncidentKind, IncidentStatus, IncidentTransition, ServiceState,
+    Severity, TransitionAction,
 };
 use faultline_observe::time::now_ms;
 use faultline_store::OutboxEntry;
@@ -52,7 +52,7 @@ fn test_incident(receiver: &str, now: u64) -> Incident {
             id: "faultline-test".into(),
             name: "faultline test".into(),
             tier: "low".into(),
-            state: "down".into(),
+            state: ServiceState::Down,
             tags: vec!["test".into()],
         }],
         suspects: vec![],

@@ -21,6 +21,11 @@
 //! let back: Observation = serde_json::from_str(&line).unwrap();
 //! assert_eq!(obs, back);
 //! ```
+//!
+//! See also: [`time`] for the one wall clock and the formatting of instants for people;
+//! `faultline_engine`, which consumes observations.
+
+#![warn(missing_docs)]
 
 use serde::{Deserialize, Serialize};
 
@@ -34,11 +39,14 @@ pub type UnixMillis = u64;
 pub struct Observation {
     /// When the fact was observed (for polls: when the answer arrived).
     pub at: UnixMillis,
+    /// What it is about.
     pub subject: Subject,
+    /// Which signal, with its value.
     pub signal: Signal,
 }
 
 impl Observation {
+    /// An observation of `signal` about `subject` at `at`.
     pub fn new(at: UnixMillis, subject: Subject, signal: Signal) -> Self {
         Self {
             at,
@@ -53,23 +61,37 @@ impl Observation {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Subject {
     /// A device as a whole (reachability, uptime, HA role as seen by the device itself).
-    Device { device: String },
+    Device {
+        /// Topology id of the device.
+        device: String,
+    },
     /// One interface of a device, by its name as the device reports it (ifName, else ifDescr).
-    Interface { device: String, interface: String },
+    Interface {
+        /// Topology id of the device.
+        device: String,
+        /// The interface's name as the device reports it.
+        interface: String,
+    },
     /// A customer-facing service, as seen by a service probe.
-    Service { service: String },
+    Service {
+        /// Topology id of the service.
+        service: String,
+    },
 }
 
 impl Subject {
+    /// A device, by topology id.
     pub fn device(id: impl Into<String>) -> Self {
         Subject::Device { device: id.into() }
     }
+    /// An interface of a device, by the device's topology id and the interface's name.
     pub fn interface(device: impl Into<String>, interface: impl Into<String>) -> Self {
         Subject::Interface {
             device: device.into(),
             interface: interface.into(),
         }
     }
+    /// A service, by topology id.
     pub fn service(id: impl Into<String>) -> Self {
         Subject::Service { service: id.into() }
     }
@@ -86,7 +108,9 @@ impl Subject {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HaRole {
+    /// Carrying the traffic.
     Active,
+    /// Ready to take over.
     Standby,
     /// Changing role (election, sync in progress).
     Transition,
@@ -94,6 +118,7 @@ pub enum HaRole {
     Failed,
     /// HA not configured on this device.
     Standalone,
+    /// The MIB gave no role this build understands.
     Unknown,
 }
 
@@ -101,12 +126,19 @@ pub enum HaRole {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IfStatus {
+    /// Passing traffic (`up(1)`).
     Up,
+    /// Not passing traffic (`down(2)`).
     Down,
+    /// In test mode (`testing(3)`).
     Testing,
+    /// Status unknown, or a value out of range.
     Unknown,
+    /// Waiting for an external event (`dormant(5)`).
     Dormant,
+    /// A component is missing (`notPresent(6)`).
     NotPresent,
+    /// Down because a layer below is (`lowerLayerDown(7)`).
     LowerLayerDown,
 }
 
@@ -147,6 +179,7 @@ pub enum PollFailure {
 pub enum Signal {
     /// ICMP (or other reachability check) result for a device.
     Reachability {
+        /// At least one probe answered.
         ok: bool,
         /// Round-trip time of the successful answers, in milliseconds.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -157,47 +190,72 @@ pub enum Signal {
     /// The SNMP agent answered a poll (the device's management plane is alive).
     AgentUp,
     /// A poll of the SNMP agent failed.
-    AgentDown { reason: PollFailure },
+    AgentDown {
+        /// Why the poll failed.
+        reason: PollFailure,
+    },
     /// sysUpTime (hundredths of a second) and, where exposed, snmpEngineBoots.
     Uptime {
+        /// sysUpTime in hundredths of a second.
         sys_uptime_cs: u64,
+        /// snmpEngineBoots (SNMPv3 agents).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         engine_boots: Option<u32>,
     },
     /// The device restarted (uptime went backwards, engine boots incremented, or a
     /// coldStart/warmStart trap).
-    Rebooted { cold: bool },
+    Rebooted {
+        /// A cold start (power cycle) rather than an agent restart.
+        cold: bool,
+    },
     /// Interface status. `last_change_cs` is ifLastChange (sysUpTime ticks) where known.
     Interface {
+        /// Operational status (ifOperStatus).
         oper: IfStatus,
+        /// Administrative status (ifAdminStatus): down means disabled on purpose.
         admin: IfStatus,
+        /// ifLastChange in sysUpTime ticks, where known.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         last_change_cs: Option<u64>,
     },
     /// Traffic rate on an interface (octets per second in and out), computed from HC counters
     /// with discontinuity handling.
-    Traffic { in_bps: f64, out_bps: f64 },
+    Traffic {
+        /// Octets per second received.
+        in_bps: f64,
+        /// Octets per second sent.
+        out_bps: f64,
+    },
     /// HA role of a group member as the member itself reports it, with its view of the peer and
     /// configuration-sync status where the MIB has them.
     HaRole {
+        /// The member's own role.
         role: HaRole,
+        /// Its view of its peer's role.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         peer: Option<HaRole>,
+        /// Whether its configuration is in sync with the peer's.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         in_sync: Option<bool>,
     },
     /// A service probe (HTTP, TCP) result: what customers see.
     Probe {
+        /// The probe's expectations held (status code, body, connect).
         ok: bool,
+        /// HTTP status code, for HTTP probes.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         status: Option<u16>,
+        /// Time to the answer, in milliseconds.
         latency_ms: f64,
+        /// What went wrong, for people (connection refused, body mismatch, ...).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     },
     /// A trap that no profile decoded, kept rather than dropped.
     RawTrap {
+        /// snmpTrapOID, dotted.
         trap_oid: String,
+        /// The varbinds as (OID, value) text pairs.
         varbinds: Vec<(String, String)>,
     },
     /// The collector (re)started at this instant. Journaled so that a replay knows the gap

@@ -52,7 +52,7 @@ pub fn incident(id: &str, severity: Severity, tier: &str) -> Incident {
             id: "portal".into(),
             name: "Contractor portal".into(),
             tier: tier.into(),
-            state: "down".into(),
+            state: ServiceState::Down,
             tags: vec!["customer".into()],
         }],
         suspects: vec![Suspect {
