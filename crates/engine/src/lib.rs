@@ -666,7 +666,8 @@ impl Engine {
                     Signal::Uptime { .. }
                     | Signal::Interface { .. }
                     | Signal::Probe { .. }
-                    | Signal::CollectorStarted => {
+                    | Signal::CollectorStarted
+                    | Signal::Readiness { .. } => {
                         return;
                     }
                 }

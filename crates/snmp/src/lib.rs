@@ -63,10 +63,14 @@
 pub mod decode;
 mod poller;
 pub mod profile;
+pub mod readiness;
 mod secret;
 pub mod usm_probe;
 
 pub use decode::{DeviceReport, HaReport, InterfaceReport, LldpNeighbor, PollState, SystemInfo};
-pub use poller::{PollError, PollOutcome, PollerConfig, SnmpPoller, Target, classify_error};
+pub use poller::{
+    PollError, PollOutcome, PollReason, PollerConfig, SnmpPoller, Target, classify_error,
+};
 pub use profile::{HaSpec, Profile, ProfileError, Profiles};
+pub use readiness::{ReadinessCheck, ReadinessReport, ReadinessSpec};
 pub use secret::{AuthProto, CredentialError, Credentials, PrivProto, Secret};
