@@ -553,6 +553,7 @@ impl SnmpPoller {
         let client = Client::builder(target.addr, auth)
             .request_timeout(target.timeout)
             .retry(retry)
+            .max_oids_per_request(MAX_OIDS_PER_REQUEST)
             .build_with(&transport)
             .await
             .map_err(|e| local("building client", e.to_string()))?;
@@ -583,6 +584,12 @@ struct Ctx<'a> {
 /// every repetition past a column's end is overshoot into the next column that is thrown
 /// away; the walk doubles the size while all columns still have rows.
 const SMALL_TABLE_REPS: u32 = 2;
+
+/// Objects per GET before async-snmp splits the request (its default is 10). A poll's first
+/// GET carries the system group, uptime counters, ifNumber and the generic readiness scalars
+/// (about a dozen); one request instead of two. An agent that finds the answer too big says
+/// tooBig, and async-snmp then bisects the request.
+const MAX_OIDS_PER_REQUEST: usize = 24;
 
 /// Upper bound on rows per walked table: a broken agent must not make us loop or eat memory.
 const MAX_ROWS: usize = 100_000;

@@ -74,7 +74,10 @@ async fn ip_forwarding_and_default_route_follow_the_namespace() {
             rule: ReadinessRule::MatchActive,
         }));
     // Only the connected /30 is routed: routes exist, no default route.
-    assert_eq!(fact(&out, "default_route_v4").map(|f| f.0), Some(Fact::Int(0)));
+    assert_eq!(
+        fact(&out, "default_route_v4").map(|f| f.0),
+        Some(Fact::Int(0))
+    );
     let Some((Fact::Int(routes), _)) = fact(&out, "route_count") else {
         panic!("route_count: {:?}", fact(&out, "route_count"));
     };
@@ -252,10 +255,9 @@ async fn fortigate_recording_checksums_decode_and_an_altered_one_differs() {
     );
     assert_ne!(altered, original, "the checksum line was replaced");
 
-    let Some(sim) = Snmpsim::start_texts(&[
-        ("fortigate-a", original.clone()),
-        ("fortigate-b", altered),
-    ]) else {
+    let Some(sim) =
+        Snmpsim::start_texts(&[("fortigate-a", original.clone()), ("fortigate-b", altered)])
+    else {
         return;
     };
     let poller = SnmpPoller::new(PollerConfig::default());
