@@ -182,6 +182,7 @@ fn snmp_target(
     target.timeout = cfg.poll.timeout_ms.get();
     target.retries = cfg.poll.retries.get() as u32;
     target.max_repetitions = cfg.poll.max_repetitions.get() as u32;
+    target.poll_interval = Some(cfg.poll.interval_s.get());
     target
 }
 

@@ -312,7 +312,8 @@ impl Engine {
             Signal::Uptime { .. }
             | Signal::Interface { .. }
             | Signal::Probe { .. }
-            | Signal::CollectorStarted => false,
+            | Signal::CollectorStarted
+            | Signal::Readiness { .. } => false,
         }
     }
 

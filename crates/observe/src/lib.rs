@@ -173,6 +173,47 @@ pub enum PollFailure {
     Local,
 }
 
+/// A value read for a readiness check (see [`Signal::Readiness`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fact {
+    /// An integer (INTEGER, counters, gauges, or an aggregate such as a row count).
+    Int(i64),
+    /// A string (OCTET STRING as text, hex when not printable; OBJECT IDENTIFIER dotted).
+    Text(String),
+    /// The agent answered noSuchObject / noSuchInstance / endOfMibView (or, for a table,
+    /// had no rows): the object is not there. Distinct from "not read" (then no observation).
+    Absent,
+}
+
+/// How the engine judges a standby's [`Fact`] against its HA group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadinessRule {
+    /// The standby's value must equal the active member's (config checksum, IP forwarding).
+    MatchActive,
+    /// Every member must have this value (sync status "synchronized").
+    Equal {
+        /// The value every member must have.
+        value: Fact,
+    },
+    /// No member may have this value (VRRP priority 0: stepping down).
+    NotEqual {
+        /// The value no member may have.
+        value: Fact,
+    },
+    /// Numeric: within this many percent of the active member's value (route count).
+    WithinPercentOfActive {
+        /// Largest allowed difference from the active member, in percent.
+        percent: f64,
+    },
+    /// Numeric: at least this much on every member (default routes >= 1).
+    AtLeast {
+        /// Smallest allowed value.
+        min: i64,
+    },
+}
+
 /// The signal carried by an observation, with its value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "signal", rename_all = "snake_case")]
@@ -238,6 +279,20 @@ pub enum Signal {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         in_sync: Option<bool>,
     },
+    /// One fact for a standby-readiness check ("can this member take over?"), read on every
+    /// poll for every check the device's profiles define. The engine compares members of an HA
+    /// group by `check` under `rule`.
+    Readiness {
+        /// The check's name from the profile, e.g. `ip_forwarding`, `config_checksum`.
+        check: String,
+        /// The value read.
+        value: Fact,
+        /// The value as a human reads it (`notForwarding`), from the profile's value map.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shown: Option<String>,
+        /// How the engine judges this value against the group.
+        rule: ReadinessRule,
+    },
     /// A service probe (HTTP, TCP) result: what customers see.
     Probe {
         /// The probe's expectations held (status code, body, connect).
@@ -275,6 +330,7 @@ impl Signal {
             Signal::Interface { .. } => "interface",
             Signal::Traffic { .. } => "traffic",
             Signal::HaRole { .. } => "ha_role",
+            Signal::Readiness { .. } => "readiness",
             Signal::Probe { .. } => "probe",
             Signal::RawTrap { .. } => "raw_trap",
             Signal::CollectorStarted => "collector_started",
@@ -302,6 +358,51 @@ mod tests {
         assert_eq!(v["subject"]["interface"], "port1");
         assert_eq!(v["signal"]["signal"], "interface");
         assert_eq!(v["signal"]["oper"], "down");
+    }
+
+    #[test]
+    fn readiness_json_shape() {
+        let obs = Observation::new(
+            7,
+            Subject::device("fw-b"),
+            Signal::Readiness {
+                check: "ip_forwarding".into(),
+                value: Fact::Int(2),
+                shown: Some("notForwarding".into()),
+                rule: ReadinessRule::MatchActive,
+            },
+        );
+        let v = serde_json::to_value(&obs).unwrap();
+        assert_eq!(v["signal"]["signal"], "readiness");
+        assert_eq!(v["signal"]["check"], "ip_forwarding");
+        assert_eq!(v["signal"]["value"]["int"], 2);
+        assert_eq!(v["signal"]["shown"], "notForwarding");
+        assert_eq!(v["signal"]["rule"], "match_active");
+        assert_eq!(serde_json::from_value::<Observation>(v).unwrap(), obs);
+
+        let sig = Signal::Readiness {
+            check: "vrrp_priority".into(),
+            value: Fact::Absent,
+            shown: None,
+            rule: ReadinessRule::NotEqual {
+                value: Fact::Int(0),
+            },
+        };
+        let v = serde_json::to_value(&sig).unwrap();
+        assert_eq!(v["value"], "absent");
+        assert!(v.get("shown").is_none(), "None is skipped: {v}");
+        assert_eq!(v["rule"]["not_equal"]["value"]["int"], 0);
+        assert_eq!(serde_json::from_value::<Signal>(v).unwrap(), sig);
+        for rule in [
+            ReadinessRule::Equal {
+                value: Fact::Text("OK".into()),
+            },
+            ReadinessRule::WithinPercentOfActive { percent: 10.0 },
+            ReadinessRule::AtLeast { min: 1 },
+        ] {
+            let text = serde_json::to_string(&rule).unwrap();
+            assert_eq!(serde_json::from_str::<ReadinessRule>(&text).unwrap(), rule);
+        }
     }
 
     #[test]

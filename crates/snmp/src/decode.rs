@@ -2,12 +2,13 @@
 //! report, observations and new state out. No I/O, no clock: `at` is passed in, so every rule
 //! here (reboot, flap, counter wrap, HA mapping) is unit-testable without an agent.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use faultline_observe::{HaRole, IfStatus, Observation, PollFailure, Signal, Subject, UnixMillis};
 use serde::{Deserialize, Serialize};
 
 use crate::profile::{HaSpec, Profile};
+use crate::readiness::ReadinessReport;
 
 /// A decoded SNMP value, reduced to what profiles need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +72,14 @@ impl SnmpValue {
 pub struct RawPoll {
     pub scalars: BTreeMap<String, SnmpValue>,
     pub columns: BTreeMap<String, BTreeMap<String, SnmpValue>>,
+    /// Scalars the agent said are not there (noSuchObject, noSuchInstance, endOfMibView, v1
+    /// noSuchName). A scalar in neither map was not read.
+    pub absent: BTreeSet<String>,
+    /// Walk roots whose walk finished (rows or none). A root not here was not read.
+    pub walked: BTreeSet<String>,
+    /// Per walk root, the first OID past it the agent returned (where the walk ended): tells
+    /// an empty slice of a populated column from an unimplemented one.
+    pub beyond: BTreeMap<String, String>,
 }
 
 impl RawPoll {
@@ -226,6 +235,8 @@ pub struct DeviceReport {
     /// Some(cold) when this poll detected a restart since the previous one.
     pub rebooted: Option<bool>,
     pub errors: Vec<PollErrorReport>,
+    /// Standby-readiness facts read in this poll, in check order.
+    pub readiness: Vec<ReadinessReport>,
     pub elapsed_ms: u64,
     /// Varbinds received in this poll (all answers, including walk overshoot).
     pub varbinds: u64,
@@ -244,6 +255,7 @@ impl DeviceReport {
             neighbors: vec![],
             rebooted: None,
             errors: vec![],
+            readiness: vec![],
             elapsed_ms: 0,
             varbinds: 0,
         }

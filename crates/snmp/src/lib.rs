@@ -7,7 +7,8 @@
 //! - [`Profiles`] holds the embedded vendor profiles (TOML) plus any from a user directory;
 //!   the generic part (system group, IF-MIB, HC counters, LLDP) applies to every device.
 //! - [`decode`] is the pure half: raw varbinds + previous [`PollState`] → [`DeviceReport`],
-//!   observations (AgentUp/Down, Uptime, Rebooted, Interface, Traffic, HaRole) and new state.
+//!   observations (AgentUp/Down, Uptime, Rebooted, Interface, Traffic, HaRole) and new state;
+//!   [`readiness`] adds one `Readiness` fact per check of the device's profiles.
 //! - [`Credentials`] keeps communities and passphrases in a redacting [`Secret`].
 //!
 //! ## Profiles are data
@@ -28,7 +29,32 @@
 //! "1" = "active"
 //! "2" = "standby"
 //! "3" = "failed"
+//!
+//! [[readiness]]                        # standby readiness: one fact per check and poll
+//! name = "acme_config_hash"
+//! oid = "1.3.6.1.4.1.99999.3.1.0"      # a scalar (optional `fallback_oid` if absent) ...
+//! rule = "match_active"                # the standby's value must equal the active's
+//!
+//! [[readiness]]
+//! name = "acme_links_down"
+//! table = "1.3.6.1.4.1.99999.4.1"      # ... or a table entry + column + aggregate
+//! column = 3
+//! aggregate = "count_where"            # count, count_where, min, max, any_equal, own_row
+//! matching = [2]
+//! rule = "equal"                       # equal / not_equal (`value`), at_least (`min`),
+//! value = 0                            # within_percent_of_active (`tolerance_percent`)
+//! values = { "0" = "all up" }          # optional raw value -> shown form
 //! ```
+//!
+//! ## Standby readiness
+//!
+//! Every poll emits `Signal::Readiness { check, value, shown, rule }` about the device for
+//! every check of the generic profile plus its vendor profile (a vendor check replaces the
+//! generic one of the same name); the engine compares HA group members with them. `value`
+//! is `Fact::Absent` when the agent says the object is not there; a check whose read failed
+//! emits nothing. Scalars ride in the GETs the poll makes anyway (the generic ones, and a
+//! named profile's, in the first), table columns in the walk of the HA columns. See
+//! [`readiness`] and the comments in `profiles/*.toml` for what each vendor check reads.
 //!
 //! ## Failure classification
 //!
@@ -41,9 +67,21 @@
 //! | undecodable or semantically broken answer | `Malformed` (or `Timeout` when async-snmp discards the datagram) | |
 //! | socket, config | `Local` | |
 //!
-//! After `breaker_threshold` consecutive failures a device's circuit opens: its polls fail at
-//! once (as `Timeout`, "circuit open") for an exponentially growing period, so dead devices do
-//! not hold global concurrency slots.
+//! ## Circuit breaker
+//!
+//! After [`PollerConfig::breaker_threshold`] (default 3) consecutive failures a device's
+//! circuit opens: its *scheduled* polls fail at once (as `Timeout`, "circuit open") for
+//! [`PollerConfig::breaker_base`] (default 30 s), doubling with each further failure up to
+//! [`PollerConfig::breaker_max`] (default 600 s), so dead devices do not hold global
+//! concurrency slots. Two rules keep it from hiding a device that came back:
+//!
+//! - the skip never reaches past one [`Target::poll_interval`] after the failed poll started,
+//!   so the next scheduled poll always goes out and a returning device is seen within one
+//!   interval (without a `poll_interval`, only `breaker_max` bounds it);
+//! - a re-poll, `poll_with(target, prev, PollReason::Repoll)` (a trap arrived, the engine
+//!   wants fresh data), always asks the agent; a success closes the circuit.
+//!
+//! [`SnmpPoller::circuit_open_for`] tells how long a device's circuit stays open.
 //!
 //! ```no_run
 //! use faultline_snmp::{Credentials, PollerConfig, SnmpPoller, Target};
@@ -63,10 +101,14 @@
 pub mod decode;
 mod poller;
 pub mod profile;
+pub mod readiness;
 mod secret;
 pub mod usm_probe;
 
 pub use decode::{DeviceReport, HaReport, InterfaceReport, LldpNeighbor, PollState, SystemInfo};
-pub use poller::{PollError, PollOutcome, PollerConfig, SnmpPoller, Target, classify_error};
+pub use poller::{
+    PollError, PollOutcome, PollReason, PollerConfig, SnmpPoller, Target, classify_error,
+};
 pub use profile::{HaSpec, Profile, ProfileError, Profiles};
+pub use readiness::{ReadinessCheck, ReadinessReport, ReadinessSpec};
 pub use secret::{AuthProto, CredentialError, Credentials, PrivProto, Secret};

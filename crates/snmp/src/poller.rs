@@ -12,7 +12,8 @@ use faultline_observe::{Observation, PollFailure, Signal, Subject};
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::decode::{self, DeviceReport, PollErrorReport, PollState, RawPoll, SnmpValue, oids};
-use crate::profile::{Profile, Profiles};
+use crate::profile::{HaSpec, Profile, Profiles};
+use crate::readiness::{self, ReadinessCheck};
 use crate::secret::Credentials;
 use crate::usm_probe;
 
@@ -30,6 +31,10 @@ pub struct Target {
     /// Per-request timeout (each retry waits this long again).
     pub timeout: Duration,
     pub retries: u32,
+    /// How often the device is polled on schedule. An open circuit breaker never skips past
+    /// one interval after the failed poll started, so a device that comes back is seen
+    /// within one interval. `None` (one-off polls): only `breaker_max` bounds the skip.
+    pub poll_interval: Option<Duration>,
 }
 
 impl Target {
@@ -42,6 +47,7 @@ impl Target {
             max_repetitions: 25,
             timeout: Duration::from_secs(2),
             retries: 1,
+            poll_interval: None,
         }
     }
 }
@@ -53,10 +59,16 @@ pub struct PollerConfig {
     pub global_concurrency: usize,
     /// Polls in flight per device (a second poll of a busy device waits for the first).
     pub per_device_concurrency: usize,
-    /// Consecutive failed polls after which a device's circuit opens.
+    /// Consecutive failed polls after which a device's circuit opens: its scheduled polls
+    /// then fail at once (`AgentDown { reason: Timeout }`, "circuit open") without sending
+    /// anything, so dead devices hold no concurrency slots. `u32::MAX` disables the breaker.
+    /// Default 3.
     pub breaker_threshold: u32,
-    /// First skip period once open; doubles per further failure up to `breaker_max`.
+    /// Skip period after the failure that opens the circuit; it doubles with each further
+    /// failure up to `breaker_max`, and never reaches past one `Target::poll_interval` after
+    /// the failed poll started. Default 30 s.
     pub breaker_base: Duration,
+    /// Ceiling of the skip period (before the poll-interval cap). Default 600 s.
     pub breaker_max: Duration,
     /// Profiles to select from.
     pub profiles: Profiles,
@@ -80,6 +92,19 @@ impl Default for PollerConfig {
             udp_recv_buffer: 4 << 20,
         }
     }
+}
+
+/// Why a poll is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PollReason {
+    /// The device's regular schedule: answered at once with "circuit open" while the
+    /// device's circuit breaker is open.
+    #[default]
+    Scheduled,
+    /// Fresh data wanted now (a trap arrived, the engine asked to confirm a change): always
+    /// goes to the agent, open circuit or not. This is how a device that came back is seen
+    /// without waiting out the breaker; a success closes the circuit.
+    Repoll,
 }
 
 /// What one poll produced.
@@ -209,9 +234,21 @@ impl SnmpPoller {
         &self.inner.cfg.profiles
     }
 
-    /// Poll one device: system group, interfaces, LLDP and the profile's HA objects. Never
-    /// fails: failures become `AgentDown` observations and entries in `report.errors`.
+    /// A scheduled poll of one device: system group, interfaces, LLDP, the profile's HA
+    /// objects and readiness facts. Never fails: failures become `AgentDown` observations
+    /// and entries in `report.errors`. Same as `poll_with(.., PollReason::Scheduled)`.
     pub async fn poll(&self, target: &Target, prev: Option<&PollState>) -> PollOutcome {
+        self.poll_with(target, prev, PollReason::Scheduled).await
+    }
+
+    /// Poll one device for `reason`: a [`PollReason::Repoll`] goes through an open circuit
+    /// breaker, a [`PollReason::Scheduled`] poll does not.
+    pub async fn poll_with(
+        &self,
+        target: &Target,
+        prev: Option<&PollState>,
+        reason: PollReason,
+    ) -> PollOutcome {
         let started = Instant::now();
         let mut report = DeviceReport::empty(
             &target.device_id,
@@ -224,7 +261,9 @@ impl SnmpPoller {
         let attempts = target.retries + 1;
         let budget = (target.timeout * attempts * 20).max(Duration::from_secs(30));
         let result =
-            match tokio::time::timeout(budget, self.poll_inner(target, prev, &mut report)).await {
+            match tokio::time::timeout(budget, self.poll_inner(target, prev, reason, &mut report))
+                .await
+            {
                 Ok(r) => r,
                 Err(_) => Err(PollError::Timeout {
                     device: target.device_id.clone(),
@@ -238,7 +277,7 @@ impl SnmpPoller {
         let at = now_ms();
         match result {
             Ok((report, observations, state)) => {
-                self.record(&target.device_id, true);
+                self.record(target, true, started);
                 PollOutcome {
                     report: DeviceReport {
                         elapsed_ms: started.elapsed().as_millis() as u64,
@@ -250,7 +289,7 @@ impl SnmpPoller {
             }
             Err(e) => {
                 if !matches!(e, PollError::CircuitOpen { .. }) {
-                    self.record(&target.device_id, false);
+                    self.record(target, false, started);
                 }
                 tracing::debug!(error = %e, "poll failed");
                 let reason = e.failure();
@@ -272,23 +311,28 @@ impl SnmpPoller {
         }
     }
 
-    fn record(&self, device: &str, ok: bool) {
+    fn record(&self, target: &Target, ok: bool, started: Instant) {
         let mut b = lock(&self.inner.breakers);
-        let br = b.entry(device.to_owned()).or_default();
+        let br = b.entry(target.device_id.clone()).or_default();
         if ok {
             *br = Breaker::default();
             return;
         }
-        br.failures += 1;
-        let cfg = &self.inner.cfg;
-        if br.failures >= cfg.breaker_threshold {
-            let exp = (br.failures - cfg.breaker_threshold).min(16);
-            let wait = cfg
-                .breaker_base
-                .saturating_mul(1 << exp)
-                .min(cfg.breaker_max);
-            br.open_until = Some(Instant::now() + wait);
-        }
+        br.failures = br.failures.saturating_add(1);
+        br.open_until = open_until(
+            &self.inner.cfg,
+            br.failures,
+            started,
+            Instant::now(),
+            target.poll_interval,
+        );
+    }
+
+    /// How much longer `device`'s circuit stays open, if it is open now.
+    pub fn circuit_open_for(&self, device: &str) -> Option<Duration> {
+        let b = lock(&self.inner.breakers);
+        let until = b.get(device)?.open_until?;
+        until.checked_duration_since(Instant::now())
     }
 
     fn check_breaker(&self, target: &Target) -> Result<(), PollError> {
@@ -313,10 +357,14 @@ impl SnmpPoller {
         &self,
         target: &Target,
         prev: Option<&PollState>,
+        reason: PollReason,
         report: &mut DeviceReport,
     ) -> Result<(DeviceReport, Vec<Observation>, PollState), PollError> {
-        // An open circuit answers at once, without a permit: a dead device costs nothing.
-        self.check_breaker(target)?;
+        // An open circuit answers a scheduled poll at once, without a permit: a dead device
+        // costs nothing. A re-poll always asks the agent.
+        if reason == PollReason::Scheduled {
+            self.check_breaker(target)?;
+        }
         let device_sem = {
             let mut d = lock(&self.inner.devices);
             d.entry(target.device_id.clone())
@@ -350,9 +398,14 @@ impl SnmpPoller {
         };
 
         let mut raw = RawPoll::default();
+        let profiles = &self.inner.cfg.profiles;
         let mut first: Vec<&str> = oids::SYSTEM.to_vec();
         let mut optional: Vec<&str> = oids::OPTIONAL_SCALARS.to_vec();
         optional.push(oids::IF_NUMBER);
+        // Scalars known before the first answer ride in the first GET: the generic readiness
+        // checks always, and everything of the target's profile when it is named.
+        optional.extend(early_scalars(profiles, target.profile.as_deref()));
+        let optional = unique(optional);
         if matches!(target.credentials, Credentials::V1 { .. }) {
             ctx.get_scalars(&first, &mut raw, true).await?;
             // Optional scalars separately: a v1 agent fails a whole GET on one missing object.
@@ -374,13 +427,13 @@ impl SnmpPoller {
             .get(oids::SYS_OBJECT_ID)
             .map(SnmpValue::text)
             .unwrap_or_default();
-        let profiles = &self.inner.cfg.profiles;
         let generic = Profile {
             name: "generic".into(),
             description: String::new(),
             sys_object_id_prefixes: vec![],
             sys_descr_contains: vec![],
             ha: None,
+            readiness: vec![],
         };
         let profile = match &target.profile {
             Some(name) => profiles
@@ -409,25 +462,41 @@ impl SnmpPoller {
         {
             errors.push(e);
         }
-        if let Some(ha) = &profile.ha {
-            let (scalars, columns) = ha.objects();
-            if !scalars.is_empty()
-                && let Err(e) = ctx.get_scalars(&scalars, &mut raw, false).await
-            {
-                errors.push(e);
-            }
-            if !columns.is_empty()
-                && let Err(e) = ctx.walk(&columns, &mut raw, SMALL_TABLE_REPS).await
-            {
-                errors.push(e);
-            }
+        // The profile's HA objects and readiness facts: one GET for the scalars not fetched
+        // yet, one multi-column walk for the small tables.
+        let checks = profiles.readiness(&profile.name);
+        let (ha_scalars, ha_columns) = profile.ha.as_ref().map(HaSpec::objects).unwrap_or_default();
+        let scalars: Vec<&str> = unique(
+            ha_scalars
+                .into_iter()
+                .chain(checks.iter().flat_map(ReadinessCheck::scalars))
+                .filter(|o| !raw.scalars.contains_key(*o) && !raw.absent.contains(*o)),
+        );
+        let columns = unique(
+            ha_columns
+                .into_iter()
+                .chain(checks.iter().flat_map(ReadinessCheck::walks)),
+        );
+        if !scalars.is_empty()
+            && let Err(e) = ctx.get_scalars(&scalars, &mut raw, false).await
+        {
+            errors.push(e);
+        }
+        if !columns.is_empty()
+            && let Err(e) = ctx.walk(&columns, &mut raw, SMALL_TABLE_REPS).await
+        {
+            errors.push(e);
         }
         report.errors.extend(errors.iter().map(|e| PollErrorReport {
             kind: e.failure(),
             message: e.to_string(),
         }));
         report.varbinds = ctx.varbinds.load(Ordering::Relaxed);
-        let (report, obs, state) = decode::decode(report.clone(), now_ms(), &raw, profile, prev);
+        let at = now_ms();
+        let (mut report, mut obs, state) = decode::decode(report.clone(), at, &raw, profile, prev);
+        let (facts, fact_obs) = readiness::decode(checks, &raw, &target.device_id, at);
+        report.readiness = facts;
+        obs.extend(fact_obs);
         Ok((report, obs, state))
     }
 
@@ -484,6 +553,7 @@ impl SnmpPoller {
         let client = Client::builder(target.addr, auth)
             .request_timeout(target.timeout)
             .retry(retry)
+            .max_oids_per_request(MAX_OIDS_PER_REQUEST)
             .build_with(&transport)
             .await
             .map_err(|e| local("building client", e.to_string()))?;
@@ -514,6 +584,12 @@ struct Ctx<'a> {
 /// every repetition past a column's end is overshoot into the next column that is thrown
 /// away; the walk doubles the size while all columns still have rows.
 const SMALL_TABLE_REPS: u32 = 2;
+
+/// Objects per GET before async-snmp splits the request (its default is 10). A poll's first
+/// GET carries the system group, uptime counters, ifNumber and the generic readiness scalars
+/// (about a dozen); one request instead of two. An agent that finds the answer too big says
+/// tooBig, and async-snmp then bisects the request.
+const MAX_OIDS_PER_REQUEST: usize = 24;
 
 /// Upper bound on rows per walked table: a broken agent must not make us loop or eat memory.
 const MAX_ROWS: usize = 100_000;
@@ -586,34 +662,59 @@ impl Ctx<'_> {
         }
     }
 
+    /// GET `list` into `raw`. Objects the agent says are not there go to `raw.absent`. A v1
+    /// agent refuses a whole request over one missing object (noSuchName): unless
+    /// `required`, that object is dropped and the rest asked again (at most once per object).
     async fn get_scalars(
         &self,
         list: &[&str],
         raw: &mut RawPoll,
         required: bool,
     ) -> Result<(), PollError> {
-        let oids = self.parse_oids(list)?;
-        match self.client.get_many(&oids).await {
-            Ok(resp) => {
-                self.varbinds
-                    .fetch_add(resp.varbinds.len() as u64, Ordering::Relaxed);
-                for vb in &resp.varbinds {
-                    if let Some(v) = SnmpValue::from_snmp(&vb.value) {
-                        raw.scalars.insert(vb.oid.to_string(), v);
+        let mut asked = self.parse_oids(list)?;
+        let resp = loop {
+            match self.client.get_many(&asked).await {
+                Ok(resp) => break resp,
+                Err(e) => {
+                    let missing = match &*e {
+                        async_snmp::Error::Snmp {
+                            status: async_snmp::ErrorStatus::NoSuchName,
+                            index,
+                            ..
+                        } if !required => usize::try_from(*index)
+                            .ok()
+                            .and_then(|i| i.checked_sub(1))
+                            .filter(|i| *i < asked.len()),
+                        _ => None,
+                    };
+                    let Some(i) = missing else {
+                        return Err(self.classify(*e, "reading scalars", required).await);
+                    };
+                    raw.absent.insert(asked.remove(i).to_string());
+                    if asked.is_empty() {
+                        return Ok(());
                     }
                 }
-                if required && !raw.scalars.contains_key(oids::SYS_UPTIME) {
-                    return Err(PollError::Malformed {
-                        device: self.target.device_id.clone(),
-                        addr: self.target.addr,
-                        during: "reading the system group",
-                        detail: "no sysUpTime in the answer".into(),
-                    });
-                }
-                Ok(())
             }
-            Err(e) => Err(self.classify(*e, "reading scalars", required).await),
+        };
+        self.varbinds
+            .fetch_add(resp.varbinds.len() as u64, Ordering::Relaxed);
+        for vb in &resp.varbinds {
+            if let Some(v) = SnmpValue::from_snmp(&vb.value) {
+                raw.scalars.insert(vb.oid.to_string(), v);
+            } else if vb.value.is_exception() {
+                raw.absent.insert(vb.oid.to_string());
+            }
         }
+        if required && !raw.scalars.contains_key(oids::SYS_UPTIME) {
+            return Err(PollError::Malformed {
+                device: self.target.device_id.clone(),
+                addr: self.target.addr,
+                during: "reading the system group",
+                detail: "no sysUpTime in the answer".into(),
+            });
+        }
+        Ok(())
     }
 
     /// Walk several table columns side by side with GETBULK (GETNEXT for v1): each request
@@ -676,6 +777,11 @@ impl Ctx<'_> {
                     continue;
                 }
                 let Some(index) = vb.oid.strip_prefix(&roots[col]).filter(|i| !i.is_empty()) else {
+                    if !vb.value.is_exception() {
+                        raw.beyond
+                            .entry(columns[col].to_owned())
+                            .or_insert_with(|| vb.oid.to_string());
+                    }
                     done[col] = true;
                     continue;
                 };
@@ -706,6 +812,7 @@ impl Ctx<'_> {
                     .min(self.reps.load(Ordering::Relaxed));
             }
         }
+        raw.walked.extend(columns.iter().map(|c| (*c).to_owned()));
         Ok(())
     }
 }
@@ -736,5 +843,108 @@ pub fn classify_error(e: &async_snmp::Error) -> PollFailure {
         | E::ResponseShape { .. }
         | E::WalkAborted { .. } => PollFailure::Malformed,
         _ => PollFailure::Local,
+    }
+}
+
+/// Scalars a poll can ask for in its first GET, before the profile is known from
+/// sysObjectID: the generic readiness checks', and all of the named profile's (HA and
+/// readiness) when the target names one.
+fn early_scalars<'a>(profiles: &'a Profiles, named: Option<&str>) -> Vec<&'a str> {
+    let named = named.and_then(|n| profiles.get(n));
+    let checks = profiles.readiness(named.map_or("generic", |p| p.name.as_str()));
+    let mut v: Vec<&str> = checks.iter().flat_map(ReadinessCheck::scalars).collect();
+    if let Some(ha) = named.and_then(|p| p.ha.as_ref()) {
+        v.extend(ha.objects().0);
+    }
+    v
+}
+
+/// The items in first-seen order without repeats (OID lists of a few dozen).
+fn unique<'a>(items: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = vec![];
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+/// When a device's circuit closes again after its `failures`-th consecutive failed poll,
+/// which started at `started` and ended at `now`: `None` below the threshold. The skip
+/// period doubles from `breaker_base` per failure past the threshold, up to `breaker_max`,
+/// and never reaches past `started + interval`, so the next scheduled poll (whether the
+/// schedule ticks every interval or sleeps an interval after each poll) always goes out.
+fn open_until(
+    cfg: &PollerConfig,
+    failures: u32,
+    started: Instant,
+    now: Instant,
+    interval: Option<Duration>,
+) -> Option<Instant> {
+    if failures < cfg.breaker_threshold {
+        return None;
+    }
+    let exp = (failures - cfg.breaker_threshold).min(16);
+    let wait = cfg
+        .breaker_base
+        .saturating_mul(1 << exp)
+        .min(cfg.breaker_max);
+    let until = now + wait;
+    Some(match interval {
+        Some(iv) => until.min(started + iv),
+        None => until,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn breaker_backs_off_but_never_past_one_poll_interval() {
+        let cfg = PollerConfig {
+            breaker_threshold: 3,
+            breaker_base: Duration::from_secs(30),
+            breaker_max: Duration::from_secs(600),
+            ..PollerConfig::default()
+        };
+        let t0 = Instant::now();
+        let end = t0 + Duration::from_secs(2);
+        assert_eq!(open_until(&cfg, 2, t0, end, None), None);
+        assert_eq!(
+            open_until(&cfg, 3, t0, end, None),
+            Some(end + Duration::from_secs(30))
+        );
+        assert_eq!(
+            open_until(&cfg, 5, t0, end, None),
+            Some(end + Duration::from_secs(120))
+        );
+        assert_eq!(
+            open_until(&cfg, 40, t0, end, None),
+            Some(end + Duration::from_secs(600))
+        );
+        // With a 60 s poll interval the circuit closes by the next scheduled poll, counted
+        // from the start of the failed one.
+        let iv = Some(Duration::from_secs(60));
+        assert_eq!(
+            open_until(&cfg, 3, t0, end, iv),
+            Some(end + Duration::from_secs(30))
+        );
+        assert_eq!(
+            open_until(&cfg, 9, t0, end, iv),
+            Some(t0 + Duration::from_secs(60))
+        );
+        // Threshold u32::MAX: never opens.
+        let off = PollerConfig {
+            breaker_threshold: u32::MAX,
+            ..cfg
+        };
+        assert_eq!(open_until(&off, u32::MAX - 1, t0, end, None), None);
+    }
+
+    #[test]
+    fn unique_keeps_first_seen_order() {
+        assert_eq!(unique(["b", "a", "b", "c", "a"]), vec!["b", "a", "c"]);
     }
 }

@@ -1,6 +1,7 @@
 //! Device profiles: data (TOML) that tells the poller which vendor objects carry the HA role
-//! and how their values map onto [`HaRole`]. Defaults are embedded; a user directory can add
-//! or override profiles at runtime, so a new vendor needs no recompilation.
+//! and how their values map onto [`HaRole`], and which standby-readiness facts to read
+//! ([`crate::readiness`]). Defaults are embedded; a user directory can add or override
+//! profiles at runtime, so a new vendor or a new check needs no recompilation.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,8 @@ use std::path::{Path, PathBuf};
 use async_snmp::Oid;
 use faultline_observe::HaRole;
 use serde::{Deserialize, Serialize};
+
+use crate::readiness::{self, ReadinessCheck, ReadinessSpec};
 
 /// The profiles shipped with faultline (file name, TOML text).
 const EMBEDDED: &[(&str, &str)] = &[
@@ -43,6 +46,10 @@ pub struct Profile {
     pub sys_descr_contains: Vec<String>,
     #[serde(default)]
     pub ha: Option<HaSpec>,
+    /// Standby-readiness checks (`[[readiness]]`). The generic profile's checks apply to every
+    /// device; a vendor profile adds its own and replaces generic ones of the same name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readiness: Vec<ReadinessSpec>,
 }
 
 /// Where the HA role lives in a vendor MIB. Three shapes cover the vendors we know:
@@ -191,12 +198,20 @@ pub enum ProfileError {
         field: &'static str,
         oid: String,
     },
+    #[error("profile {file}: readiness check {check:?}: {reason}")]
+    Readiness {
+        file: PathBuf,
+        check: String,
+        reason: String,
+    },
 }
 
 /// The set of known profiles, by name.
 #[derive(Debug, Clone)]
 pub struct Profiles {
     by_name: BTreeMap<String, Profile>,
+    /// Effective readiness checks per profile name (generic merged with the profile's own).
+    readiness: BTreeMap<String, Vec<ReadinessCheck>>,
 }
 
 impl Profiles {
@@ -204,8 +219,10 @@ impl Profiles {
     /// an embedded one replaces it.
     pub fn load(user_dir: Option<&Path>) -> Result<Profiles, ProfileError> {
         let mut by_name = BTreeMap::new();
+        let mut own = BTreeMap::new();
         for (file, text) in EMBEDDED {
-            let p = parse(Path::new(file), text)?;
+            let (p, checks) = parse(Path::new(file), text)?;
+            own.insert(p.name.clone(), checks);
             by_name.insert(p.name.clone(), p);
         }
         if let Some(dir) = user_dir {
@@ -225,18 +242,31 @@ impl Profiles {
                     file: file.clone(),
                     source,
                 })?;
-                let p = parse(&file, &text)?;
+                let (p, checks) = parse(&file, &text)?;
+                own.insert(p.name.clone(), checks);
                 by_name.insert(p.name.clone(), p);
             }
         }
-        Ok(Profiles { by_name })
+        let generic = own.get("generic").cloned().unwrap_or_default();
+        let readiness = own
+            .iter()
+            .map(|(name, checks)| (name.clone(), readiness::merge(&generic, checks)))
+            .collect();
+        Ok(Profiles { by_name, readiness })
     }
 
     /// Only the embedded defaults (cannot fail: they are checked by a unit test).
     pub fn embedded() -> Profiles {
         Profiles::load(None).unwrap_or_else(|_| Profiles {
             by_name: BTreeMap::new(),
+            readiness: BTreeMap::new(),
         })
+    }
+
+    /// The readiness checks that apply to a device with profile `name`: the generic
+    /// profile's, then the profile's own (which replace generic ones of the same name).
+    pub fn readiness(&self, name: &str) -> &[ReadinessCheck] {
+        self.readiness.get(name).map_or(&[], Vec::as_slice)
     }
 
     pub fn get(&self, name: &str) -> Option<&Profile> {
@@ -287,7 +317,7 @@ impl Profiles {
     }
 }
 
-fn parse(file: &Path, text: &str) -> Result<Profile, ProfileError> {
+fn parse(file: &Path, text: &str) -> Result<(Profile, Vec<ReadinessCheck>), ProfileError> {
     let p: Profile = toml::from_str(text).map_err(|e| ProfileError::Parse {
         file: file.to_owned(),
         source: Box::new(e),
@@ -306,7 +336,20 @@ fn parse(file: &Path, text: &str) -> Result<Profile, ProfileError> {
             check_oid(o).ok_or_else(|| bad("ha", o))?;
         }
     }
-    Ok(p)
+    let mut checks: Vec<ReadinessCheck> = Vec::with_capacity(p.readiness.len());
+    for spec in &p.readiness {
+        let err = |reason: String| ProfileError::Readiness {
+            file: file.to_owned(),
+            check: spec.name.clone(),
+            reason,
+        };
+        let check = readiness::compile(spec).map_err(err)?;
+        if checks.iter().any(|c| c.name == check.name) {
+            return Err(err("defined twice in this profile".into()));
+        }
+        checks.push(check);
+    }
+    Ok((p, checks))
 }
 
 fn check_oid(s: &str) -> Option<Oid> {
@@ -376,6 +419,83 @@ mod tests {
             "generic"
         );
         assert_eq!(p.select("1.3.6.1.4.1.25461.9.1").unwrap().name, "paloalto");
+    }
+
+    #[test]
+    fn user_profile_adds_readiness_checks_without_code() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("acme.toml"),
+            r#"
+name = "acme"
+sys_object_id_prefixes = ["1.3.6.1.4.1.99999"]
+
+[[readiness]]
+name = "acme_sync"
+oid = "1.3.6.1.4.1.99999.7.1.0"
+rule = "equal"
+value = "in-sync"
+lowercase = true
+values = { "in-sync" = "synchronised" }
+
+# Replaces the generic check of the same name for this vendor only.
+[[readiness]]
+name = "route_count"
+oid = "1.3.6.1.4.1.99999.7.2.0"
+rule = "within_percent_of_active"
+tolerance_percent = 25
+"#,
+        )
+        .unwrap();
+        let p = Profiles::load(Some(dir.path())).unwrap();
+        let names =
+            |n: &str| -> Vec<String> { p.readiness(n).iter().map(|c| c.name.clone()).collect() };
+        let acme = names("acme");
+        assert!(acme.contains(&"acme_sync".to_string()), "{acme:?}");
+        assert!(acme.contains(&"ip_forwarding".to_string()), "{acme:?}");
+        assert_eq!(acme.iter().filter(|n| *n == "route_count").count(), 1);
+        let rc = p
+            .readiness("acme")
+            .iter()
+            .find(|c| c.name == "route_count")
+            .unwrap();
+        assert_eq!(
+            rc.rule,
+            faultline_observe::ReadinessRule::WithinPercentOfActive { percent: 25.0 }
+        );
+        // Other profiles keep the generic check.
+        let generic_rc = p
+            .readiness("fortigate")
+            .iter()
+            .find(|c| c.name == "route_count")
+            .unwrap();
+        assert_eq!(
+            generic_rc.rule,
+            faultline_observe::ReadinessRule::WithinPercentOfActive { percent: 10.0 }
+        );
+        assert!(p.readiness("no-such-profile").is_empty());
+    }
+
+    #[test]
+    fn bad_readiness_check_names_file_and_check() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("broken.toml"),
+            "name = \"x\"\n[[readiness]]\nname = \"prio\"\noid = \"1.3.6.1.2.1.4.1.0\"\nrule = \"at_least\"\n",
+        )
+        .unwrap();
+        let err = Profiles::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(
+            err.contains("broken.toml") && err.contains("prio") && err.contains("min"),
+            "{err}"
+        );
+        std::fs::write(
+            dir.path().join("broken.toml"),
+            "name = \"x\"\n[[readiness]]\nname = \"a\"\noid = \"1.3.6.1.2.1.4.1.0\"\nrule = \"match_active\"\n[[readiness]]\nname = \"a\"\noid = \"1.3.6.1.2.1.4.1.0\"\nrule = \"match_active\"\n",
+        )
+        .unwrap();
+        let err = Profiles::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(err.contains("defined twice"), "{err}");
     }
 
     #[test]

@@ -198,6 +198,7 @@ fn execute(args: Args) -> Result<DeviceReport, String> {
         max_repetitions: args.max_repetitions,
         timeout: Duration::from_secs_f64(args.timeout),
         retries: args.retries,
+        poll_interval: None,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

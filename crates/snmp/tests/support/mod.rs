@@ -393,3 +393,120 @@ impl Drop for Snmpsim {
         let _ = self.child.wait();
     }
 }
+
+impl Snmpsim {
+    /// snmpsim serving recordings given as text: (community, snmprec text). For recordings
+    /// a test alters (e.g. one member's checksum changed).
+    pub fn start_texts(recordings: &[(&str, String)]) -> Option<Snmpsim> {
+        if !require("snmpget") {
+            return None;
+        }
+        let venv = snmpsim_venv()?;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        for (community, text) in recordings {
+            let dst = data.join(format!("{community}.snmprec"));
+            std::fs::create_dir_all(dst.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&dst, text).expect("write recording");
+        }
+        let cache = dir.path().join("cache");
+        std::fs::create_dir_all(&cache).expect("cache");
+        // snmpsim drops privileges to nobody: its dirs must be writable/readable by it.
+        run("chmod", &["-R", "777", &dir.path().to_string_lossy()]);
+        let port = free_udp_port();
+        let child = Command::new(venv.join("bin/snmpsim-command-responder"))
+            .arg(format!("--data-dir={}", data.display()))
+            .arg(format!("--agent-udpv4-endpoint=127.0.0.1:{port}"))
+            .arg(format!("--cache-dir={}", cache.display()))
+            .args(["--process-user=nobody", "--process-group=nogroup"])
+            .arg(format!(
+                "--logging-method=file:{}",
+                dir.path().join("sim.log").display()
+            ))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn snmpsim");
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        let mut sim = Snmpsim { addr, dir, child };
+        let community = recordings.first().map(|r| r.0).unwrap_or_default();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = sim.child.try_wait() {
+                panic!("snmpsim exited; see its log");
+            }
+            let ok = Command::new("snmpget")
+                .args(["-v2c", "-c", community, "-t", "0.5", "-r", "0", "-m", ""])
+                .arg(addr.to_string())
+                .arg("1.3.6.1.2.1.1.2.0")
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if ok {
+                return Some(sim);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let _ = sim.child.kill();
+        panic!("snmpsim did not become ready");
+    }
+}
+
+/// snmpd inside its own network namespace, reached from the host over a veth pair with a
+/// unique /30 in 10.`net`.0.0/16 (`host_if` on the host, `mgmt0` in the namespace).
+pub struct NsAgent {
+    pub agent: Snmpd,
+    pub ns: Netns,
+    pub host_if: String,
+    pub host_ip: String,
+    pub ns_ip: String,
+}
+
+impl NsAgent {
+    /// `None` (after saying why) without root or peers; panics under CI then.
+    pub fn start(tag: &str, net: u8) -> Option<NsAgent> {
+        if !require("ip") {
+            return None;
+        }
+        if !is_root() {
+            if std::env::var_os("CI").is_some() {
+                panic!("netns test needs root under CI");
+            }
+            eprintln!("\n!!!!! SKIPPING: netns test needs root !!!!!\n");
+            return None;
+        }
+        let ns = Netns::new(tag);
+        let id = free_udp_port() % 16_000;
+        let (a, b) = (id / 64, (id % 64) * 4);
+        let host_ip = format!("10.{net}.{a}.{}", b + 1);
+        let ns_ip = format!("10.{net}.{a}.{}", b + 2);
+        let host_if = format!("fl{tag}{id}");
+        run(
+            "ip",
+            &[
+                "link", "add", &host_if, "type", "veth", "peer", "name", "mgmt0", "netns", &ns.name,
+            ],
+        );
+        run(
+            "ip",
+            &["addr", "add", &format!("{host_ip}/30"), "dev", &host_if],
+        );
+        run("ip", &["link", "set", &host_if, "up"]);
+        ns.ip(&["addr", "add", &format!("{ns_ip}/30"), "dev", "mgmt0"]);
+        ns.ip(&["link", "set", "mgmt0", "up"]);
+        let agent = Snmpd::start_in(Some(&ns.name), &ns_ip)?;
+        Some(NsAgent {
+            agent,
+            ns,
+            host_if,
+            host_ip,
+            ns_ip,
+        })
+    }
+
+    /// Run `cmd args` inside the namespace.
+    pub fn exec(&self, cmd: &str, args: &[&str]) -> String {
+        let mut a = vec!["netns", "exec", self.ns.name.as_str(), cmd];
+        a.extend_from_slice(args);
+        run("ip", &a)
+    }
+}
