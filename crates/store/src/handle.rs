@@ -1,21 +1,30 @@
-//! The shared database handle: the current redb database, re-opened after an I/O error (redb
-//! latches the first one and fails every later call), with back-off, and every call's outcome
-//! recorded in the store's health.
+//! The shared database handle: the current redb database, closed after an I/O error (redb
+//! latches the first one and fails every later call) and re-opened with back-off, and every
+//! call's outcome recorded in the store's health.
 //!
-//! Concurrency: the database sits in an `RwLock`. Every operation holds the read lock for its
-//! whole duration (transactions never outlive an operation), so a re-open, which takes the
-//! write lock, waits for the operations in flight and then swaps the database while nothing
-//! uses it: redb's file lock forbids opening a second handle on the same file while the old
-//! one lives. Consequence: an operation must not call another `Store` method while it runs
-//! (e.g. inside a [`Store::transact`](crate::Store::transact) closure); use the `Txn` instead.
+//! A re-open of the writable database is expensive: after an I/O error redb was not shut down
+//! cleanly and repairs the file, reading all of it (about 1.2 s per million journal entries,
+//! `benches/open.rs`). A read-only handle on the same file opens in well under a millisecond
+//! and sees every committed transaction. So while the writable database is closed, **reads are
+//! served by a read-only fallback handle**, and only **writes** re-open the writable database,
+//! at most as often as the back-off allows. The fallback also answers whether a failed commit
+//! reached the file.
+//!
+//! Concurrency: the handles sit in an `RwLock`. Every operation holds the read lock for its
+//! whole duration (transactions never outlive an operation), so closing or re-opening, which
+//! takes the write lock, waits for the operations in flight and then swaps the database while
+//! nothing uses it: redb's file lock forbids a second writable handle on the same file while
+//! the old one lives. Consequence: an operation must not call another `Store` method while it
+//! runs (e.g. inside a [`Store::transact`](crate::Store::transact) closure); use the `Txn`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use crate::health::{HealthTracker, OpKind};
 use crate::open::{self, Backoff, Db, OpenOptions};
+use crate::tables::META_COMMITS;
 use crate::{Result, StoreError};
 
 /// How the database is (re-)opened.
@@ -25,10 +34,17 @@ pub(crate) enum Mode {
 }
 
 struct Slot {
-    /// `None` after a failed re-open, until the next one succeeds.
+    /// The database; `None` once closed after an error, until a re-open succeeds.
     db: Option<Db>,
-    /// Incremented by every successful (re-)open: an operation that failed on generation `g`
-    /// re-opens only if the database is still generation `g`.
+    /// Read-only handle serving reads while `db` is closed (read-write mode only).
+    fallback: Option<Db>,
+    /// The closed writable database, kept alive until the re-open: redb lets a read-only
+    /// handle open a file left unclean (as a latched I/O error leaves it) only while its
+    /// writer lives (the writer's lock on the "consistent" byte), so dropping it would take
+    /// the fallback down too.
+    latched: Option<Db>,
+    /// Incremented by every successful re-open: an error from generation `g` closes the
+    /// database only if it is still generation `g`.
     generation: u64,
     /// Earliest time of the next re-open while errors continue (`None`: immediately).
     next_reopen: Option<Instant>,
@@ -37,8 +53,8 @@ struct Slot {
     /// The error that closed the database (its message, and whether the disk was full).
     cause: Option<(String, bool)>,
     /// Set when a re-open found the file damaged: no further re-opens (each would re-read the
-    /// whole file to fail the same way); every operation fails with this
-    /// [`StoreError::Corrupt`] (what was lost, detail).
+    /// whole file to fail the same way); writes fail with this [`StoreError::Corrupt`] (what
+    /// was lost, detail).
     corrupt: Option<(String, String)>,
 }
 
@@ -53,10 +69,19 @@ pub(crate) struct Handle {
     pub(crate) health: HealthTracker,
 }
 
-/// A failed attempt: its error and the database generation it ran on.
+/// Which handle an attempt ran on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ran {
+    /// The database, at this generation.
+    Db(u64),
+    /// The read-only fallback.
+    Fallback,
+}
+
+/// A failed attempt: its error and the handle it ran on.
 pub(crate) struct Failed {
     pub(crate) error: StoreError,
-    pub(crate) generation: u64,
+    pub(crate) ran: Ran,
 }
 
 impl Handle {
@@ -67,6 +92,8 @@ impl Handle {
             mode,
             slot: RwLock::new(Slot {
                 db: Some(db),
+                fallback: None,
+                latched: None,
                 generation: 0,
                 next_reopen: None,
                 backoff,
@@ -90,39 +117,59 @@ impl Handle {
         matches!(self.mode, Mode::ReadOnly)
     }
 
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    // The slot is only ever assigned field by field, each assignment valid on its own, and
+    // redb's panics are caught inside the lock: a poisoned lock holds a valid slot.
     fn read_slot(&self) -> RwLockReadGuard<'_, Slot> {
-        // The slot is only assigned whole; a panic while it was held (impossible outside redb,
-        // whose panics are caught below) leaves it valid.
         self.slot.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// One attempt of `f` on the current database. A panic inside redb (a damaged page) comes
-    /// back as [`StoreError::Corrupt`]; a database that failed to re-open before is re-opened
-    /// first if its back-off allows.
+    fn write_slot(&self) -> RwLockWriteGuard<'_, Slot> {
+        self.slot.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// One attempt of `f`. On the database if it is open; else a write re-opens it first (if
+    /// the back-off allows, else [`StoreError::Unavailable`]) and a read runs on the read-only
+    /// fallback. A panic inside redb (a damaged page) comes back as [`StoreError::Corrupt`].
     pub(crate) fn attempt<T>(
         &self,
         op: &'static str,
+        kind: OpKind,
         f: impl FnOnce(&Db) -> Result<T>,
-    ) -> Result<(T, u64), Failed> {
+    ) -> Result<(T, Ran), Failed> {
         let mut slot = self.read_slot();
         if slot.db.is_none() {
             let generation = slot.generation;
             drop(slot);
-            self.reopen(generation, op, false)
-                .map_err(|error| Failed { error, generation })?;
+            let use_fallback = kind == OpKind::Read && !self.is_read_only();
+            let ready = if use_fallback {
+                self.open_fallback()
+            } else {
+                self.reopen(op)
+            };
+            ready.map_err(|error| Failed {
+                error,
+                ran: Ran::Db(generation),
+            })?;
             slot = self.read_slot();
         }
-        let generation = slot.generation;
-        let Some(db) = slot.db.as_ref() else {
-            return Err(Failed {
-                error: self.unavailable(op, &slot),
-                generation,
-            });
+        let (db, ran) = match (&slot.db, &slot.fallback) {
+            (Some(db), _) => (db, Ran::Db(slot.generation)),
+            (None, Some(fb)) if kind == OpKind::Read => (fb, Ran::Fallback),
+            _ => {
+                return Err(Failed {
+                    error: self.unavailable(op, &slot),
+                    ran: Ran::Db(slot.generation),
+                });
+            }
         };
         // redb panics on some damaged pages (`unreachable!` in its B-tree code). The
-        // transactions `f` opens live inside it and are dropped by the unwind; the database
-        // itself is re-opened before its next use (`needs_reopen`), so no state touched by the
-        // panic is observed again: AssertUnwindSafe.
+        // transactions `f` opens live inside it and are dropped by the unwind; the handle is
+        // closed before its next use (`needs_reopen`), so no state touched by the panic is
+        // observed again: AssertUnwindSafe.
         let out = catch_unwind(AssertUnwindSafe(|| f(db))).unwrap_or_else(|panic| {
             // what_was_lost is filled in by `finish` (an inspection of the file).
             Err(StoreError::Corrupt {
@@ -131,34 +178,37 @@ impl Handle {
                 detail: format!("{op}: redb panicked: {}", open::panic_message(&*panic)),
             })
         });
-        out.map(|v| (v, generation))
-            .map_err(|error| Failed { error, generation })
+        out.map(|v| (v, ran)).map_err(|error| Failed { error, ran })
     }
 
-    /// Close the database after `cause` (an error from generation `generation`) and re-open
-    /// it, unless another operation already did, or the back-off forbids it for now
-    /// ([`StoreError::Unavailable`]; `force` ignores the back-off). On failure the database
-    /// stays closed (operations fail fast) until a later re-open succeeds.
-    pub(crate) fn close_and_reopen(
-        &self,
-        generation: u64,
-        op: &'static str,
-        force: bool,
-        cause: &StoreError,
-    ) -> Result<()> {
-        {
-            let mut slot = self.slot.write().unwrap_or_else(PoisonError::into_inner);
-            if slot.generation == generation {
+    /// Close the handle an attempt failed on with `cause` (if nobody replaced it since).
+    pub(crate) fn close(&self, ran: Ran, cause: &StoreError) {
+        let mut slot = self.write_slot();
+        match ran {
+            Ran::Fallback => slot.fallback = None,
+            Ran::Db(generation) if generation == slot.generation && slot.db.is_some() => {
+                slot.latched = slot.db.take();
                 slot.cause = Some((cause.to_string(), cause.is_disk_full()));
             }
+            Ran::Db(_) => {}
         }
-        self.reopen(generation, op, force)
     }
 
-    /// See [`Self::close_and_reopen`].
-    fn reopen(&self, generation: u64, op: &'static str, force: bool) -> Result<()> {
-        let mut slot = self.slot.write().unwrap_or_else(PoisonError::into_inner);
-        if slot.generation != generation && slot.db.is_some() {
+    /// Open the read-only fallback, unless it is open.
+    fn open_fallback(&self) -> Result<()> {
+        let mut slot = self.write_slot();
+        if slot.db.is_none() && slot.fallback.is_none() {
+            slot.fallback = Some(Db::ReadOnly(open::open_read_only(&self.path)?));
+        }
+        Ok(())
+    }
+
+    /// Re-open the closed database, unless another operation already did, or the back-off
+    /// forbids it for now ([`StoreError::Unavailable`]). Read-only handles are cheap to open
+    /// and re-open without back-off.
+    fn reopen(&self, op: &'static str) -> Result<()> {
+        let mut slot = self.write_slot();
+        if slot.db.is_some() {
             return Ok(());
         }
         if let Some((what_was_lost, detail)) = &slot.corrupt {
@@ -168,24 +218,30 @@ impl Handle {
                 detail: detail.clone(),
             });
         }
-        // Close the failed database now: its file lock must go before the file is opened
-        // again, and a latched redb handle serves nothing anyway.
-        slot.db = None;
         let now = Instant::now();
-        if !force && slot.next_reopen.is_some_and(|t| now < t) {
-            return Err(self.unavailable(op, &slot));
-        }
-        let backoff = backoff_of(&self.mode);
-        slot.next_reopen = Some(now + slot.backoff);
-        slot.backoff = (slot.backoff * 2).min(backoff.max);
         let opened = match &self.mode {
+            Mode::ReadOnly => open::open_read_only(&self.path).map(Db::ReadOnly),
             Mode::ReadWrite(opts) => {
+                if slot.next_reopen.is_some_and(|t| now < t) {
+                    return Err(self.unavailable(op, &slot));
+                }
+                slot.next_reopen = Some(now + slot.backoff);
+                slot.backoff = (slot.backoff * 2).min(opts.reopen_backoff.max);
+                // The old handles go first: redb refuses a second writable handle on a file
+                // while one lives, and the fallback must not outlive its writer.
+                slot.fallback = None;
+                slot.latched = None;
                 open::open_read_write(&self.path, opts).map(|(db, _)| Db::ReadWrite(db))
             }
-            Mode::ReadOnly => open::open_read_only(&self.path).map(Db::ReadOnly),
         };
-        let db = match opened.map_err(open::with_inventory) {
-            Ok(db) => db,
+        match opened.map_err(open::with_inventory) {
+            Ok(db) => {
+                slot.db = Some(db);
+                slot.generation += 1;
+                self.health
+                    .reopened(u64::try_from(now.elapsed().as_millis()).unwrap_or(u64::MAX));
+                Ok(())
+            }
             Err(e) => {
                 if let StoreError::Corrupt {
                     what_was_lost,
@@ -196,14 +252,9 @@ impl Handle {
                     slot.corrupt = Some((what_was_lost.clone(), detail.clone()));
                 }
                 slot.cause = Some((e.to_string(), e.is_disk_full()));
-                return Err(e);
+                Err(e)
             }
-        };
-        slot.db = Some(db);
-        slot.generation += 1;
-        self.health
-            .reopened(u64::try_from(now.elapsed().as_millis()).unwrap_or(u64::MAX));
-        Ok(())
+        }
     }
 
     fn unavailable(&self, op: &'static str, slot: &Slot) -> StoreError {
@@ -224,60 +275,73 @@ impl Handle {
         }
     }
 
-    /// Record a success: clears the health's degradation (per its rule) and, if it did, the
-    /// re-open back-off.
-    pub(crate) fn succeeded(&self, kind: OpKind) {
-        if self.health.success(kind) {
-            let mut slot = self.slot.write().unwrap_or_else(PoisonError::into_inner);
-            slot.next_reopen = None;
-            slot.backoff = backoff_of(&self.mode).initial;
+    /// The commit counter as the file holds it now, read through the read-only fallback (the
+    /// database itself is closed after a failed commit).
+    pub(crate) fn committed_counter(&self) -> Result<u64> {
+        let read = |db: &Db| crate::txn::read_meta(db, &self.path, META_COMMITS);
+        match self.attempt("check commit", OpKind::Read, read) {
+            Ok((n, _)) => Ok(n),
+            Err(Failed { error, ran }) => {
+                self.close(ran, &error);
+                Err(error)
+            }
         }
     }
 
     /// Finish an operation: complete a corruption error with what is unreadable, and record
-    /// the outcome in the health.
+    /// the outcome in the health (a success clears the re-open back-off with the
+    /// degradation).
     pub(crate) fn finish<T>(&self, kind: OpKind, out: Result<T>) -> Result<T> {
         let out = out.map_err(open::with_inventory);
         match &out {
-            Ok(_) => self.succeeded(kind),
+            Ok(_) => {
+                if self.health.success(kind) {
+                    let mut slot = self.write_slot();
+                    slot.next_reopen = None;
+                    slot.backoff = backoff_of(&self.mode).initial;
+                }
+            }
             Err(e) => self.health.failure(kind, e),
         }
         out
     }
 
-    /// Run a read `f`, re-opening and retrying once after an error that latched the database
-    /// (reads change nothing, so the retry is always safe).
+    /// Run a read `f`; after an error that latched its handle, close that handle and retry
+    /// once (on the fallback, or a re-opened read-only handle). Reads change nothing, so the
+    /// retry is always safe.
     pub(crate) fn read<T>(&self, op: &'static str, f: impl Fn(&Db) -> Result<T>) -> Result<T> {
-        let out = match self.attempt(op, &f) {
-            Err(Failed { error, generation }) if needs_reopen(&error) => {
-                match self.close_and_reopen(generation, op, false, &error) {
-                    Ok(()) => self.attempt(op, &f).map(|(v, _)| v).map_err(|f| f.error),
-                    Err(e) => Err(prefer_corrupt(e, error)),
+        let out = match self.attempt(op, OpKind::Read, &f) {
+            Err(Failed { error, ran }) if needs_reopen(&error) => {
+                self.close(ran, &error);
+                match self.attempt(op, OpKind::Read, &f) {
+                    Ok((v, _)) => Ok(v),
+                    Err(Failed { error: again, ran }) => {
+                        if needs_reopen(&again) {
+                            self.close(ran, &again);
+                        }
+                        Err(prefer_corrupt(again, error))
+                    }
                 }
             }
             other => other.map(|(v, _)| v).map_err(|f| f.error),
         };
         self.finish(OpKind::Read, out)
     }
-
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
-/// After this error the database must be re-opened before its next use: redb latched an I/O
-/// error, or panicked (its internal state is not trusted after an unwind).
+/// After this error the handle must be closed and re-opened before its next use: redb
+/// latched an I/O error, or panicked (its internal state is not trusted after an unwind).
 pub(crate) fn needs_reopen(e: &StoreError) -> bool {
     e.needs_reopen() || matches!(e, StoreError::Corrupt { .. })
 }
 
-/// Of a failed re-open's error and the error that caused the re-open, the one to report: the
-/// re-open's if it found the file damaged (it says what is lost), else the original cause.
-pub(crate) fn prefer_corrupt(reopen: StoreError, cause: StoreError) -> StoreError {
-    if matches!(reopen, StoreError::Corrupt { .. }) {
-        reopen
+/// Of two errors of one operation, the one to report: a [`StoreError::Corrupt`] if either is
+/// (it says what is lost), else the original cause `first`.
+pub(crate) fn prefer_corrupt(later: StoreError, first: StoreError) -> StoreError {
+    if matches!(later, StoreError::Corrupt { .. }) {
+        later
     } else {
-        cause
+        first
     }
 }
 

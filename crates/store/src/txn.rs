@@ -3,10 +3,11 @@
 //!
 //! Every transaction also bumps a commit counter (`META_COMMITS`). When a commit fails with an
 //! I/O error, whether it reached the file is unknowable from the error alone (the failure may
-//! have hit the last write or the final `fsync`); the store re-opens the database and reads the
-//! counter back: the transaction is stored iff the counter holds the value it wrote. So a
-//! failed write is either reported as done (it was) or as not done (nothing of it is stored, a
-//! retry cannot store it twice) — or, only when the re-open itself fails, as
+//! have hit the last write or the final `fsync`); the store closes the database and reads the
+//! counter back through a read-only handle (cheap, see the `handle` module): the transaction
+//! is stored iff the counter holds the value it wrote. So a failed write is either reported as
+//! done (it was) or as not done (nothing of it is stored, a retry cannot store it twice) — or,
+//! only when even the read-only handle cannot read the file, as
 //! [`StoreError::CommitUnknown`].
 
 use std::collections::BTreeMap;
@@ -17,7 +18,7 @@ use faultline_observe::{Observation, UnixMillis};
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
-use crate::handle::{Failed, Handle, needs_reopen, prefer_corrupt};
+use crate::handle::{Failed, Handle, Ran, needs_reopen};
 use crate::health::OpKind;
 use crate::open::Db;
 use crate::records::{DeadLetter, OutboxEntry, PagedRecord};
@@ -80,7 +81,7 @@ fn attempt_write<R>(h: &Handle, f: impl FnOnce(&mut Txn<'_>) -> Result<R>) -> Re
         });
     }
     let _gate = h.write_gate();
-    let attempt = h.attempt("write", |db| match db {
+    let attempt = h.attempt("write", OpKind::Write, |db| match db {
         Db::ReadWrite(db) => run(db, &h.path, f),
         Db::ReadOnly(_) => Err(StoreError::ReadOnly {
             path: h.path.clone(),
@@ -95,17 +96,15 @@ fn attempt_write<R>(h: &Handle, f: impl FnOnce(&mut Txn<'_>) -> Result<R>) -> Re
                 out,
                 expected,
             },
-            generation,
-        )) => resolve_commit(h, generation, error, out, expected),
+            ran,
+        )) => resolve_commit(h, ran, error, out, expected),
         // Failed before the commit: redb wrote nothing.
-        Err(Failed { error, generation }) if needs_reopen(&error) => {
-            match h.close_and_reopen(generation, "write", false, &error) {
-                Ok(()) => Err(NotStored { error, retry: true }),
-                Err(e) => Err(NotStored {
-                    error: prefer_corrupt(e, error),
-                    retry: false,
-                }),
-            }
+        Err(Failed { error, ran }) if needs_reopen(&error) => {
+            h.close(ran, &error);
+            Err(NotStored {
+                retry: worth_retrying(&error),
+                error,
+            })
         }
         Err(Failed { error, .. }) => Err(NotStored {
             error,
@@ -114,11 +113,18 @@ fn attempt_write<R>(h: &Handle, f: impl FnOnce(&mut Txn<'_>) -> Result<R>) -> Re
     }
 }
 
+/// A retry needs a re-open of the writable database (expensive, see the `handle` module):
+/// worth it after a passing I/O error, not when the disk is full (it would fail the same way
+/// at once; the caller retries later, when the back-off allows a re-open).
+fn worth_retrying(e: &StoreError) -> bool {
+    !e.is_disk_full()
+}
+
 /// Find out whether a transaction whose commit failed reached the file (the caller holds the
 /// write gate, so no other write can have committed since).
 fn resolve_commit<R>(
     h: &Handle,
-    generation: u64,
+    ran: Ran,
     error: StoreError,
     out: R,
     expected: u64,
@@ -130,28 +136,23 @@ fn resolve_commit<R>(
             retry: false,
         });
     }
-    let unknown = |error: StoreError| NotStored {
-        error: StoreError::CommitUnknown {
-            path: h.path.clone(),
-            source: Box::new(error),
-        },
-        retry: false,
-    };
-    // Forced past the back-off: the outcome must be known now, and this happens at most once
-    // per failed commit, which itself needs an open database.
-    if let Err(e) = h.close_and_reopen(generation, "write", true, &error) {
-        return Err(match e {
-            StoreError::Corrupt { .. } => NotStored {
-                error: e,
-                retry: false,
+    h.close(ran, &error);
+    match h.committed_counter() {
+        Ok(n) if n == expected => Ok(out),
+        Ok(_) => Err(NotStored {
+            retry: worth_retrying(&error),
+            error,
+        }),
+        Err(check) => Err(NotStored {
+            error: match check {
+                StoreError::Corrupt { .. } => check,
+                _ => StoreError::CommitUnknown {
+                    path: h.path.clone(),
+                    source: Box::new(error),
+                },
             },
-            _ => unknown(error),
-        });
-    }
-    match h.attempt("check commit", |db| read_meta(db, &h.path, META_COMMITS)) {
-        Ok((n, _)) if n == expected => Ok(out),
-        Ok(_) => Err(NotStored { error, retry: true }),
-        Err(_) => Err(unknown(error)),
+            retry: false,
+        }),
     }
 }
 

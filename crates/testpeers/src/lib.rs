@@ -9,6 +9,8 @@
 //! }
 //! ```
 
+pub mod tmpfs;
+
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
