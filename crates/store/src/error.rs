@@ -131,6 +131,14 @@ impl StoreError {
                 what_was_lost: String::new(),
                 detail: format!("{op}: {detail}"),
             },
+            // A page the file's own structure references lies past its end.
+            redb::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                StoreError::Corrupt {
+                    path,
+                    what_was_lost: String::new(),
+                    detail: format!("{op}: the file is truncated ({io})"),
+                }
+            }
             _ => StoreError::Db { path, op, source },
         }
     }

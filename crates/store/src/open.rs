@@ -148,9 +148,9 @@ fn guarded<T>(
     // error is sound: AssertUnwindSafe.
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(db)) => Ok(db),
-        Ok(Err(DatabaseError::Storage(redb::StorageError::Corrupted(detail)))) => {
-            Err(uninspected_corrupt(path, format!("{what}: {detail}")))
-        }
+        Ok(Err(DatabaseError::Storage(redb::StorageError::Corrupted(detail)))) => Err(
+            uninspected_corrupt(path, format!("{what}: integrity check failed: {detail}")),
+        ),
         Ok(Err(source)) => Err(StoreError::Open {
             path: path.to_path_buf(),
             source,

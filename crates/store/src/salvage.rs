@@ -130,22 +130,27 @@ impl SalvageReport {
     /// One line naming what is unreadable, e.g. `journal: seqs 1201-1450; incidents: the
     /// records after "inc-9" to the end`.
     pub fn lost_summary(&self) -> String {
-        let parts: Vec<String> = self
-            .tables
-            .iter()
-            .filter(|t| !t.lost.is_empty())
-            .map(|t| {
-                let items: Vec<String> = t.lost.iter().map(ToString::to_string).collect();
-                format!("{}: {}", t.table, items.join(", "))
-            })
-            .collect();
-        if parts.is_empty() {
-            "no record found unreadable (the damage is in pages no record uses now, or inside \
-             records that still decode)"
-                .to_string()
-        } else {
-            parts.join("; ")
+        // Tables that lost the same things are named together ("journal, outbox: the whole
+        // table (...)"), so a file unreadable throughout gives one short line.
+        let mut groups: Vec<(Vec<&str>, String)> = Vec::new();
+        for t in self.tables.iter().filter(|t| !t.lost.is_empty()) {
+            let items: Vec<String> = t.lost.iter().map(ToString::to_string).collect();
+            let what = items.join(", ");
+            match groups.iter_mut().find(|(_, w)| *w == what) {
+                Some((names, _)) => names.push(t.table),
+                None => groups.push((vec![t.table], what)),
+            }
         }
+        if groups.is_empty() {
+            return "no record found unreadable (the damage is in pages no record uses now, or \
+                    inside records that still decode)"
+                .to_string();
+        }
+        let parts: Vec<String> = groups
+            .into_iter()
+            .map(|(names, what)| format!("{}: {what}", names.join(", ")))
+            .collect();
+        parts.join("; ")
     }
 }
 
@@ -271,16 +276,19 @@ impl Source {
         };
         // redb panics on some damaged pages; the transaction dies with the unwind and the
         // handle is dropped below and re-opened before its next use: AssertUnwindSafe.
-        match catch_unwind(AssertUnwindSafe(|| {
+        let out = match catch_unwind(AssertUnwindSafe(|| {
             let tx = db.begin_read().map_err(|e| e.to_string())?;
             f(&tx)
         })) {
             Ok(r) => r,
-            Err(panic) => {
-                self.db = None;
-                Err(format!("redb panicked: {}", panic_message(&*panic)))
-            }
+            Err(panic) => Err(format!("redb panicked: {}", panic_message(&*panic))),
+        };
+        if out.is_err() {
+            // After an I/O error redb fails every later call on the handle; after a panic its
+            // state is not trusted. A read-only re-open costs well under a millisecond.
+            self.db = None;
         }
+        out
     }
 }
 
@@ -373,15 +381,20 @@ fn next_readable(
     bad: u64,
 ) -> Option<(u64, Option<u64>)> {
     // Double the step until a probe works...
+    // (At most 65 positions, the last the end of the key space: bounded whatever the damage.)
+    let mut positions: Vec<u64> = (0..u64::BITS)
+        .map(|i| bad.saturating_add(1 << i))
+        .chain([u64::MAX])
+        .filter(|at| *at > bad)
+        .collect();
+    positions.dedup();
     let (mut lo, mut hi, mut found) = (bad, None, None);
-    let mut step = 1u64;
-    while let Some(at) = bad.checked_add(step) {
+    for at in positions {
         if let Ok(first) = probe(src, def, at) {
             (hi, found) = (Some(at), first);
             break;
         }
         lo = at;
-        step = step.saturating_mul(2);
     }
     let mut hi = hi?;
     // ...then bisect (lo failed, hi works) down to the first working position.
