@@ -78,36 +78,40 @@ fn main() {
     });
     println!("inspection (inventory of a damaged store): {inspect:?}");
 
-    // The re-open path: fill the file system, let a write fail with ENOSPC; the store re-opens
-    // itself (twice: once for the commit check, once more after the retry) and reports the
-    // last re-open's duration in its health.
-    for verify in [true, false] {
-        let s = Store::open_with(
-            &path,
-            &OpenOptions {
-                verify,
-                ..OpenOptions::default()
-            },
-        )
-        .expect("open");
-        let filler = fs.fill("filler", u64::MAX);
-        let batch: Vec<Observation> = (0..BATCH).map(obs).collect();
+    // The re-open path. Fill the file system and let a write fail with ENOSPC: the writable
+    // database is closed (reads go to a read-only fallback). The next write re-opens it, which
+    // repairs the file (redb was not shut down cleanly), then fails again; later writes fail
+    // fast until the back-off allows the next re-open.
+    let s = Store::open(&path).expect("open");
+    let filler = fs.fill("filler", u64::MAX);
+    let batch: Vec<Observation> = (0..BATCH).map(obs).collect();
+    let timed = |what: &str| {
         let t = Instant::now();
-        let err = s.append_observations(&batch).expect_err("disk is full");
-        let failed_after = t.elapsed();
-        let h = s.health();
-        println!(
-            "re-open after ENOSPC (verify {verify}): {} re-opens, last took {} ms; the failed \
-             append returned after {failed_after:?} ({})",
-            h.reopens_total,
-            h.last_reopen_ms.unwrap_or(0),
-            if err.is_disk_full() {
-                "disk full"
-            } else {
-                "other error"
-            }
-        );
-        std::fs::remove_file(filler).expect("free space");
-        drop(s);
-    }
+        let r = s.append_observations(&batch);
+        let took = t.elapsed();
+        let kind = match &r {
+            Ok(_) => "ok".to_string(),
+            Err(e) if e.is_disk_full() => "disk full".to_string(),
+            Err(e) => e.to_string(),
+        };
+        println!("{what}: {took:?} ({kind})");
+    };
+    timed("first append on the full disk (closes the database)");
+    let t = Instant::now();
+    let outbox = s.outbox().map(|o| o.len());
+    println!(
+        "a read while closed (opens the read-only fallback): {:?} ({outbox:?})",
+        t.elapsed()
+    );
+    timed("second append (re-opens, fails again)");
+    timed("third append (back-off: fails fast)");
+    let h = s.health();
+    println!(
+        "re-open of the writable database: {} ms ({} re-opens)",
+        h.last_reopen_ms.unwrap_or(0),
+        h.reopens_total
+    );
+    std::fs::remove_file(filler).expect("free space");
+    std::thread::sleep(Duration::from_millis(1_100));
+    timed("append after freeing space (re-opens, succeeds)");
 }

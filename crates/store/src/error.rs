@@ -34,19 +34,17 @@ pub enum StoreError {
         op: &'static str,
         source: Box<redb::Error>,
     },
-    /// A write transaction failed while committing and the store could not be re-opened to
-    /// find out whether the commit reached the file: it may or may not be stored. Retrying a
-    /// write that is not idempotent may store it twice; check first (e.g.
+    /// A write transaction failed while committing and the file could not be read to find out
+    /// whether the commit reached it: it may or may not be stored. Repeating a write that is
+    /// not idempotent may store it twice; check first (e.g.
     /// [`Store::journal_last_seq`](crate::Store::journal_last_seq)) once the store is healthy.
-    #[error(
-        "store {path}: commit outcome unknown (the store could not be re-opened to check): {source}"
-    )]
+    #[error("store {path}: commit outcome unknown (the file could not be read to check): {source}")]
     CommitUnknown {
         path: PathBuf,
         source: Box<StoreError>,
     },
-    /// The database is being re-opened after an I/O error and the next attempt is not due yet
-    /// (re-opens back off, see [`Backoff`](crate::Backoff)); the operation was not attempted.
+    /// The database was closed after an I/O error and the next re-open is not due yet
+    /// (re-opens back off, see [`Backoff`](crate::Backoff)); the write was not attempted.
     #[error(
         "store {path}: {op} not attempted: the store is unavailable after an error ({cause}); \
          next re-open attempt in {retry_in_ms} ms"
@@ -193,6 +191,21 @@ impl StoreError {
             StoreError::Db { source, .. } => matches!(**source, redb::Error::Corrupted(_)),
             _ => false,
         }
+    }
+
+    /// True if the store failed (the file, the disk, the data), as opposed to the caller
+    /// (bad input, a write on a read-only handle): only these degrade the health.
+    pub(crate) fn is_store_failure(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Open { .. }
+                | StoreError::Db { .. }
+                | StoreError::DiskFull { .. }
+                | StoreError::CommitUnknown { .. }
+                | StoreError::Unavailable { .. }
+                | StoreError::Corrupt { .. }
+                | StoreError::Decode { .. }
+        )
     }
 
     /// True if the redb handle that produced this error can no longer be used and must be

@@ -66,6 +66,9 @@ pub(crate) struct Handle {
     /// write commits between a failed commit and the check of whether it reached the file.
     /// Costs no concurrency: redb admits one write transaction at a time anyway.
     write_gate: Mutex<()>,
+    /// What is unreadable, once an inspection found it: damage does not heal, and an
+    /// inspection reads the whole file (seconds for a large store), so it runs once per handle.
+    inventory: Mutex<Option<String>>,
     pub(crate) health: HealthTracker,
 }
 
@@ -101,6 +104,7 @@ impl Handle {
                 corrupt: None,
             }),
             write_gate: Mutex::new(()),
+            inventory: Mutex::new(None),
             health: HealthTracker::default(),
         }
     }
@@ -225,16 +229,19 @@ impl Handle {
                 if slot.next_reopen.is_some_and(|t| now < t) {
                     return Err(self.unavailable(op, &slot));
                 }
-                slot.next_reopen = Some(now + slot.backoff);
-                slot.backoff = (slot.backoff * 2).min(opts.reopen_backoff.max);
                 // The old handles go first: redb refuses a second writable handle on a file
                 // while one lives, and the fallback must not outlive its writer.
                 slot.fallback = None;
                 slot.latched = None;
-                open::open_read_write(&self.path, opts).map(|(db, _)| Db::ReadWrite(db))
+                let opened =
+                    open::open_read_write(&self.path, opts).map(|(db, _)| Db::ReadWrite(db));
+                // The wait counts from the end of this re-open, which can take a while.
+                slot.next_reopen = Some(Instant::now() + slot.backoff);
+                slot.backoff = (slot.backoff * 2).min(opts.reopen_backoff.max);
+                opened
             }
         };
-        match opened.map_err(open::with_inventory) {
+        match opened.map_err(|e| self.with_inventory(e)) {
             Ok(db) => {
                 slot.db = Some(db);
                 slot.generation += 1;
@@ -288,11 +295,53 @@ impl Handle {
         }
     }
 
+    /// [`open::with_inventory`], run at most once per handle (see `inventory`).
+    fn with_inventory(&self, e: StoreError) -> StoreError {
+        let StoreError::Corrupt {
+            path,
+            what_was_lost,
+            detail,
+        } = e
+        else {
+            return e;
+        };
+        if !what_was_lost.is_empty() {
+            return StoreError::Corrupt {
+                path,
+                what_was_lost,
+                detail,
+            };
+        }
+        let mut cached = self
+            .inventory
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let what_was_lost = match cached.as_ref() {
+            Some(known) => known.clone(),
+            None => {
+                let found = match open::with_inventory(StoreError::Corrupt {
+                    path: path.clone(),
+                    what_was_lost: String::new(),
+                    detail: String::new(),
+                }) {
+                    StoreError::Corrupt { what_was_lost, .. } => what_was_lost,
+                    other => other.to_string(),
+                };
+                cached.insert(found).clone()
+            }
+        };
+        StoreError::Corrupt {
+            path,
+            what_was_lost,
+            detail,
+        }
+    }
+
     /// Finish an operation: complete a corruption error with what is unreadable, and record
     /// the outcome in the health (a success clears the re-open back-off with the
     /// degradation).
     pub(crate) fn finish<T>(&self, kind: OpKind, out: Result<T>) -> Result<T> {
-        let out = out.map_err(open::with_inventory);
+        let out = out.map_err(|e| self.with_inventory(e));
         match &out {
             Ok(_) => {
                 if self.health.success(kind) {
@@ -301,7 +350,10 @@ impl Handle {
                     slot.backoff = backoff_of(&self.mode).initial;
                 }
             }
-            Err(e) => self.health.failure(kind, e),
+            Err(e) if e.is_store_failure() => self.health.failure(kind, e),
+            // A caller's mistake (bad input, a write on a read-only handle) says nothing
+            // about the store's health.
+            Err(_) => {}
         }
         out
     }

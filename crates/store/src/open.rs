@@ -24,8 +24,8 @@ pub struct OpenOptions {
     /// Verify the checksum of every page of an existing file at open (redb's integrity check)
     /// and refuse a damaged file with [`StoreError::Corrupt`] naming what is unreadable.
     /// Without it a damaged page is found only when read (also a `Corrupt` error, never a
-    /// panic). Default on; the cost is measured in `benches/open.rs` (about a second per
-    /// million journal entries, see the crate docs).
+    /// panic). Default on; the cost is measured in `benches/open.rs` (0.25-1.4 s per million
+    /// journal entries, see the crate docs).
     pub verify: bool,
     /// Re-open back-off after I/O errors.
     pub reopen_backoff: Backoff,
@@ -41,9 +41,9 @@ impl Default for OpenOptions {
     }
 }
 
-/// Bounds on how often a failing store re-opens its database: the first re-open after an error
-/// is immediate, each further one while the errors continue waits twice as long, up to `max`.
-/// A success resets the wait.
+/// Bounds on how often a failing store re-opens its writable database: the first re-open after
+/// an error is immediate, the next waits `initial` (counted from the end of the previous
+/// re-open), each further one twice as long, up to `max`. A successful write resets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
     pub initial: Duration,
@@ -53,9 +53,11 @@ pub struct Backoff {
 impl Default for Backoff {
     fn default() -> Self {
         Self {
-            // A re-open of a large store re-reads it (see the crate docs): at most every 10 s
-            // while the disk stays full, yet a freed disk is noticed within that time.
-            initial: Duration::from_millis(100),
+            // A re-open of a large store re-reads it (0.2-1.4 s per million journal entries,
+            // see the crate docs): at most every 10 s while the disk stays full, so at most
+            // about a tenth of the time goes to re-opening, yet freed space is noticed within
+            // 10 s.
+            initial: Duration::from_millis(500),
             max: Duration::from_secs(10),
         }
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use faultline_incident::{Incident, IncidentStatus};
 use faultline_observe::{Observation, UnixMillis};
-use redb::{ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 use serde::Deserialize;
 
 use crate::handle::{Handle, Mode};
@@ -86,7 +86,11 @@ impl Store {
             }),
         };
         // Create every table up front so that readers (including read-only handles) never meet
-        // a missing table.
+        // a missing table. Only when one is missing: an existing store then opens without a
+        // write, even on a full disk (reads work, writes wait for space).
+        if store.all_tables_exist()? {
+            return Ok(store);
+        }
         store.transact_retry(|txn| {
             let tx = txn.raw();
             let path = store.path();
@@ -101,6 +105,22 @@ impl Store {
             Ok(())
         })?;
         Ok(store)
+    }
+
+    fn all_tables_exist(&self) -> Result<bool> {
+        self.read("list tables", |tx, path| {
+            let names: Vec<String> = tx
+                .list_tables()
+                .map_err(|e| StoreError::from_redb(path, "list tables", e))?
+                .map(|h| h.name().to_string())
+                .collect();
+            let wanted = SEQ_TABLES
+                .iter()
+                .map(|d| d.name())
+                .chain(NAMED_TABLES.iter().map(|d| d.name()))
+                .chain([META.name()]);
+            Ok(wanted.into_iter().all(|w| names.iter().any(|n| n == w)))
+        })
     }
 
     /// Open an existing database file for reading only, alongside a running writer. redb
@@ -135,13 +155,13 @@ impl Store {
     }
 
     /// Run `f` inside one write transaction and commit it durably. If `f` fails, nothing of it
-    /// is written. **One attempt**: after an I/O error the store re-opens itself for the next
+    /// is written. **One attempt**: after an I/O error the store re-opens itself for a later
     /// call, but `f` (an `FnOnce`) is not run again; prefer [`Self::transact_retry`] when `f`
     /// can run twice. `f` must not call other `Store` methods (use the [`Txn`]).
     ///
     /// A commit that fails with an I/O error is checked (see the crate docs): `Ok` if it reached
     /// the file after all, an error if nothing was stored, [`StoreError::CommitUnknown`] only if
-    /// the store could not be re-opened to check.
+    /// the file could not be read to check.
     pub fn transact<R>(&self, f: impl FnOnce(&mut Txn<'_>) -> Result<R>) -> Result<R> {
         txn::transact_once(&self.inner.handle, f)
     }

@@ -197,3 +197,33 @@ fn concurrent_readers_and_writers_survive_a_disk_full_episode() {
         "every Ok append stored once"
     );
 }
+
+#[test]
+fn an_existing_store_opens_on_a_full_disk_and_serves_reads() {
+    let Some(fs) = Tmpfs::mount("start", FS_BYTES) else {
+        return;
+    };
+    let path = fs.path().join("s.redb");
+    let entry = {
+        let s = Store::open(&path).unwrap();
+        s.append_observations(&batch(0, 200)).unwrap();
+        page(&s, "inc-1", 1)
+    };
+    let filler = fs.fill("filler", u64::MAX);
+    // A collector restarted on a full disk starts, shows its state, and says why it cannot
+    // write.
+    let s = Store::open(&path).expect("opens on a full disk");
+    assert_eq!(s.outbox().unwrap(), vec![entry]);
+    assert_eq!(seqs(&s).len(), 200);
+    let (_, err) = append_until_full(&s);
+    assert!(err.is_disk_full(), "{err:?}");
+    drop(s);
+    std::fs::remove_file(filler).unwrap();
+    assert_eq!(
+        Store::open(&path)
+            .unwrap()
+            .append_observation(&common::obs(1, "x"))
+            .unwrap(),
+        201
+    );
+}
