@@ -364,3 +364,44 @@ fn journal_pruning_respects_age_and_the_snapshot_boundary() {
     let next = store.append_observation(&obs(200_000, "sw")).unwrap();
     assert_eq!(next, last + 1);
 }
+
+#[test]
+fn errors_classify_as_transient_or_permanent() {
+    let path = std::path::PathBuf::from("s.redb");
+    let unavailable = StoreError::Unavailable {
+        path: path.clone(),
+        op: "write",
+        cause: "disk full".into(),
+        disk_full: true,
+        retry_in_ms: 400,
+    };
+    assert!(unavailable.is_transient() && unavailable.is_disk_full());
+    let corrupt = StoreError::Corrupt {
+        path: path.clone(),
+        what_was_lost: "journal: seqs 3-9".into(),
+        detail: "integrity check failed".into(),
+    };
+    assert!(corrupt.is_corrupt() && !corrupt.is_transient());
+    assert!(
+        corrupt.to_string().contains("journal: seqs 3-9"),
+        "{corrupt}"
+    );
+    assert!(!StoreError::EmptyFile { path: path.clone() }.is_transient());
+    // Errors that come out of real calls: bad input and a read-only handle are permanent.
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path().join("s.redb")).unwrap();
+    let bad = s
+        .import_journal(BufReader::new(&b"not json\n"[..]), "x.jsonl")
+        .unwrap_err();
+    assert!(!bad.is_transient() && !bad.is_disk_full() && !bad.is_corrupt());
+    drop(s);
+    let r = Store::open_read_only(dir.path().join("s.redb")).unwrap();
+    let ro = r.set_engine_seq(1).unwrap_err();
+    assert!(!ro.is_transient(), "{ro:?}");
+    assert!(
+        r.health().is_ok(),
+        "a caller's mistake is not a store failure"
+    );
+    assert_eq!(r.health().to_string(), "ok");
+    assert!(r.engine_seq().is_ok());
+}

@@ -13,6 +13,7 @@ pub mod alertmanager;
 pub mod http_receiver;
 pub mod pagerduty;
 pub mod ports;
+pub mod tmpfs;
 pub mod wait;
 pub mod webhook;
 
