@@ -27,6 +27,7 @@
 mod api;
 pub mod config;
 mod metrics;
+pub mod wire;
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
