@@ -1,8 +1,10 @@
 //! One module per subcommand.
+pub mod client;
 pub mod live;
 pub mod outbox;
 pub mod poll;
 pub mod probe;
+pub mod replay;
 pub mod test_page;
 pub mod topo;
 pub mod traps;
