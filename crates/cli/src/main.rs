@@ -26,21 +26,26 @@ enum Command {
     /// Run the collector (without --config: the built-in demo lab on the incident topology).
     Run(cmd::run::RunArgs),
     /// Live status from the running collector: services, counts, open incidents, pager health.
-    Status(cmd::live::StatusArgs),
+    #[command(after_help = cmd::client::EXIT_CODES)]
+    Status(cmd::client::StatusArgs),
     /// Open (and with --all, recently resolved) incidents with suspects and evidence.
-    Incidents(cmd::live::IncidentsArgs),
+    #[command(after_help = cmd::client::EXIT_CODES)]
+    Incidents(cmd::client::IncidentsArgs),
     /// State changes and evidence from the running collector.
-    Timeline(cmd::live::TimelineArgs),
+    #[command(after_help = cmd::client::EXIT_CODES)]
+    Timeline(cmd::client::TimelineArgs),
     /// Drive the demo lab: status, fail ID, heal ID, fix, reset.
-    Lab(cmd::live::LabArgs),
+    #[command(after_help = cmd::client::EXIT_CODES)]
+    Lab(cmd::client::LabArgs),
     /// Re-run the engine over a recorded journal: what exactly stopped, and when.
-    Replay(cmd::live::ReplayArgs),
+    Replay(cmd::replay::ReplayArgs),
     /// Validate a topology file and summarise it.
     Check(cmd::topo::CheckArgs),
     /// What-if: every service's state with the given components failed, and the causes.
     Impact(cmd::topo::ImpactArgs),
     /// Explain a service's state as a tree down to the failed components (offline with a
     /// topology file, live from the collector without).
+    #[command(after_help = cmd::topo::WHY_EXIT_CODES)]
     Why(cmd::topo::WhyArgs),
     /// Single points of failure: devices and links whose failure alone takes a service down.
     Spof(cmd::topo::SpofArgs),
@@ -71,11 +76,11 @@ fn main() -> ExitCode {
     });
     match cli.command {
         Command::Run(a) => cmd::run::run(a),
-        Command::Status(a) => cmd::live::status(a),
-        Command::Incidents(a) => cmd::live::incidents(a),
-        Command::Timeline(a) => cmd::live::timeline(a),
-        Command::Lab(a) => cmd::live::lab(a),
-        Command::Replay(a) => cmd::live::replay(a),
+        Command::Status(a) => cmd::client::status(a),
+        Command::Incidents(a) => cmd::client::incidents(a),
+        Command::Timeline(a) => cmd::client::timeline(a),
+        Command::Lab(a) => cmd::client::lab(a),
+        Command::Replay(a) => cmd::replay::replay(a),
         Command::Check(a) => cmd::topo::check(a),
         Command::Impact(a) => cmd::topo::impact(a),
         Command::Why(a) => cmd::topo::why(a),

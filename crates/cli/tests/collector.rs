@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
+use faultline_api::{self as api, LabAction, path};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 fn free_port() -> u16 {
@@ -44,8 +46,14 @@ fn start(cfg: &std::path::Path, log: &std::path::Path) -> Proc {
     Proc(child)
 }
 
-async fn get(client: &reqwest::Client, url: &str) -> Option<Value> {
-    client.get(url).send().await.ok()?.json().await.ok()
+/// A typed GET of the collector API; `None` while it is not answering.
+async fn get<T: DeserializeOwned>(client: &reqwest::Client, api: &str, path: &str) -> Option<T> {
+    let resp = client.get(format!("{api}{path}")).send().await.ok()?;
+    resp.error_for_status().ok()?.json().await.ok()
+}
+
+async fn status(client: &reqwest::Client, api: &str) -> Option<api::StatusResponse> {
+    get(client, api, &path::v1(path::STATUS)).await
 }
 
 async fn wait_for<F: Fn() -> bool>(what: &str, timeout: Duration, f: F) {
@@ -136,7 +144,7 @@ max_ms = 1000
     let client = reqwest::Client::new();
     let first = start(&cfg, &dir.path().join("run1.log"));
     let t = Instant::now();
-    while get(&client, &format!("{api}/api/status")).await.is_none() {
+    while status(&client, &api).await.is_none() {
         assert!(
             t.elapsed() < Duration::from_secs(30),
             "collector API never came up"
@@ -146,11 +154,16 @@ max_ms = 1000
     // Let every device be seen once, then kill the active firewall.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let r = client
-        .post(format!("{api}/api/lab/fail/fw-a"))
+        .post(format!(
+            "{api}{}",
+            path::lab_action(LabAction::Fail, Some("fw-a"))
+        ))
         .send()
         .await
         .unwrap();
     assert!(r.status().is_success());
+    let lab: api::LabStatus = r.json().await.expect("lab status");
+    assert_eq!(lab.failed, ["fw-a"]);
 
     let h = hooks.clone();
     wait_for(
@@ -164,18 +177,20 @@ max_ms = 1000
         },
     )
     .await;
-    let incidents = get(&client, &format!("{api}/api/incidents"))
+    let incidents: api::IncidentsResponse = get(&client, &api, &path::v1(path::INCIDENTS))
         .await
         .expect("incidents");
-    let open = incidents["open"].as_array().cloned().unwrap_or_default();
-    assert_eq!(open.len(), 1, "{incidents:#}");
-    assert_eq!(open[0]["root_causes"][0], "fw-a");
+    let open = &incidents.open;
+    assert_eq!(open.len(), 1, "{incidents:#?}");
+    assert_eq!(open[0].root_causes, ["fw-a"]);
+    assert_eq!(open[0].kind, api::IncidentKind::FailoverIneffective);
     assert_eq!(
-        open[0]["suspects"][0]["component"], "fw-b",
-        "{:#}",
-        open[0]["suspects"]
+        open[0].suspects.first().map(|s| s.component.as_str()),
+        Some("fw-b"),
+        "{:#?}",
+        open[0].suspects
     );
-    let id = open[0]["id"].as_str().unwrap().to_string();
+    let id = open[0].id.clone();
     // A link id has `/` and `:` in it: the live why must still find it.
     let why = Command::new(env!("CARGO_BIN_EXE_faultline"))
         .args([
@@ -192,8 +207,17 @@ max_ms = 1000
         "{}",
         String::from_utf8_lossy(&why.stderr)
     );
-    let why: Value = serde_json::from_slice(&why.stdout).expect("why --json");
-    assert_eq!(why["tree"]["kind"], "link", "{why:#}");
+    let why: api::WhyResponse = serde_json::from_slice(&why.stdout).expect("why --json");
+    assert_eq!(why.tree.kind, "link", "{why:#?}");
+    assert_eq!(why.id, "fw-a:port2--sw-core-1:gi1/0/1");
+    // The live why of the portal carries its service status and the incident.
+    let portal = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["why", "portal", "--api", &api, "--json"])
+        .output()
+        .expect("faultline why portal");
+    let portal: api::WhyResponse = serde_json::from_slice(&portal.stdout).expect("why --json");
+    assert_eq!(portal.service.map(|s| s.observed), Some(api::State::Down));
+    assert_eq!(portal.incident.map(|i| i.id), Some(id.clone()));
     let metrics = client
         .get(format!("{api}/metrics"))
         .send()
@@ -271,7 +295,7 @@ max_ms = 1000
     let before = hooks.lock().unwrap().len();
     let _third = start(&cfg, &dir.path().join("run3.log"));
     let t = Instant::now();
-    while get(&client, &format!("{api}/api/status")).await.is_none() {
+    while status(&client, &api).await.is_none() {
         assert!(
             t.elapsed() < Duration::from_secs(30),
             "third start never came up"
@@ -342,7 +366,7 @@ async fn sighup_validates_before_reloading() {
     let api = format!("http://127.0.0.1:{api_port}");
     let client = reqwest::Client::new();
     let t = Instant::now();
-    while get(&client, &format!("{api}/api/status")).await.is_none() {
+    while status(&client, &api).await.is_none() {
         assert!(
             t.elapsed() < Duration::from_secs(30),
             "collector API never came up"
@@ -363,10 +387,8 @@ async fn sighup_validates_before_reloading() {
     .unwrap();
     assert!(hup().success());
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let status = get(&client, &format!("{api}/api/status"))
-        .await
-        .expect("still serving");
-    assert_eq!(status["topology"], "small");
+    let now = status(&client, &api).await.expect("still serving");
+    assert_eq!(now.topology, "small");
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(
         text.contains("not reloading") && text.contains("unknown component `nope`"),
@@ -377,8 +399,8 @@ async fn sighup_validates_before_reloading() {
     assert!(hup().success());
     let t = Instant::now();
     loop {
-        if let Some(s) = get(&client, &format!("{api}/api/status")).await
-            && s["topology"] == "bigger"
+        if let Some(s) = status(&client, &api).await
+            && s.topology == "bigger"
         {
             break;
         }

@@ -1,17 +1,23 @@
 //! The HTTP API (JSON) the CLI client commands use, and `/metrics`.
 //!
-//! | route | what |
-//! |---|---|
-//! | `GET /api/status` | topology, counts by state, open incidents, pager outbox health |
-//! | `GET /api/services` | every service: state, expected (graph), observed (probe), incident |
-//! | `GET /api/components` | every component with its own and graph state |
-//! | `GET /api/incidents[?all=true]` | open (and recently resolved) incidents with evidence |
-//! | `GET /api/why/{id}` | live why-tree, the incident concerning it, its evidence timeline |
-//! | `GET /api/timeline[?since=MS]` | state changes and evidence, oldest first |
-//! | `GET /metrics` | Prometheus / OpenMetrics |
+//! Every response is a type from [`faultline_api`] (the contract the CLI and tests deserialise);
+//! routes are served under `/api/v1` and, as aliases, under the unversioned `/api`.
 //!
-//! The embedding program may merge more routes (`faultline run` adds the demo lab's `/api/lab`).
+//! | route | answer |
+//! |---|---|
+//! | `GET /api/v1/status` | [`api::StatusResponse`]: topology, counts by state, open incidents, pager health |
+//! | `GET /api/v1/services` | [`api::ServicesResponse`]: state, expected (graph), observed (probe), incident |
+//! | `GET /api/v1/components` | [`api::ComponentsResponse`]: every component, its own and graph state |
+//! | `GET /api/v1/incidents[?all=true]` | [`api::IncidentsResponse`]: open (and recently resolved) incidents |
+//! | `GET /api/v1/why/{id}` | [`api::WhyResponse`]: live why-tree, service status, the incident concerning it |
+//! | `GET /api/v1/timeline[?since=MS]` | [`api::TimelineResponse`]: state changes and evidence, oldest first |
+//! | `GET /api/v1/openapi.json` | the OpenAPI document ([`faultline_api::openapi`]) |
+//! | `GET /metrics` | Prometheus / OpenMetrics text |
+//!
+//! Errors answer [`api::ApiError`] with 400 or 404. The embedding program may merge more
+//! routes (`faultline run` adds the demo lab's `/api/v1/lab`, served by `faultline_lab::api`).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -19,99 +25,108 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use faultline_api::{self as api, LEGACY_PREFIX, PREFIX, path};
 use faultline_graph::State as GState;
-use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::Shared;
+use crate::wire::{ToApi, incident_summary};
 
 type S = State<Arc<Shared>>;
 
 fn error(status: StatusCode, msg: impl Into<String>) -> Response {
-    (status, Json(json!({"error": msg.into()}))).into_response()
+    (status, Json(api::ApiError { error: msg.into() })).into_response()
 }
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/api/status", get(status))
-        .route("/api/services", get(services))
-        .route("/api/components", get(components))
-        .route("/api/incidents", get(incidents))
-        .route("/api/why/{id}", get(why))
-        .route("/api/timeline", get(timeline))
-        .route("/metrics", get(metrics))
+        .nest(PREFIX, routes().route(path::OPENAPI, get(openapi)))
+        .nest(LEGACY_PREFIX, routes())
+        .route(path::METRICS, get(metrics))
         .with_state(shared)
 }
 
-async fn status(State(s): S) -> Json<Value> {
+/// The JSON routes relative to their prefix: mounted under both `/api/v1` and `/api`.
+fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route(path::STATUS, get(status))
+        .route(path::SERVICES, get(services))
+        .route(path::COMPONENTS, get(components))
+        .route(path::INCIDENTS, get(incidents))
+        .route(path::WHY, get(why))
+        .route(path::TIMELINE, get(timeline))
+}
+
+async fn status(State(s): S) -> Json<api::StatusResponse> {
     let engine = s.engine();
-    let mut counts =
-        std::collections::BTreeMap::<&str, std::collections::BTreeMap<&str, usize>>::new();
+    let mut counts = api::StateCounts::new();
     for ((kind, state), n) in engine.state_counts() {
-        counts.entry(kind).or_default().insert(state.as_str(), n);
+        let per_kind: &mut BTreeMap<api::State, u64> = counts.entry(kind.to_string()).or_default();
+        per_kind.insert(state.to_api(), n as u64);
     }
-    let services: Vec<Value> = engine
-        .services()
-        .into_iter()
-        .map(|x| json!({"id": x.id, "state": x.state, "expected": x.expected, "observed": x.observed, "tier": x.tier}))
-        .collect();
-    let incidents: Vec<Value> = engine
-        .open_incidents()
-        .into_iter()
-        .map(|i| json!({"id": i.id, "kind": i.kind, "severity": i.severity, "title": i.title, "suppressed": i.suppressed}))
-        .collect();
     let dead = s.store.dead_letters().map(|d| d.len()).unwrap_or(0);
-    Json(json!({
-        "topology": s.topology_name,
-        "uptime_s": s.started.elapsed().as_secs(),
-        "now": engine.now(),
-        "counts": counts,
-        "services": services,
-        "incidents": incidents,
-        "notify": s.notifier.stats(),
-        "dead_letters": dead,
-        "lab": s.simulated,
-    }))
+    Json(api::StatusResponse {
+        topology: s.topology_name.clone(),
+        uptime_s: s.started.elapsed().as_secs(),
+        now: api::UnixMillis(engine.now()),
+        counts,
+        services: engine.services().to_api(),
+        incidents: engine
+            .open_incidents()
+            .into_iter()
+            .map(incident_summary)
+            .collect(),
+        notify: s.notifier.stats().to_api(),
+        dead_letters: dead as u64,
+        lab: s.simulated,
+    })
 }
 
-async fn services(State(s): S) -> Json<Value> {
-    Json(json!({"services": s.engine().services()}))
+async fn services(State(s): S) -> Json<api::ServicesResponse> {
+    Json(api::ServicesResponse {
+        services: s.engine().services().to_api(),
+    })
 }
 
-async fn components(State(s): S) -> Json<Value> {
-    Json(json!({"components": s.engine().components()}))
+async fn components(State(s): S) -> Json<api::ComponentsResponse> {
+    Json(api::ComponentsResponse {
+        components: s.engine().components().to_api(),
+    })
 }
 
-#[derive(Deserialize)]
-struct IncQuery {
-    #[serde(default)]
-    all: bool,
-}
+/// Resolved incidents `?all=true` lists at most: the newest first.
+const RESOLVED_LISTED: usize = 100;
 
-async fn incidents(State(s): S, Query(q): Query<IncQuery>) -> Json<Value> {
+async fn incidents(
+    State(s): S,
+    Query(q): Query<api::IncidentsQuery>,
+) -> Json<api::IncidentsResponse> {
     let engine = s.engine();
-    let open: Vec<_> = engine.open_incidents().into_iter().cloned().collect();
-    let resolved: Vec<_> = if q.all {
-        engine.recent_resolved().take(100).cloned().collect()
+    let resolved = if q.all {
+        engine
+            .recent_resolved()
+            .take(RESOLVED_LISTED)
+            .map(ToApi::to_api)
+            .collect()
     } else {
         Vec::new()
     };
-    Json(json!({"open": open, "resolved": resolved}))
+    Json(api::IncidentsResponse {
+        open: engine.open_incidents().to_api(),
+        resolved,
+    })
 }
 
-async fn why(State(s): S, Path(id): Path<String>) -> Response {
+async fn why(State(s): S, Path(id): Path<String>) -> Result<Json<api::WhyResponse>, Response> {
     let engine = s.engine();
-    let tree = match engine.why(&id) {
-        Ok(t) => t,
-        Err(e) => return error(StatusCode::NOT_FOUND, e.to_string()),
-    };
+    let tree = engine
+        .why(&id)
+        .map_err(|e| error(StatusCode::NOT_FOUND, e.to_string()))?;
     let incident = engine
         .open_incidents()
         .into_iter()
         .find(|i| i.affected_services.iter().any(|a| a.id == id) || i.root_causes.contains(&id))
-        .cloned();
+        .map(ToApi::to_api);
     let service = engine.services().into_iter().find(|x| x.id == id);
-    let failed = tree.failed_components();
     let mut text = tree.to_text();
     if let Some(sv) = &service
         && sv.observed == GState::Down
@@ -122,32 +137,31 @@ async fn why(State(s): S, Path(id): Path<String>) -> Response {
             sv.expected.as_str()
         ));
     }
-    Json(json!({
-        "id": id,
-        "state": tree.state,
-        "service": service,
-        "failed": failed,
-        "tree": tree,
-        "text": text,
-        "incident": incident,
+    Ok(Json(api::WhyResponse {
+        state: tree.state.to_api(),
+        down: Vec::new(),
+        failed: tree.failed_components(),
+        tree: tree.to_api(),
+        text,
+        service: service.to_api(),
+        incident,
+        id,
     }))
-    .into_response()
 }
 
-#[derive(Deserialize)]
-struct Since {
-    #[serde(default)]
-    since: u64,
-}
-
-async fn timeline(State(s): S, Query(q): Query<Since>) -> Json<Value> {
+async fn timeline(State(s): S, Query(q): Query<api::TimelineQuery>) -> Json<api::TimelineResponse> {
     let engine = s.engine();
-    let entries: Vec<_> = engine
-        .timeline()
-        .filter(|e| e.at >= q.since)
-        .cloned()
-        .collect();
-    Json(json!({"timeline": entries}))
+    Json(api::TimelineResponse {
+        timeline: engine
+            .timeline()
+            .filter(|e| e.at >= q.since.0)
+            .map(ToApi::to_api)
+            .collect(),
+    })
+}
+
+async fn openapi() -> impl IntoResponse {
+    Json(faultline_api::openapi())
 }
 
 async fn metrics(State(s): S) -> Response {

@@ -35,6 +35,7 @@ mod persist;
 mod plan;
 mod restore;
 mod tasks;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -1,38 +1,39 @@
-//! The lab's HTTP routes, merged into the collector's API by `faultline run`:
+//! The lab's HTTP routes, merged into the collector's API by `faultline run`, under `/api/v1`
+//! and the unversioned `/api` alias like the collector's own:
 //!
-//! | route | what |
+//! | route | answer |
 //! |---|---|
-//! | `GET /api/lab` | [`LabStatus`] |
-//! | `POST /api/lab/{fail,heal}/{id}` | fail or heal a device or link, then the status |
-//! | `POST /api/lab/{fix,reset}` | copy the configuration to the spare / heal everything |
+//! | `GET /api/v1/lab` | [`LabStatus`] |
+//! | `POST /api/v1/lab/{fail,heal}/{id}` | fail or heal a device or link, then the status |
+//! | `POST /api/v1/lab/{fix,reset}` | copy the configuration to the spare / heal everything |
 //!
-//! Errors are `{"error": "..."}` with 400 (bad action or id) or 404 (no lab running).
+//! Errors answer [`ApiError`] with 400 (bad action or id) or 404 (no lab running).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Serialize;
+use faultline_api::{ApiError, LEGACY_PREFIX, LabAction, PREFIX, path};
 
 use crate::{Lab, LabStatus};
 
 /// The lab's routes. Without a lab they still answer, with 404 and a message that says so,
 /// so that `faultline lab` against a collector without one explains itself.
 pub fn routes(lab: Option<Lab>) -> Router {
+    let relative = || {
+        Router::new()
+            .route(path::LAB, get(status))
+            .route(path::LAB_ACTION, post(action))
+            .route(path::LAB_ACTION_ID, post(action_on))
+    };
     Router::new()
-        .route("/api/lab", get(status))
-        .route("/api/lab/{action}", post(action))
-        .route("/api/lab/{action}/{id}", post(action_on))
+        .nest(PREFIX, relative())
+        .nest(LEGACY_PREFIX, relative())
         .with_state(lab)
 }
 
 type S = State<Option<Lab>>;
-
-#[derive(Serialize)]
-struct ApiError {
-    error: String,
-}
 
 fn error(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, Json(ApiError { error: msg.into() })).into_response()
@@ -49,6 +50,13 @@ fn ok(status: LabStatus) -> Response {
     Json(status).into_response()
 }
 
+fn unknown(action: &str) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        format!("unknown lab action `{action}` (fail ID, heal ID, fix, reset)"),
+    )
+}
+
 async fn status(State(lab): S) -> Response {
     match lab {
         Some(lab) => ok(lab.status()),
@@ -58,32 +66,34 @@ async fn status(State(lab): S) -> Response {
 
 async fn action(State(lab): S, Path(action): Path<String>) -> Response {
     let Some(lab) = lab else { return no_lab() };
-    match action.as_str() {
-        "fix" => lab.fix(),
-        "reset" => lab.reset(),
-        other => {
+    match LabAction::from_name(&action) {
+        Some(LabAction::Fix) => lab.fix(),
+        Some(LabAction::Reset) => lab.reset(),
+        Some(needs_id) => {
             return error(
                 StatusCode::BAD_REQUEST,
-                format!("unknown lab action `{other}` (fail ID, heal ID, fix, reset)"),
+                format!("lab action `{needs_id}` needs a device or link id"),
             );
         }
+        None => return unknown(&action),
     }
     ok(lab.status())
 }
 
 async fn action_on(State(lab): S, Path((action, id)): Path<(String, String)>) -> Response {
     let Some(lab) = lab else { return no_lab() };
-    let r = match action.as_str() {
-        "fail" => lab.fail(&id),
-        "heal" => lab.heal(&id),
-        other => {
+    let done = match LabAction::from_name(&action) {
+        Some(LabAction::Fail) => lab.fail(&id),
+        Some(LabAction::Heal) => lab.heal(&id),
+        Some(no_id) => {
             return error(
                 StatusCode::BAD_REQUEST,
-                format!("unknown lab action `{other}`"),
+                format!("lab action `{no_id}` takes no id"),
             );
         }
+        None => return unknown(&action),
     };
-    match r {
+    match done {
         Ok(()) => ok(lab.status()),
         Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
     }

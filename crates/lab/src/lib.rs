@@ -38,7 +38,6 @@ use faultline_agent_sim::{Table, Val, answer};
 use faultline_collector::{SnmpAgent, TargetOverrides};
 use faultline_graph::{DependencyGraph, State};
 use faultline_model::{ComponentRef, DeviceKind, GroupMode, Topology};
-use serde::Serialize;
 use tokio::net::UdpSocket;
 
 /// How long an HA pair takes to notice its active member died and promote the spare.
@@ -69,17 +68,9 @@ struct Agent {
     task: tokio::task::JoinHandle<()>,
 }
 
-/// What the lab looks like now (for `faultline lab status`).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct LabStatus {
-    pub failed: Vec<String>,
-    /// Active member per active-standby group.
-    pub active: BTreeMap<String, String>,
-    /// Whether the spare's configuration has been fixed (NAT copied over).
-    pub fixed: bool,
-    pub agents: BTreeMap<String, SocketAddr>,
-    pub services: BTreeMap<String, String>,
-}
+/// What the lab looks like now (for `faultline lab status`): the API's type, so the routes
+/// serve it as it is.
+pub use faultline_api::LabStatus;
 
 struct LabState {
     failed: BTreeSet<String>,
@@ -249,7 +240,7 @@ impl Lab {
                 .inner
                 .agents
                 .iter()
-                .map(|(k, a)| (k.clone(), a.addr))
+                .map(|(k, a)| (k.clone(), a.addr.to_string()))
                 .collect(),
             services: self
                 .lock_services()

@@ -1,8 +1,9 @@
 //! One module per subcommand.
-pub mod live;
+pub mod client;
 pub mod outbox;
 pub mod poll;
 pub mod probe;
+pub mod replay;
 pub mod run;
 pub mod test_page;
 pub mod topo;

@@ -6,9 +6,15 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use faultline_collector::wire::ToApi;
 use faultline_graph::{DependencyGraph, Evaluation, Format, State};
 use faultline_model::{ComponentRef, Topology};
 use serde_json::json;
+
+/// Shown under `faultline why --help`: offline and live answers fail differently.
+pub const WHY_EXIT_CODES: &str = "Exit codes: 0 answered; 1 invalid topology or unknown \
+    component (offline), or the collector answered with an error (live); 2 usage error; 3 the \
+    collector could not be reached (live).";
 
 /// Load and validate, printing diagnostics (text or JSON) on failure.
 pub(crate) fn load(path: &Path, json: bool) -> Result<Topology, ExitCode> {
@@ -130,7 +136,10 @@ pub fn impact(a: ImpactArgs) -> ExitCode {
     };
     let report = g.impact_report(&ev, &comps);
     if a.json {
-        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string(&report.to_api()).unwrap_or_default()
+        );
         return ExitCode::SUCCESS;
     }
     println!("what if {} failed:", report.down.join(", "));
@@ -227,12 +236,12 @@ pub struct WhyArgs {
     #[arg(long, value_name = "ID[,ID...]")]
     pub down: Vec<String>,
     #[command(flatten)]
-    pub api: super::live::ApiArgs,
+    pub api: super::client::ApiArgs,
 }
 
 pub fn why(a: WhyArgs) -> ExitCode {
     let (topology, service) = match a.args.as_slice() {
-        [service] => return super::live::why_live(service, &a.api),
+        [service] => return super::client::why_live(service, &a.api),
         [topology, service] => (PathBuf::from(topology), service.clone()),
         _ => return fail(false, "usage: faultline why [TOPOLOGY] SERVICE".into()),
     };
@@ -254,10 +263,8 @@ pub fn why(a: WhyArgs) -> ExitCode {
     let tree = g.why(&ev, target);
     let failed = tree.failed_components();
     if json {
-        println!(
-            "{}",
-            json!({"service": service, "state": tree.state, "down": down, "failed": failed, "tree": tree})
-        );
+        let answer = why_answer(&g, &ev, target, &service, &tree, down);
+        println!("{}", serde_json::to_string(&answer).unwrap_or_default());
     } else {
         if tree.state == State::Up {
             println!(
@@ -282,6 +289,45 @@ pub fn why(a: WhyArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The offline why in the live why's shape ([`faultline_api::WhyResponse`]): no incident, and
+/// for a service, its status with `observed` unknown (no probe ran).
+fn why_answer(
+    g: &DependencyGraph,
+    ev: &Evaluation<&DependencyGraph>,
+    target: faultline_graph::CompId,
+    id: &str,
+    tree: &faultline_graph::WhyNode,
+    down: Vec<String>,
+) -> faultline_api::WhyResponse {
+    let service = match g.comp_ref(target) {
+        ComponentRef::Service(i) => {
+            g.topology()
+                .services
+                .get(i)
+                .map(|s| faultline_api::ServiceStatus {
+                    id: s.id.clone(),
+                    name: s.name.clone(),
+                    tier: s.tier.as_str().to_string(),
+                    state: ev.component(target).to_api(),
+                    expected: ev.dependencies_state(g.canonical(target)).to_api(),
+                    observed: faultline_api::State::Unknown,
+                    incident: None,
+                })
+        }
+        _ => None,
+    };
+    faultline_api::WhyResponse {
+        id: id.to_string(),
+        state: tree.state.to_api(),
+        down,
+        failed: tree.failed_components(),
+        tree: tree.to_api(),
+        text: tree.to_text(),
+        service,
+        incident: None,
+    }
 }
 
 #[derive(clap::Args)]

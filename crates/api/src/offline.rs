@@ -1,0 +1,30 @@
+//! Offline command output sharing the API's vocabulary: `faultline impact --json`.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::State;
+
+/// One service's state in a what-if.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ServiceImpact {
+    /// Service id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Tier from the topology.
+    pub tier: String,
+    /// Its state with the assumed failures.
+    pub state: State,
+    /// Failed components in the service's dependency closure (empty when up).
+    pub causes: Vec<String>,
+}
+
+/// Output of `faultline impact TOPOLOGY --down ID --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ImpactReport {
+    /// The components assumed failed, as resolved.
+    pub down: Vec<String>,
+    /// Every service.
+    pub services: Vec<ServiceImpact>,
+}
