@@ -86,12 +86,7 @@ pub(crate) fn parse_yaml(text: &str, file: &str) -> Result<RawTopology, LoadErro
             .location()
             .map(|l| (l.line() as u32, l.column() as u32))
             .unwrap_or((0, 0));
-        LoadError::from(vec![Diagnostic::new(
-            file,
-            line,
-            col,
-            first_line(&e.to_string()),
-        )])
+        LoadError::from(vec![Diagnostic::new(file, line, col, message(&e))])
     })
 }
 
@@ -109,7 +104,18 @@ pub(crate) fn parse_json(text: &str, file: &str) -> Result<RawTopology, LoadErro
     })
 }
 
-/// serde-saphyr renders a source snippet after the message; the CLI prints its own position.
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or(s).trim().to_string()
+/// The parser's message alone: its `Display` adds the position ("at line 1 column 2") and a
+/// source snippet, and the diagnostic already leads with `file:line:col`.
+fn message(e: &serde_saphyr::Error) -> String {
+    use serde_saphyr::MessageFormatter;
+    let text = serde_saphyr::DefaultMessageFormatter.format_message(e.without_snippet());
+    // Control characters and line breaks would break the one-line-per-problem output.
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
