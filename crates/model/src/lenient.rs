@@ -258,8 +258,8 @@ impl<'de> de::MapAccess<'de> for MapDe<'_> {
 /// Every schema problem of `text`, or `None` when the text cannot be read as a tree (a syntax
 /// error: the fast path's message already says where) or the tree shows no schema problem.
 pub(crate) fn schema_problems(text: &str, file: &str) -> Option<LoadError> {
-    let options = serde_saphyr::options! { budget: None };
-    let root: Spanned<Node> = serde_saphyr::from_str_with_options(text, options).ok()?;
+    let root: Spanned<Node> =
+        serde_saphyr::from_str_with_options(text, crate::raw::yaml_options(text)).ok()?;
     let mut diags = Vec::new();
     let Node::Map(top) = &root.value else {
         check_entry::<RawTopology>(&root, &mut |e| {

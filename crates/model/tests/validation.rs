@@ -334,3 +334,35 @@ fn a_dropped_wrong_field_is_not_also_reported_missing() {
         "{e}"
     );
 }
+
+/// Nesting far beyond the schema is an error with a position, never a stack overflow, on the
+/// fast path and on the re-read that collects every problem.
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let deep = 100_000;
+    for yaml in [
+        format!(
+            "name: x\nlinks:\n  - {}{}\n",
+            "[".repeat(deep),
+            "]".repeat(deep)
+        ),
+        format!(
+            "name: x\ndevices:\n  - {{id: a, kind: switch, tags: {}{}}}\n",
+            "[".repeat(deep),
+            "]".repeat(deep)
+        ),
+    ] {
+        let e = err(&yaml);
+        assert!(e.starts_with("t.yaml:"), "{}", &e[..e.len().min(200)]);
+    }
+}
+
+/// A file beyond the parser's default counts (250,000 nodes) loads: the limits grow with the
+/// file, as a generated data centre needs.
+#[test]
+fn large_yaml_topology_loads() {
+    let tags = vec!["t"; 260_000].join(",");
+    let yaml = format!("name: big\ndevices:\n  - {{id: a, kind: server, tags: [{tags}]}}\n");
+    let t = Topology::from_yaml_str(&yaml, "big.yaml").expect("large file loads");
+    assert_eq!(t.devices[0].tags.len(), 260_000);
+}
