@@ -332,7 +332,11 @@ fn check_entry<T: DeserializeOwned>(entry: &Spanned<Node>, report: &mut dyn FnMu
         {
             break;
         }
-        let field = e.at.and_then(|at| field_containing(&current, at));
+        // A missing field is reported at the entry itself: there is no field to drop.
+        let missing = e.message.starts_with("missing field");
+        let field =
+            e.at.filter(|_| !missing)
+                .and_then(|at| field_containing(&current, at));
         report(e);
         let (Some(i), Node::Map(entries)) = (field, &mut current.value) else {
             break;
@@ -348,9 +352,6 @@ fn field_containing(entry: &Spanned<Node>, at: Location) -> Option<usize> {
         return None;
     };
     let pos = |l: Location| (l.line(), l.column());
-    if pos(at) == pos(entry.referenced) {
-        return None;
-    }
     entries
         .iter()
         .rposition(|(k, _)| pos(k.referenced) <= pos(at))

@@ -326,6 +326,21 @@ fn several_problems_in_one_entry_and_at_top_level() {
 }
 
 #[test]
+fn an_unknown_first_key_of_a_block_entry_hides_nothing_after_it() {
+    let e = err("name: x\ndevices:\n  - colour: red\n    id: a\n    kind: toaster\n");
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.len(), 2, "{e}");
+    assert!(
+        lines[0].starts_with("t.yaml:3:5: device `a`: unknown field `colour`"),
+        "{e}"
+    );
+    assert!(
+        lines[1].starts_with("t.yaml:5:11: device `a`: unknown variant `toaster`"),
+        "{e}"
+    );
+}
+
+#[test]
 fn a_dropped_wrong_field_is_not_also_reported_missing() {
     let e = err("name: x\ndevices:\n  - {id: a, kind: [switch]}\n");
     assert_eq!(e.lines().count(), 1, "{e}");
