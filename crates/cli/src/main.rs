@@ -16,8 +16,24 @@ mod cmd;
     about = "Infrastructure health correlator: maps device alarms onto the services behind them"
 )]
 struct Cli {
+    /// Log lines on standard error: `text` (coloured only on a terminal, never with NO_COLOR
+    /// set) or `json` (one object per line, for log shippers).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "FAULTLINE_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -70,10 +86,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The collector reports state changes and incidents at info; one-shot commands stay quiet.
     // async-snmp logs handled timeouts at ERROR: they are results here, not errors.
-    init_tracing(match cli.command {
-        Command::Run(_) => "warn,faultline_collector=info,faultline_lab=info,async_snmp=off",
-        _ => "warn,async_snmp=off",
-    });
+    init_tracing(
+        match cli.command {
+            Command::Run(_) => "warn,faultline_collector=info,faultline_lab=info,async_snmp=off",
+            _ => "warn,async_snmp=off",
+        },
+        cli.log_format,
+    );
     match cli.command {
         Command::Run(a) => cmd::run::run(a),
         Command::Status(a) => cmd::client::status(a),
@@ -106,13 +125,22 @@ fn restore_sigpipe() {
     }
 }
 
-/// Logs go to stderr so that `--json` output on stdout stays machine-readable.
-fn init_tracing(default: &str) {
+/// Logs go to stderr so that `--json` output on stdout stays machine-readable. Colour codes
+/// only reach a terminal: a journal, a file or a pipe gets plain text (and nobody gets colour
+/// when NO_COLOR is set, https://no-color.org).
+fn init_tracing(default: &str, format: LogFormat) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_env("FAULTLINE_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let ansi = std::io::stderr().is_terminal() && !no_color;
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .try_init();
+        .with_ansi(ansi);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }

@@ -40,6 +40,7 @@
 mod build;
 mod eval;
 mod explain;
+mod export;
 mod render;
 mod spof;
 
@@ -48,6 +49,7 @@ use serde::Serialize;
 
 pub use eval::{Change, Evaluation, GraphRef};
 pub use explain::WhyNode;
+pub use export::{ExportEdge, ExportNode, GraphExport, export};
 pub use render::{Format, render};
 
 /// Dense index of a component: devices, then links, groups, services.

@@ -33,9 +33,24 @@ impl GenerateOptions {
     }
 }
 
+/// A generated topology: its JSON text and how many of each component it holds.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub json: String,
+    pub devices: usize,
+    pub links: usize,
+    pub groups: usize,
+    pub services: usize,
+}
+
 /// Generate a topology as JSON text (one object per line inside the arrays, so it stays
 /// diff-able and greppable at a million lines).
 pub fn datacenter_json(o: GenerateOptions) -> String {
+    datacenter(o).json
+}
+
+/// Generate a topology, with its component counts.
+pub fn datacenter(o: GenerateOptions) -> Generated {
     let per_rack = o.servers_per_rack + 3; // servers + 2 ToR + mgmt
     let fixed = 2 + 2 + 2 + 2; // edge, fw, core, lb
     let racks = ((o.devices.saturating_sub(fixed)) / per_rack).max(1);
@@ -175,7 +190,13 @@ pub fn datacenter_json(o: GenerateOptions) -> String {
     out.push_str("],\n\"services\":[\n");
     join(&mut out, &services);
     out.push_str("]}\n");
-    out
+    Generated {
+        json: out,
+        devices: devices.len(),
+        links: links.len(),
+        groups: groups.len(),
+        services: services.len(),
+    }
 }
 
 fn join(out: &mut String, items: &[String]) {

@@ -33,6 +33,7 @@
 //! ```
 
 pub mod generate;
+mod lenient;
 mod raw;
 mod validate;
 
@@ -339,15 +340,19 @@ impl Topology {
         }
     }
 
+    /// Parse and validate YAML. A file that does not fit the schema is read a second time,
+    /// leniently, so that every schema problem is reported at once rather than the first.
     pub fn from_yaml_str(text: &str, file: &str) -> Result<Topology, LoadError> {
-        let raw = raw::parse_yaml(text, file)?;
+        let raw = raw::parse_yaml(text, file)
+            .map_err(|first| lenient::schema_problems(text, file).unwrap_or(first))?;
         validate::validate(raw, file)
     }
 
     /// JSON takes a fast path (serde_json); only when validation finds problems is the text
     /// re-read with the span-aware YAML parser, so that errors still carry line and column.
     pub fn from_json_str(text: &str, file: &str) -> Result<Topology, LoadError> {
-        let raw = raw::parse_json(text, file)?;
+        let raw = raw::parse_json(text, file)
+            .map_err(|first| lenient::schema_problems(text, file).unwrap_or(first))?;
         match validate::validate(raw, file) {
             Ok(t) => Ok(t),
             Err(plain) => match raw::parse_yaml(text, file) {

@@ -78,21 +78,26 @@ pub(crate) struct RawService {
 }
 
 pub(crate) fn parse_yaml(text: &str, file: &str) -> Result<RawTopology, LoadError> {
-    // Large generated topologies exceed the parser's default event budget; the input is a
-    // local file the operator chose, not untrusted network data, so no budget is enforced.
-    let options = serde_saphyr::options! { budget: None };
-    serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+    serde_saphyr::from_str_with_options(text, yaml_options(text)).map_err(|e| {
         let (line, col) = e
             .location()
             .map(|l| (l.line() as u32, l.column() as u32))
             .unwrap_or((0, 0));
-        LoadError::from(vec![Diagnostic::new(
-            file,
-            line,
-            col,
-            first_line(&e.to_string()),
-        )])
+        LoadError::from(vec![Diagnostic::new(file, line, col, message(&e))])
     })
+}
+
+/// Parser limits. The defaults bound nesting depth (64: the schema needs 5) and anchors and
+/// aliases (bombs); their counts of events, nodes and scalar bytes suit a hand-written file,
+/// and a generated data centre of a million lines is far beyond them while no more dangerous
+/// than its length, so those three grow with the input.
+pub(crate) fn yaml_options(text: &str) -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    let scaled = text.len().saturating_mul(2).saturating_add(1024);
+    budget.max_events = budget.max_events.max(scaled);
+    budget.max_nodes = budget.max_nodes.max(scaled);
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(text.len());
+    serde_saphyr::options! { budget: Some(budget) }
 }
 
 pub(crate) fn parse_json(text: &str, file: &str) -> Result<RawTopology, LoadError> {
@@ -109,7 +114,18 @@ pub(crate) fn parse_json(text: &str, file: &str) -> Result<RawTopology, LoadErro
     })
 }
 
-/// serde-saphyr renders a source snippet after the message; the CLI prints its own position.
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or(s).trim().to_string()
+/// The parser's message alone: its `Display` adds the position ("at line 1 column 2") and a
+/// source snippet, and the diagnostic already leads with `file:line:col`.
+fn message(e: &serde_saphyr::Error) -> String {
+    use serde_saphyr::MessageFormatter;
+    let text = serde_saphyr::DefaultMessageFormatter.format_message(e.without_snippet());
+    // Control characters and line breaks would break the one-line-per-problem output.
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_string()
 }

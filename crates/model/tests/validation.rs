@@ -234,3 +234,150 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn yaml_errors_carry_one_position() {
+    for (yaml, at) in [
+        (
+            "name: x\ndevices:\n  - {id: a, kind: switch\n",
+            "t.yaml:3:5: ",
+        ),
+        ("name: [x\n", "t.yaml:1:7: "),
+        ("name: x\nfoo: 1\n", "t.yaml:2:1: "),
+    ] {
+        let e = err(yaml);
+        assert!(e.starts_with(at), "{e}");
+        assert!(!e.contains("line") && !e.contains("column"), "{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+}
+
+/// Four entries, four different schema problems (unknown field, wrong type, missing field,
+/// unknown variant): one run reports all four, each at its token.
+const FOUR_PROBLEMS: &str = "name: four
+devices:
+  - {id: fw-a, kind: firewall, adress: 10.0.1.1}
+  - {id: fw-b, kind: firewall, requires: fw-a}
+  - {id: sw-1}
+services:
+  - {id: portal, tier: urgent, requires: [fw-a]}
+";
+
+#[test]
+fn schema_problems_in_four_entries_reported_in_one_run() {
+    let e = Topology::from_yaml_str(FOUR_PROBLEMS, "t.yaml").unwrap_err();
+    let got: Vec<String> = e.diagnostics.iter().map(ToString::to_string).collect();
+    assert_eq!(got.len(), 4, "{got:#?}");
+    assert!(
+        got[0].starts_with("t.yaml:3:32: device `fw-a`: unknown field `adress`"),
+        "{got:#?}"
+    );
+    assert!(
+        got[1].starts_with("t.yaml:4:42: device `fw-b`: invalid type: string \"fw-a\""),
+        "{got:#?}"
+    );
+    assert_eq!(got[2], "t.yaml:5:5: device `sw-1`: missing field `kind`");
+    assert!(
+        got[3].starts_with("t.yaml:7:24: service `portal`: unknown variant `urgent`"),
+        "{got:#?}"
+    );
+}
+
+#[test]
+fn schema_problems_in_json_reported_in_one_run() {
+    let json = "{\"name\": \"j\",\n\"devices\": [{\"id\": \"a\", \"kind\": \"toaster\"},\n{\"id\": \"b\", \"kind\": \"switch\", \"tags\": 3}]}";
+    let e = Topology::from_json_str(json, "t.json").unwrap_err();
+    let got: Vec<String> = e.diagnostics.iter().map(ToString::to_string).collect();
+    assert_eq!(got.len(), 2, "{got:#?}");
+    assert!(
+        got[0].starts_with("t.json:2:33: device `a`: unknown variant `toaster`"),
+        "{got:#?}"
+    );
+    assert!(
+        got[1].starts_with("t.json:3:39: device `b`: invalid type: integer `3`"),
+        "{got:#?}"
+    );
+}
+
+#[test]
+fn several_problems_in_one_entry_and_at_top_level() {
+    let e = err(
+        "name: x\nextra: 1\nservices:\n  - id: p\n    tier: urgent\n    colour: red\n    probe: {url: \"http://x/\", interval_s: -5}\n  - {}\n",
+    );
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.len(), 5, "{e}");
+    assert!(
+        lines[0].starts_with("t.yaml:2:1: unknown field `extra`"),
+        "{e}"
+    );
+    assert!(
+        lines[1].starts_with("t.yaml:5:11: service `p`: unknown variant `urgent`"),
+        "{e}"
+    );
+    assert!(
+        lines[2].starts_with("t.yaml:6:5: service `p`: unknown field `colour`"),
+        "{e}"
+    );
+    assert!(
+        lines[3].starts_with("t.yaml:7:43: service `p`: invalid value: integer `-5`"),
+        "{e}"
+    );
+    assert_eq!(lines[4], "t.yaml:8:5: service 2: missing field `id`");
+}
+
+#[test]
+fn an_unknown_first_key_of_a_block_entry_hides_nothing_after_it() {
+    let e = err("name: x\ndevices:\n  - colour: red\n    id: a\n    kind: toaster\n");
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.len(), 2, "{e}");
+    assert!(
+        lines[0].starts_with("t.yaml:3:5: device `a`: unknown field `colour`"),
+        "{e}"
+    );
+    assert!(
+        lines[1].starts_with("t.yaml:5:11: device `a`: unknown variant `toaster`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_dropped_wrong_field_is_not_also_reported_missing() {
+    let e = err("name: x\ndevices:\n  - {id: a, kind: [switch]}\n");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.starts_with("t.yaml:3:19: device `a`: invalid type: sequence"),
+        "{e}"
+    );
+}
+
+/// Nesting far beyond the schema is an error with a position, never a stack overflow, on the
+/// fast path and on the re-read that collects every problem.
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let deep = 100_000;
+    for yaml in [
+        format!(
+            "name: x\nlinks:\n  - {}{}\n",
+            "[".repeat(deep),
+            "]".repeat(deep)
+        ),
+        format!(
+            "name: x\ndevices:\n  - {{id: a, kind: switch, tags: {}{}}}\n",
+            "[".repeat(deep),
+            "]".repeat(deep)
+        ),
+    ] {
+        let e = err(&yaml);
+        assert!(e.starts_with("t.yaml:"), "{}", &e[..e.len().min(200)]);
+    }
+}
+
+/// A file beyond the parser's default counts (250,000 nodes) loads: the limits grow with the
+/// file, as a generated data centre needs.
+#[test]
+fn large_yaml_topology_loads() {
+    let tags = vec!["t"; 260_000].join(",");
+    let yaml = format!("name: big\ndevices:\n  - {{id: a, kind: server, tags: [{tags}]}}\n");
+    let t = Topology::from_yaml_str(&yaml, "big.yaml").expect("large file loads");
+    assert_eq!(t.devices[0].tags.len(), 260_000);
+}

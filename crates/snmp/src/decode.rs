@@ -20,7 +20,9 @@ pub enum SnmpValue {
 }
 
 impl SnmpValue {
-    pub(crate) fn from_snmp(v: &async_snmp::Value) -> Option<SnmpValue> {
+    /// Reduce an async-snmp value; `None` for exceptions (noSuchObject, endOfMibView...), NULL
+    /// and unknown tags, which carry no value.
+    pub fn from_snmp(v: &async_snmp::Value) -> Option<SnmpValue> {
         use async_snmp::Value as V;
         Some(match v {
             V::Integer(i) => SnmpValue::Int(i64::from(*i)),
@@ -31,7 +33,6 @@ impl SnmpValue {
             V::OctetString(b) | V::Opaque(b) | V::Nsap(b) => SnmpValue::Bytes(b.to_vec()),
             V::IpAddress(a) => SnmpValue::Bytes(a.to_vec()),
             V::ObjectIdentifier(o) => SnmpValue::Oid(o.to_string()),
-            // Exceptions (noSuchObject, endOfMibView...), NULL and unknown tags carry no value.
             _ => return None,
         })
     }

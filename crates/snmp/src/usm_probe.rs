@@ -157,7 +157,7 @@ fn read_int(buf: &[u8]) -> Option<(i64, &[u8])> {
 }
 
 /// Parse a v3 Report: (engine id, boots, time, usmStats arc of the first varbind if any).
-pub(crate) fn parse_report(msg: &[u8]) -> Option<(Vec<u8>, i64, i64, Option<u8>)> {
+pub fn parse_report(msg: &[u8]) -> Option<(Vec<u8>, i64, i64, Option<u8>)> {
     let (0x30, body, _) = read(msg)? else {
         return None;
     };
@@ -201,9 +201,11 @@ pub(crate) fn parse_report(msg: &[u8]) -> Option<(Vec<u8>, i64, i64, Option<u8>)
     };
     let counter = read(vbs)
         .and_then(|(_, vb, _)| read(vb))
-        .and_then(|(tag, oid, _)| {
-            (tag == 0x06 && oid.len() == 10 && oid[..8] == USM_STATS[..8] && oid[9] == 0)
-                .then_some(oid[8])
+        .and_then(|(tag, oid, _)| match oid {
+            // usmStats.N.0: the counter's arc N is the answer. A slice pattern rather than
+            // `cond.then_some(oid[8])`, whose argument is indexed even when the OID is short.
+            [prefix @ .., arc, 0] if tag == 0x06 && prefix == &USM_STATS[..8] => Some(*arc),
+            _ => None,
         });
     Some((engine.to_vec(), boots, time, counter))
 }
@@ -221,6 +223,42 @@ mod tests {
         assert_eq!(read_int(&int(65_507)).map(|x| x.0), Some(65_507));
         let long = tlv(0x04, &[7u8; 300]);
         assert_eq!(read(&long).map(|(_, c, _)| c.len()), Some(300));
+    }
+
+    /// Found by the `usm_report` fuzz target: a Report whose first varbind has an OID shorter
+    /// than usmStats.N.0 panicked (index out of bounds) instead of naming no counter.
+    #[test]
+    fn report_with_a_short_varbind_oid_is_not_a_panic() {
+        let short_oid = tlv(
+            0x30,
+            &tlv(
+                0x30,
+                &[tlv(0x06, &[0x2b, 6, 1, 6, 3, 15]), tlv(0x05, &[])].concat(),
+            ),
+        );
+        let report_pdu = tlv(0xa8, &[int(1), int(0), int(0), short_oid].concat());
+        let scoped = tlv(
+            0x30,
+            &[tlv(0x04, b"engine"), tlv(0x04, b""), report_pdu].concat(),
+        );
+        let usm = tlv(
+            0x30,
+            &[
+                tlv(0x04, b"engine"),
+                int(3),
+                int(4),
+                tlv(0x04, b""),
+                tlv(0x04, b""),
+                tlv(0x04, b""),
+            ]
+            .concat(),
+        );
+        let header = [int(1), int(65_507), tlv(0x04, &[0]), int(3)].concat();
+        let msg = tlv(
+            0x30,
+            &[int(3), tlv(0x30, &header), tlv(0x04, &usm), scoped].concat(),
+        );
+        assert_eq!(parse_report(&msg), Some((b"engine".to_vec(), 3, 4, None)));
     }
 
     proptest! {

@@ -35,6 +35,6 @@ mod secret;
 pub use async_snmp::{AuthProtocol, PrivProtocol};
 pub use receiver::{
     RepollRequest, SourceResolver, TrapConfig, TrapError, TrapEvent, TrapReceiver, TrapStats,
-    V3User, to_event,
+    V3User, decode_event, to_event,
 };
 pub use secret::Secret;

@@ -626,6 +626,21 @@ pub(crate) fn decode_datagram(data: Bytes, config: &TrapConfig) -> Decoded {
     }
 }
 
+/// Decode one v1/v2c datagram into the event the receiver would emit, without a socket: the
+/// whole untrusted-input path (BER, community check, interpretation). `None` when the receiver
+/// would count the datagram as malformed, refused or SNMPv3. For replay tools and fuzzing.
+pub fn decode_event(
+    data: &[u8],
+    config: &TrapConfig,
+    source: SocketAddr,
+    at: UnixMillis,
+) -> Option<TrapEvent> {
+    match decode_datagram(Bytes::copy_from_slice(data), config) {
+        Decoded::Notification(n, _ack) => Some(to_event(&n, source, None, at)),
+        Decoded::V3 | Decoded::Malformed(_) | Decoded::BadCommunity => None,
+    }
+}
+
 struct Outputs {
     counters: Arc<Counters>,
     events: mpsc::Sender<TrapEvent>,

@@ -569,3 +569,22 @@ async fn v3_engine_boots_persist_across_restarts_and_informs_still_ack() {
     assert!(ok, "v3 inform after restart not acknowledged: {out}");
     assert!(next(&mut events).await.inform);
 }
+
+/// `decode_event` is the receiver's path without a socket (replay tools, the fuzz target): the
+/// same event for an accepted datagram, nothing for a refused or malformed one.
+#[test]
+fn decode_event_is_the_receivers_path_without_a_socket() {
+    let mut cfg = TrapConfig::new("127.0.0.1:0".parse().unwrap());
+    cfg.communities = vec![Secret::new("public")];
+    let source = "127.0.0.1:40000".parse().unwrap();
+    let event = faultline_trap::decode_event(&encoded_v2c_link_down(7), &cfg, source, 1_000)
+        .expect("a v2c linkDown is an event");
+    assert_eq!(
+        (event.version, event.trap_oid.as_str(), event.received_at),
+        ("v2c", "1.3.6.1.6.3.1.1.5.3", 1_000)
+    );
+    assert!(!event.observations.is_empty());
+    assert!(faultline_trap::decode_event(b"not snmp", &cfg, source, 1_000).is_none());
+    cfg.communities = vec![Secret::new("private")];
+    assert!(faultline_trap::decode_event(&encoded_v2c_link_down(7), &cfg, source, 1_000).is_none());
+}

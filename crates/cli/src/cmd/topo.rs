@@ -33,13 +33,34 @@ pub(crate) fn load(path: &Path, json: bool) -> Result<Topology, ExitCode> {
     })
 }
 
-fn split_ids(raw: &[String]) -> Vec<String> {
-    raw.iter()
-        .flat_map(|s| s.split(','))
+/// One `--down` value: component ids, comma-separated. A value that names nothing (`''`,
+/// `' , '`) is a usage error rather than an empty what-if that reports everything up.
+#[derive(Debug, Clone)]
+pub struct IdList(Vec<String>);
+
+fn id_list(raw: &str) -> Result<IdList, String> {
+    let ids: Vec<String> = raw
+        .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
-        .collect()
+        .collect();
+    if ids.is_empty() {
+        return Err(
+            "names no component: give one or more ids, comma-separated (e.g. fw-a,fw-b)".into(),
+        );
+    }
+    Ok(IdList(ids))
+}
+
+fn flatten_ids(lists: &[IdList]) -> Vec<String> {
+    lists.iter().flat_map(|l| l.0.iter().cloned()).collect()
+}
+
+/// A usage error found after parsing (clap's own exit with 2 happens before `run`).
+fn usage(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
 }
 
 fn fail(json: bool, msg: String) -> ExitCode {
@@ -117,8 +138,8 @@ pub struct ImpactArgs {
     pub topology: PathBuf,
     /// Components assumed failed: ids, link ends (`fw-a:port1`) or link ids, comma-separated
     /// or repeated.
-    #[arg(long, value_name = "ID[,ID...]", required = true)]
-    pub down: Vec<String>,
+    #[arg(long, value_name = "ID[,ID...]", required = true, value_parser = id_list)]
+    pub down: Vec<IdList>,
     #[arg(long)]
     pub json: bool,
 }
@@ -129,7 +150,7 @@ pub fn impact(a: ImpactArgs) -> ExitCode {
         Err(code) => return code,
     };
     let g = DependencyGraph::build(&t);
-    let down = split_ids(&a.down);
+    let down = flatten_ids(&a.down);
     let (ev, comps) = match what_if(&g, &down) {
         Ok(x) => x,
         Err(e) => return fail(a.json, e),
@@ -233,17 +254,41 @@ pub struct WhyArgs {
     #[arg(value_name = "TOPOLOGY] [SERVICE", num_args = 1..=2, required = true)]
     pub args: Vec<String>,
     /// Components assumed failed, as for `impact` (offline only).
-    #[arg(long, value_name = "ID[,ID...]")]
-    pub down: Vec<String>,
+    #[arg(long, value_name = "ID[,ID...]", value_parser = id_list)]
+    pub down: Vec<IdList>,
     #[command(flatten)]
     pub api: super::client::ApiArgs,
 }
 
+/// A lone `why` argument that is an existing file, or named like one (`.yaml`, `.yml`, `.json`),
+/// is a topology whose service was forgotten, not a service to ask the collector about.
+fn looks_like_topology(arg: &str) -> bool {
+    let path = Path::new(arg);
+    path.is_file()
+        || path.extension().is_some_and(|e| {
+            ["yaml", "yml", "json"]
+                .iter()
+                .any(|x| e.eq_ignore_ascii_case(x))
+        })
+}
+
 pub fn why(a: WhyArgs) -> ExitCode {
     let (topology, service) = match a.args.as_slice() {
+        [only] if looks_like_topology(only) => {
+            return usage(&format!(
+                "`{only}` is a topology file: name the service to explain \
+                 (faultline why {only} SERVICE [--down ID,...]); \
+                 `faultline why SERVICE` alone asks the running collector"
+            ));
+        }
+        [_] if !a.down.is_empty() => {
+            return usage(
+                "--down is a what-if on a topology file: faultline why TOPOLOGY SERVICE --down ID,...",
+            );
+        }
         [service] => return super::client::why_live(service, &a.api),
         [topology, service] => (PathBuf::from(topology), service.clone()),
-        _ => return fail(false, "usage: faultline why [TOPOLOGY] SERVICE".into()),
+        _ => return usage("usage: faultline why [TOPOLOGY] SERVICE"),
     };
     let json = a.api.json;
     let t = match load(&topology, json) {
@@ -251,7 +296,7 @@ pub fn why(a: WhyArgs) -> ExitCode {
         Err(code) => return code,
     };
     let g = DependencyGraph::build(&t);
-    let down = split_ids(&a.down);
+    let down = flatten_ids(&a.down);
     let target = match g.lookup(&service) {
         Ok(c) => c,
         Err(e) => return fail(json, e.to_string()),
@@ -337,8 +382,11 @@ pub struct GraphArgs {
     #[arg(long, value_enum, default_value = "dot")]
     pub format: GraphFormat,
     /// Colour by state with these components assumed failed.
-    #[arg(long, value_name = "ID[,ID...]")]
-    pub down: Vec<String>,
+    #[arg(long, value_name = "ID[,ID...]", value_parser = id_list)]
+    pub down: Vec<IdList>,
+    /// The graph as data instead of a picture: nodes (with states under `--down`) and edges.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -348,20 +396,25 @@ pub enum GraphFormat {
 }
 
 pub fn graph(a: GraphArgs) -> ExitCode {
-    let t = match load(&a.topology, false) {
+    let t = match load(&a.topology, a.json) {
         Ok(t) => t,
         Err(code) => return code,
     };
     let g = DependencyGraph::build(&t);
-    let down = split_ids(&a.down);
+    let down = flatten_ids(&a.down);
     let ev = if down.is_empty() {
         None
     } else {
         match what_if(&g, &down) {
             Ok((ev, _)) => Some(ev),
-            Err(e) => return fail(false, e),
+            Err(e) => return fail(a.json, e),
         }
     };
+    if a.json {
+        let export = faultline_graph::export(&g, ev.as_ref());
+        println!("{}", serde_json::to_string(&export).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
     let f = match a.format {
         GraphFormat::Dot => Format::Dot,
         GraphFormat::Mermaid => Format::Mermaid,
@@ -384,21 +437,33 @@ pub struct GenerateArgs {
     /// Give devices 127.0.0.0/8 addresses (collector load tests against a simulated agent).
     #[arg(long)]
     pub loopback: bool,
+    /// Print a JSON summary of what was written (needs `--output`: standard output cannot hold
+    /// both the topology and the summary).
+    #[arg(long, requires = "output")]
+    pub json: bool,
 }
 
 pub fn generate(a: GenerateArgs) -> ExitCode {
     let mut o = faultline_model::generate::GenerateOptions::new(a.devices);
     o.servers_per_rack = a.servers_per_rack.max(1);
     o.loopback = a.loopback;
-    let text = faultline_model::generate::datacenter_json(o);
-    match a.output {
-        Some(p) => {
-            if let Err(e) = std::fs::write(&p, text) {
-                eprintln!("error: cannot write {}: {e}", p.display());
-                return ExitCode::from(1);
-            }
-        }
-        None => print!("{text}"),
+    let generated = faultline_model::generate::datacenter(o);
+    let Some(path) = &a.output else {
+        print!("{}", generated.json);
+        return ExitCode::SUCCESS;
+    };
+    if let Err(e) = std::fs::write(path, &generated.json) {
+        return fail(a.json, format!("cannot write {}: {e}", path.display()));
+    }
+    if a.json {
+        println!(
+            "{}",
+            json!({
+                "ok": true, "output": path.display().to_string(), "bytes": generated.json.len(),
+                "devices": generated.devices, "links": generated.links,
+                "groups": generated.groups, "services": generated.services,
+            })
+        );
     }
     ExitCode::SUCCESS
 }
