@@ -9,6 +9,16 @@
 //! }
 //! ```
 
+pub mod cmd;
+pub mod fake_agent;
+pub mod keepalived;
+pub mod namespace;
+pub mod netblock;
+pub mod seed;
+pub mod snmpd;
+pub mod snmpsim;
+pub mod web;
+
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
