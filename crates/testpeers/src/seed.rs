@@ -128,7 +128,7 @@ pub struct SeedLab {
     members: [Member; 2],
     web_ns: Namespace,
     switch: Namespace,
-    _root_links: RootLinks,
+    root_links: RootLinks,
     dir: tempfile::TempDir,
     block: NetBlock,
 }
@@ -225,7 +225,7 @@ impl SeedLab {
             members: [a, b],
             web_ns,
             switch,
-            _root_links: root_links,
+            root_links,
             dir,
             block,
         };
@@ -247,6 +247,21 @@ impl SeedLab {
     /// The namespace of a member (to run commands in it).
     pub fn namespace(&self, fw: Firewall) -> &Namespace {
         &self.members[fw.index()].ns
+    }
+
+    /// Every namespace of the lab (switch, members, web), for leak checks.
+    pub fn namespaces(&self) -> Vec<&str> {
+        vec![
+            self.switch.name(),
+            self.members[0].ns.name(),
+            self.members[1].ns.name(),
+            self.web_ns.name(),
+        ]
+    }
+
+    /// The lab's interfaces in the root namespace (outside, two management links).
+    pub fn root_interfaces(&self) -> &[String] {
+        &self.root_links.0
     }
 
     /// The namespace of the web server.
@@ -552,4 +567,17 @@ fn tail(path: &Path, n: usize) -> String {
     let mut s = lines[lines.len().saturating_sub(n)..].join("\n");
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unfilled;
+
+    #[test]
+    fn only_named_placeholders_count_as_unfilled() {
+        assert_eq!(unfilled("a {{fw_a_mgmt}} b"), Some("fw_a_mgmt"));
+        assert_eq!(unfilled("# `{{...}}` are filled in"), None);
+        assert_eq!(unfilled("{{ spaced }} {{x}}"), Some("x"));
+        assert_eq!(unfilled("no braces"), None);
+    }
 }
