@@ -187,6 +187,14 @@ async fn seed_incident_on_a_real_keepalived_pair_pages_once_and_resolves_once() 
         problems.push("the webhook secret appears in the collector's log".into());
     }
     s.check(problems).await;
+    let log = s.collector.log();
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
+        .collect();
+    if !warnings.is_empty() {
+        eprintln!("collector warnings:\n{}", warnings.join("\n"));
+    }
     eprintln!(
         "seed incident: lab up in {lab_up:.1?}, collector healthy at {t_healthy:.1?}, \
          paged {time_to_page:.1?} after the link failed, resolved {time_to_resolve:.1?} after \
