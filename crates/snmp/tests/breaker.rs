@@ -3,13 +3,11 @@
 //! through the open breaker at once, and the scheduled poll one interval after the failure
 //! does too.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use faultline_observe::Signal;
 use faultline_snmp::{Credentials, PollReason, PollerConfig, SnmpPoller, Target};
-use support::*;
+use faultline_testpeers::ns_agent::NsAgent;
 
 const INTERVAL: Duration = Duration::from_secs(3);
 
@@ -35,7 +33,7 @@ async fn fail_until_open(poller: &SnmpPoller, t: &Target) -> Instant {
 
 #[tokio::test]
 async fn a_device_that_returns_is_seen_within_one_poll_interval() {
-    let Some(ns) = NsAgent::start("br", 217) else {
+    let Some(ns) = NsAgent::start("br") else {
         return;
     };
     // Default backoff (30 s doubling to 600 s), far longer than the poll interval.
@@ -53,11 +51,11 @@ async fn a_device_that_returns_is_seen_within_one_poll_interval() {
     assert!(ok(&poller.poll(&t, None).await));
 
     // 1. Link down until the breaker opens; a scheduled poll is then refused without asking.
-    ns.ns.ip(&["link", "set", "mgmt0", "down"]);
+    ns.set_link(false);
     fail_until_open(&poller, &t).await;
     let open_for = poller.circuit_open_for("fw-a").expect("open");
     assert!(open_for <= INTERVAL, "skip {open_for:?} > interval");
-    ns.ns.ip(&["link", "set", "mgmt0", "up"]);
+    ns.set_link(true);
     let refused = poller.poll(&t, None).await;
     assert!(!ok(&refused));
     assert!(
@@ -81,9 +79,9 @@ async fn a_device_that_returns_is_seen_within_one_poll_interval() {
 
     // 3. Without re-polls: open the breaker again, bring the link back, and the next
     // scheduled poll (one interval after the failed one started) is already answered.
-    ns.ns.ip(&["link", "set", "mgmt0", "down"]);
+    ns.set_link(false);
     let last_failed = fail_until_open(&poller, &t).await;
-    ns.ns.ip(&["link", "set", "mgmt0", "up"]);
+    ns.set_link(true);
     let back = Instant::now();
     tokio::time::sleep_until((last_failed + INTERVAL).into()).await;
     let deadline = back + INTERVAL + Duration::from_secs(2);

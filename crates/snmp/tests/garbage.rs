@@ -1,13 +1,12 @@
 //! Agents that answer garbage, truncated or oversized datagrams: the poll fails with an error
 //! (timeout or malformed), never a panic, and a healthy poll on the same poller still works.
 
-mod support;
-
 use std::time::Duration;
 
 use faultline_observe::PollFailure;
 use faultline_snmp::{Credentials, PollerConfig, SnmpPoller, Target};
-use support::*;
+use faultline_testpeers::fake_agent::FakeAgent;
+use faultline_testpeers::snmpd::Snmpd;
 
 #[tokio::test]
 async fn garbage_truncated_and_oversized_answers_are_errors() {

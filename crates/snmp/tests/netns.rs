@@ -1,55 +1,34 @@
 //! A real link event: snmpd inside a network namespace, an interface taken down with
 //! `ip link set ... down`, and the next poll shows it (oper down, ifLastChange advanced).
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use faultline_observe::{IfStatus, Signal, Subject};
 use faultline_snmp::{Credentials, PollerConfig, SnmpPoller, Target};
-use support::*;
+use faultline_testpeers::snmpd::Snmpd;
+use faultline_testpeers::{Netns, cmd, have, root};
 
 #[tokio::test]
 async fn link_down_in_namespace_shows_in_next_poll() {
-    if !require("ip") {
+    if !have("ip") || !root() {
         return;
     }
-    if !is_root() {
-        if std::env::var_os("CI").is_some() {
-            panic!("netns test needs root under CI");
-        }
-        eprintln!("\n!!!!! SKIPPING: netns test needs root !!!!!\n");
-        return;
-    }
+    // The namespace comes with a host<->namespace veth pair (a unique /30) so that the poller,
+    // in the host namespace, reaches the agent.
     let ns = Netns::new("if");
-    // A host<->namespace link so the poller (in the host namespace) can reach the agent. A
-    // unique /30 in 10.213/16 per test run keeps parallel runs apart.
-    let id = free_udp_port() % 16_000;
-    let (a, b) = (id / 64, (id % 64) * 4);
-    let host_ip = format!("10.213.{a}.{}", b + 1);
-    let ns_ip = format!("10.213.{a}.{}", b + 2);
-    let host_if = format!("flh{id}");
-    run(
-        "ip",
-        &[
-            "link", "add", &host_if, "type", "veth", "peer", "name", "mgmt0", "netns", &ns.name,
-        ],
-    );
-    run(
-        "ip",
-        &["addr", "add", &format!("{host_ip}/30"), "dev", &host_if],
-    );
-    run("ip", &["link", "set", &host_if, "up"]);
-    ns.ip(&["addr", "add", &format!("{ns_ip}/30"), "dev", "mgmt0"]);
-    ns.ip(&["link", "set", "mgmt0", "up"]);
     // The interface under test: a veth pair inside the namespace.
-    ns.ip(&[
+    let ip_ns = |args: &[&str]| {
+        let mut a = vec!["ip", "-n", ns.name.as_str()];
+        a.extend_from_slice(args);
+        cmd::ok(&a);
+    };
+    ip_ns(&[
         "link", "add", "data0", "type", "veth", "peer", "name", "data1",
     ]);
-    ns.ip(&["link", "set", "data0", "up"]);
-    ns.ip(&["link", "set", "data1", "up"]);
+    ip_ns(&["link", "set", "data0", "up"]);
+    ip_ns(&["link", "set", "data1", "up"]);
 
-    let Some(agent) = Snmpd::start_in(Some(&ns.name), &ns_ip) else {
+    let Some(agent) = Snmpd::start_in(Some(&ns.name), &ns.ns_ip) else {
         return;
     };
     let poller = SnmpPoller::new(PollerConfig::default());
@@ -80,7 +59,7 @@ async fn link_down_in_namespace_shows_in_next_poll() {
     };
     let up = data0(&before).expect("data0");
 
-    ns.ip(&["link", "set", "data0", "down"]);
+    ip_ns(&["link", "set", "data0", "down"]);
     // net-snmp caches the interface table for a few seconds: poll until it notices.
     let deadline = Instant::now() + Duration::from_secs(30);
     let after = loop {

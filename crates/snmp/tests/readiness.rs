@@ -2,8 +2,6 @@
 //! forwarding and routes we change, a user profile with checks on vendor OIDs, and the
 //! snmpsim FortiGate recording (plus a copy with one member's checksum altered).
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -11,7 +9,9 @@ use faultline_observe::{Fact, ReadinessRule, Signal, Subject};
 use faultline_snmp::{
     Credentials, PollOutcome, PollerConfig, Profiles, Secret, SnmpPoller, Target,
 };
-use support::*;
+use faultline_testpeers::ns_agent::NsAgent;
+use faultline_testpeers::snmpd::Snmpd;
+use faultline_testpeers::snmpsim::{Snmpsim, recording, snmpsim_data_root};
 
 /// The readiness fact `check` of a poll: (value, shown), also checked against the observation.
 fn fact(out: &PollOutcome, check: &str) -> Option<(Fact, Option<String>)> {
@@ -53,7 +53,7 @@ async fn poll_until(poller: &SnmpPoller, t: &Target, check: &str, want: &Fact) -
 
 #[tokio::test]
 async fn ip_forwarding_and_default_route_follow_the_namespace() {
-    let Some(ns) = NsAgent::start("rd", 216) else {
+    let Some(ns) = NsAgent::start("rd") else {
         return;
     };
     let poller = SnmpPoller::new(PollerConfig::default());
@@ -91,8 +91,8 @@ async fn ip_forwarding_and_default_route_follow_the_namespace() {
     );
 
     // net-snmp caches the route table for a minute: a fresh agent sees the new route.
-    ns.ns.ip(&["route", "add", "default", "via", &ns.host_ip]);
-    let Some(fresh) = Snmpd::start_in(Some(&ns.ns.name), &ns.ns_ip) else {
+    ns.ip(&["route", "add", "default", "via", &ns.ns.host_ip]);
+    let Some(fresh) = Snmpd::start_in(Some(&ns.ns.name), &ns.ns.ns_ip) else {
         return;
     };
     t.addr = fresh.addr;

@@ -1,12 +1,13 @@
 //! Polls against a real net-snmp snmpd on loopback.
 
-mod support;
-
 use std::time::Duration;
 
 use faultline_observe::{PollFailure, Signal};
 use faultline_snmp::{AuthProto, Credentials, PollerConfig, PrivProto, Secret, SnmpPoller, Target};
-use support::*;
+use faultline_testpeers::snmpd::{
+    Snmpd, V3_AUTH, V3_PRIV, V3_SHA256_AUTH, V3_SHA256_USER, V3_USER,
+};
+use faultline_testpeers::{cmd, free_udp_port};
 
 fn target(addr: std::net::SocketAddr, credentials: Credentials) -> Target {
     let mut t = Target::new("dev-1", addr, credentials);
@@ -30,38 +31,34 @@ fn v3(
 
 /// ifIndex → ifDescr as net-snmp's own snmpbulkwalk sees them.
 fn bulkwalk_if_descr(addr: std::net::SocketAddr) -> Vec<(String, String)> {
-    let out = run(
+    let out = cmd::ok(&[
         "snmpbulkwalk",
-        &[
-            "-v2c",
-            "-c",
-            "public",
-            "-m",
-            "",
-            "-On",
-            "-Oq",
-            "-Ov",
-            "-Cr25",
-            &addr.to_string(),
-            "1.3.6.1.2.1.2.2.1.2",
-        ],
-    );
-    let idx = run(
+        "-v2c",
+        "-c",
+        "public",
+        "-m",
+        "",
+        "-On",
+        "-Oq",
+        "-Ov",
+        "-Cr25",
+        &addr.to_string(),
+        "1.3.6.1.2.1.2.2.1.2",
+    ]);
+    let idx = cmd::ok(&[
         "snmpbulkwalk",
-        &[
-            "-v2c",
-            "-c",
-            "public",
-            "-m",
-            "",
-            "-On",
-            "-Oq",
-            "-Ov",
-            "-Cr25",
-            &addr.to_string(),
-            "1.3.6.1.2.1.2.2.1.1",
-        ],
-    );
+        "-v2c",
+        "-c",
+        "public",
+        "-m",
+        "",
+        "-On",
+        "-Oq",
+        "-Ov",
+        "-Cr25",
+        &addr.to_string(),
+        "1.3.6.1.2.1.2.2.1.1",
+    ]);
     idx.lines()
         .map(|l| l.trim().to_owned())
         .zip(out.lines().map(|l| l.trim().trim_matches('"').to_owned()))
@@ -78,19 +75,17 @@ async fn v2c_poll_matches_net_snmp_tools() {
     assert!(out.report.errors.is_empty(), "{:?}", out.report.errors);
     let sys = out.report.system.as_ref().expect("system info");
     assert_eq!(sys.name, agent.sys_name());
-    let tool_name = run(
+    let tool_name = cmd::ok(&[
         "snmpget",
-        &[
-            "-v2c",
-            "-c",
-            "public",
-            "-m",
-            "",
-            "-Oqv",
-            &agent.addr.to_string(),
-            "1.3.6.1.2.1.1.5.0",
-        ],
-    );
+        "-v2c",
+        "-c",
+        "public",
+        "-m",
+        "",
+        "-Oqv",
+        &agent.addr.to_string(),
+        "1.3.6.1.2.1.1.5.0",
+    ]);
     assert_eq!(sys.name, tool_name.trim().trim_matches('"'));
     assert!(sys.uptime_cs.is_some());
     assert!(

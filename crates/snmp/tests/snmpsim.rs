@@ -1,14 +1,12 @@
 //! Real-device recordings served by snmpsim: the generic profile decodes them and the vendor
 //! profile is picked from sysObjectID. Expectations are read from the recordings themselves.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use faultline_observe::{HaRole, Signal};
 use faultline_snmp::{Credentials, PollerConfig, SnmpPoller, Target};
-use support::*;
+use faultline_testpeers::snmpsim::{Snmpsim, recording, snmpsim_data_root};
 
 const KEEP: &[&str] = &[
     "1.3.6.1.2.1.1.",

@@ -10,11 +10,21 @@
 //! ```
 
 pub mod alertmanager;
+pub mod cmd;
+pub mod fake_agent;
 pub mod http_receiver;
+pub mod keepalived;
+pub mod namespace;
+pub mod netblock;
+pub mod ns_agent;
 pub mod pagerduty;
 pub mod ports;
+pub mod seed;
+pub mod snmpd;
+pub mod snmpsim;
 pub mod tmpfs;
 pub mod wait;
+pub mod web;
 pub mod webhook;
 
 use std::net::{SocketAddr, UdpSocket};
