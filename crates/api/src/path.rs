@@ -1,4 +1,4 @@
-//! Route paths: relative to [`PREFIX`](crate::PREFIX) (and [`LEGACY_PREFIX`](crate::LEGACY_PREFIX))
+//! Route paths: relative to [`crate::PREFIX`] (and [`crate::LEGACY_PREFIX`])
 //! for the server's router, and complete request paths for clients.
 
 use crate::{IncidentsQuery, LabAction, PREFIX, TimelineQuery};

@@ -127,7 +127,7 @@ fn restore_sigpipe() {
 
 /// Logs go to stderr so that `--json` output on stdout stays machine-readable. Colour codes
 /// only reach a terminal: a journal, a file or a pipe gets plain text (and nobody gets colour
-/// when NO_COLOR is set, https://no-color.org).
+/// when NO_COLOR is set, <https://no-color.org>).
 fn init_tracing(default: &str, format: LogFormat) {
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;

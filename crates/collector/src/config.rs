@@ -2,8 +2,8 @@
 //! communities, v3 keys, routing keys, webhook secrets) live here or in the environment
 //! (`*_env` keys), never in topology files; all secret types redact themselves.
 //!
-//! Every number is validated with its unit and range while parsing ([`units`]): a bad value is
-//! reported as `file:line:column: message`, never clamped or left to panic later. Duration keys
+//! Every number is validated with its unit and range while parsing ([`Interval`], [`Count`],
+//! [`Fraction`]): a bad value is reported as `file:line:column: message`, never clamped or left to panic later. Duration keys
 //! take a number in the unit their name says (`interval_s = 30`, `timeout_ms = 2000`) or a
 //! humantime string (`interval_s = "90s"`, `journal_retention_h = "3d"`).
 

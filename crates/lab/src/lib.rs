@@ -11,7 +11,7 @@
 //! [`Lab::fix`] copies it over.
 //!
 //! The collector knows nothing of the lab: the lab implements its
-//! [`TargetOverrides`](faultline_collector::TargetOverrides) (every device's SNMP agent, every
+//! [`faultline_collector::TargetOverrides`] (every device's SNMP agent, every
 //! probed service's URL) and serves its own HTTP routes ([`api::routes`]), which `faultline run`
 //! hands to the collector.
 //!

@@ -17,7 +17,7 @@ pub struct ProbeOutcome {
     pub status: Option<u16>,
     pub latency_ms: f64,
     /// Why it failed (or what matched), e.g. "connection refused", "TLS error: …",
-    /// "timeout after 5s", "status 404 not in [200]", "body does not contain \"ok\"".
+    /// "timeout after 5s", `status 404 not in [200]`, "body does not contain \"ok\"".
     pub detail: Option<String>,
     pub failure: Option<FailureKind>,
 }

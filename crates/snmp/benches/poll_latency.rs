@@ -7,14 +7,12 @@
 //! Run (as root for nothing; snmpd and snmpsim must be installed):
 //! cargo bench -p faultline-snmp --bench poll_latency
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use faultline_snmp::{Credentials, PollerConfig, SnmpPoller, Target};
-use support::*;
+use faultline_testpeers::snmpd::Snmpd;
+use faultline_testpeers::snmpsim::Snmpsim;
 
 const KEEP: &[&str] = &[
     "1.3.6.1.2.1.1.",
@@ -28,19 +26,17 @@ const KEEP: &[&str] = &[
 
 /// snmpInPkts of a net-snmp agent.
 fn in_pkts(addr: SocketAddr) -> u64 {
-    run(
+    faultline_testpeers::cmd::ok(&[
         "snmpget",
-        &[
-            "-v2c",
-            "-c",
-            "public",
-            "-m",
-            "",
-            "-Oqv",
-            &addr.to_string(),
-            "1.3.6.1.2.1.11.1.0",
-        ],
-    )
+        "-v2c",
+        "-c",
+        "public",
+        "-m",
+        "",
+        "-Oqv",
+        &addr.to_string(),
+        "1.3.6.1.2.1.11.1.0",
+    ])
     .trim()
     .parse()
     .unwrap_or(0)

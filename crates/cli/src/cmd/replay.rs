@@ -19,7 +19,7 @@ pub struct ReplayArgs {
     /// Topology the journal was recorded against.
     #[arg(long)]
     pub topology: PathBuf,
-    /// Collector configuration whose [engine] settings to use (defaults otherwise).
+    /// Collector configuration whose `[engine]` settings to use (defaults otherwise).
     #[arg(long)]
     pub config: Option<PathBuf>,
     #[arg(long)]

@@ -32,7 +32,7 @@ pub struct RunArgs {
     /// shipped contractor-portal topology: simulated devices and portal on loopback.
     #[arg(long, short)]
     pub config: Option<PathBuf>,
-    /// Override [api] listen (e.g. 127.0.0.1:0 for a free port).
+    /// Override `[api] listen` (e.g. 127.0.0.1:0 for a free port).
     #[arg(long)]
     pub listen: Option<std::net::SocketAddr>,
     /// Validate the configuration and its topology (secrets from the environment included),
