@@ -31,8 +31,54 @@ fn check(type_name: &str, block: &str) -> Result<(), String> {
         "LabStatus" => same_after_round_trip::<LabStatus>(block),
         "ImpactReport" => same_after_round_trip::<ImpactReport>(block),
         "ApiError" => same_after_round_trip::<ApiError>(block),
+        "GraphExport" => same_keys_as_real_export(block),
         other => Err(format!("unknown type `{other}` (add it to this test)")),
     }
+}
+
+/// `faultline graph --json` (a CLI output, not an API answer): every key of the documented
+/// nodes and edges is one the real export of the shipped topology (with a what-if) writes, and
+/// every key the real export writes is documented.
+fn same_keys_as_real_export(block: &str) -> Result<(), String> {
+    use std::collections::BTreeSet;
+    let doc: serde_json::Value =
+        serde_json::from_str(block).map_err(|e| format!("not JSON: {e}"))?;
+    let topology = faultline_model::Topology::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../topology/contractor-portal.yaml"
+    )))
+    .map_err(|e| e.to_string())?;
+    let g = faultline_graph::DependencyGraph::build(&topology);
+    let mut ev = faultline_graph::Evaluation::new(&g);
+    ev.set_own(
+        g.lookup("fw-a").map_err(|e| e.to_string())?,
+        faultline_graph::State::Down,
+    );
+    ev.settle();
+    let real =
+        serde_json::to_value(faultline_graph::export(&g, Some(&ev))).map_err(|e| e.to_string())?;
+    let keys = |v: &serde_json::Value, list: &str| -> BTreeSet<String> {
+        let top = v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+        let items = v[list].as_array().cloned().unwrap_or_default();
+        top.into_iter()
+            .flatten()
+            .chain(
+                items
+                    .iter()
+                    .filter_map(|i| i.as_object())
+                    .flat_map(|o| o.keys().map(|k| format!("{list}.{k}"))),
+            )
+            .collect()
+    };
+    for list in ["nodes", "edges"] {
+        let (documented, written) = (keys(&doc, list), keys(&real, list));
+        if documented != written {
+            return Err(format!(
+                "{list}: documented keys {documented:?}, the export writes {written:?}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The `(line, type, block)` of every ```json block.
