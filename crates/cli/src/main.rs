@@ -5,14 +5,23 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod cmd;
+
+/// `--version`: the package version and the commit it was built from (`build.rs`), so that a
+/// bug report names the exact code.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("FAULTLINE_COMMIT"),
+    ")"
+);
 
 #[derive(Parser)]
 #[command(
     name = "faultline",
-    version,
+    version = VERSION,
     about = "Infrastructure health correlator: maps device alarms onto the services behind them"
 )]
 struct Cli {
@@ -79,6 +88,10 @@ enum Command {
     TestPage(cmd::test_page::Args),
     /// List pending and dead-lettered page deliveries from the store file.
     Outbox(cmd::outbox::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cmd::docs::CompletionsArgs),
+    /// Write manual pages (faultline.1 and one per subcommand) into a directory.
+    Man(cmd::docs::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -111,6 +124,8 @@ fn main() -> ExitCode {
         Command::Poll(a) => cmd::poll::run(a),
         Command::TestPage(a) => cmd::test_page::run(a),
         Command::Outbox(a) => cmd::outbox::run(a),
+        Command::Completions(a) => cmd::docs::completions(a, Cli::command()),
+        Command::Man(a) => cmd::docs::man(a, Cli::command()),
     }
 }
 

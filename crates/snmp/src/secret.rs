@@ -6,16 +6,19 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// can be logged or dumped as JSON safely.
 pub use faultline_secret::Secret;
 
-/// A secret in a config file comes inline (`community = "..."`) or as the name of an
-/// environment variable holding it (`community_env = "FL_COMMUNITY"`), so that secrets can
-/// stay out of faultline.toml. Exactly one of the two must be given.
-fn resolve(inline: Option<String>, env: Option<String>, what: &str) -> Result<Secret, String> {
-    match (inline, env) {
-        (Some(v), None) => Ok(Secret::new(v)),
-        (None, Some(var)) => Secret::from_env(&var).map_err(|e| e.to_string()),
-        (Some(_), Some(_)) => Err(format!("give either `{what}` or `{what}_env`, not both")),
-        (None, None) => Err(format!("missing `{what}` (or `{what}_env`)")),
-    }
+/// A secret in a config file comes inline (`community = "..."`), as the name of an environment
+/// variable holding it (`community_env = "FL_COMMUNITY"`) or as a file (`community_file`), so
+/// that secrets can stay out of faultline.toml: the workspace's one rule,
+/// [`faultline_secret::SecretRef`].
+fn resolve(
+    what: &str,
+    inline: Option<String>,
+    env: Option<String>,
+    file: Option<std::path::PathBuf>,
+) -> Result<Secret, String> {
+    faultline_secret::SecretRef::required(what, inline.map(Secret::new), env, file)
+        .and_then(|r| r.resolve())
+        .map_err(|e| e.to_string())
 }
 
 /// SNMPv3 authentication protocols (USM, RFC 3414 / RFC 7860).
@@ -193,17 +196,19 @@ impl Credentials {
     }
 }
 
-/// The on-disk shape: each secret as a value or as `<name>_env`.
+/// The on-disk shape: each secret as a value, `<name>_env` or `<name>_file`.
 #[derive(Deserialize)]
 #[serde(tag = "version", rename_all = "lowercase", deny_unknown_fields)]
 enum RawCredentials {
     V1 {
         community: Option<String>,
         community_env: Option<String>,
+        community_file: Option<std::path::PathBuf>,
     },
     V2c {
         community: Option<String>,
         community_env: Option<String>,
+        community_file: Option<std::path::PathBuf>,
     },
     V3 {
         user: String,
@@ -220,6 +225,7 @@ struct RawProtoSecret<P> {
     proto: P,
     pass: Option<String>,
     pass_env: Option<String>,
+    pass_file: Option<std::path::PathBuf>,
 }
 
 impl<'de> Deserialize<'de> for Credentials {
@@ -230,15 +236,17 @@ impl<'de> Deserialize<'de> for Credentials {
             RawCredentials::V1 {
                 community,
                 community_env,
+                community_file,
             } => Credentials::V1 {
-                community: resolve(community, community_env, "community")
+                community: resolve("community", community, community_env, community_file)
                     .map_err(D::Error::custom)?,
             },
             RawCredentials::V2c {
                 community,
                 community_env,
+                community_file,
             } => Credentials::V2c {
-                community: resolve(community, community_env, "community")
+                community: resolve("community", community, community_env, community_file)
                     .map_err(D::Error::custom)?,
             },
             RawCredentials::V3 {
@@ -250,14 +258,16 @@ impl<'de> Deserialize<'de> for Credentials {
                 let auth = match auth {
                     Some(a) => Some((
                         a.proto,
-                        resolve(a.pass, a.pass_env, "pass").map_err(D::Error::custom)?,
+                        resolve("pass", a.pass, a.pass_env, a.pass_file)
+                            .map_err(D::Error::custom)?,
                     )),
                     None => None,
                 };
                 let privacy = match privacy {
                     Some(p) => Some((
                         p.proto,
-                        resolve(p.pass, p.pass_env, "pass").map_err(D::Error::custom)?,
+                        resolve("pass", p.pass, p.pass_env, p.pass_file)
+                            .map_err(D::Error::custom)?,
                     )),
                     None => None,
                 };
@@ -342,6 +352,15 @@ mod tests {
             "version = \"v2c\"\ncommunity = \"a\"\ncommunity_env = \"B\"",
         )
         .unwrap_err();
-        assert!(err.to_string().contains("not both"));
+        assert!(err.to_string().contains("give only one"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("community");
+        std::fs::write(&file, "from-file\n").unwrap();
+        let c: Credentials = toml::from_str(&format!(
+            "version = \"v2c\"\ncommunity_file = \"{}\"",
+            file.display()
+        ))
+        .unwrap();
+        assert!(matches!(c, Credentials::V2c { community } if community.expose() == "from-file"));
     }
 }

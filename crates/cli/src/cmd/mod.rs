@@ -1,5 +1,6 @@
 //! One module per subcommand.
 pub mod client;
+pub mod docs;
 pub mod outbox;
 pub mod poll;
 pub mod probe;
