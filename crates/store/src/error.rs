@@ -7,6 +7,8 @@ use std::path::PathBuf;
 ///
 /// Classify with [`StoreError::is_transient`] (retry later), [`StoreError::is_disk_full`] and
 /// [`StoreError::is_corrupt`].
+// Fields are named in each variant's message; documenting `path` forty times says nothing more.
+#[allow(missing_docs)]
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The file could not be opened as a database (not a redb file, locked by another writer,
@@ -81,6 +83,7 @@ pub enum StoreError {
     /// A salvage target already exists (salvage never overwrites).
     #[error("store {path} already exists: a salvage writes only into a new file")]
     TargetExists { path: PathBuf },
+    /// A stored record does not decode (written by an incompatible version, or damaged).
     #[error("store {path}: {what} record {key} is unreadable: {source}")]
     Decode {
         path: PathBuf,
@@ -88,20 +91,24 @@ pub enum StoreError {
         key: String,
         source: serde_json::Error,
     },
+    /// A record could not be serialised for storing.
     #[error("store {path}: cannot encode {what}: {source}")]
     Encode {
         path: PathBuf,
         what: &'static str,
         source: serde_json::Error,
     },
+    /// A write on a handle opened read-only (inspection, or the fallback after corruption).
     #[error("store {path} is open read-only: cannot {op}")]
     ReadOnly { path: PathBuf, op: &'static str },
+    /// A line of a JSON-lines journal is not an observation.
     #[error("journal {source_name} line {line}: not an observation: {source}")]
     JournalLine {
         source_name: String,
         line: usize,
         source: serde_json::Error,
     },
+    /// A JSON-lines journal could not be read or written.
     #[error("journal {source_name}: {source}")]
     JournalIo {
         source_name: String,
@@ -109,6 +116,7 @@ pub enum StoreError {
     },
 }
 
+/// The store's result type.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 impl StoreError {

@@ -100,6 +100,7 @@
 //! store.export_journal(&mut jsonl).unwrap();
 //! assert!(String::from_utf8(jsonl).unwrap().starts_with("{\"at\":1000"));
 //! ```
+#![warn(missing_docs)]
 
 mod error;
 mod handle;

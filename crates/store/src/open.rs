@@ -46,7 +46,9 @@ impl Default for OpenOptions {
 /// re-open), each further one twice as long, up to `max`. A successful write resets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
+    /// Wait before the second re-open.
     pub initial: Duration,
+    /// Longest wait between re-opens.
     pub max: Duration,
 }
 

@@ -13,7 +13,9 @@ pub struct OutboxEntry {
     pub id: u64,
     /// Receiver name (from the notify config).
     pub receiver: String,
+    /// What to deliver: the incident as it was at this transition.
     pub transition: IncidentTransition,
+    /// When it was enqueued.
     pub enqueued_at: UnixMillis,
     /// Failed delivery attempts so far.
     #[serde(default)]
@@ -30,11 +32,13 @@ pub struct OutboxEntry {
 /// A delivery the receiver refused permanently, with its answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeadLetter {
+    /// The entry as it stood at the last attempt.
     pub entry: OutboxEntry,
     /// HTTP status of the refusal, if there was one.
     pub status: Option<u16>,
     /// The receiver's answer (body, truncated by the caller).
     pub answer: String,
+    /// When it was given up on.
     pub at: UnixMillis,
 }
 
@@ -42,11 +46,13 @@ pub struct DeadLetter {
 /// resolve yet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PagedRecord {
+    /// Receiver name.
     pub receiver: String,
     /// The latest snapshot sent (or queued) to the receiver.
     pub incident: Incident,
     /// Identity labels pinned at the first trigger.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// When the first trigger was enqueued.
     pub since: UnixMillis,
 }

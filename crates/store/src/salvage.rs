@@ -33,11 +33,18 @@ const CHUNK: usize = 10_000;
 pub enum Lost {
     /// Sequence numbers `first..=last` of a sequence-keyed table (`last: None`: to the end of
     /// the table). Numbers that never held a record (pruned, never written) may be included.
-    Seqs { first: u64, last: Option<u64> },
+    Seqs {
+        /// First unreadable sequence number.
+        first: u64,
+        /// Last unreadable one; `None`: to the end of the table.
+        last: Option<u64>,
+    },
     /// The records of a name-keyed table between two readable keys (`None`: the table's
     /// start / end).
     Between {
+        /// The last readable key before the gap (`None`: the table's start).
         after: Option<String>,
+        /// The first readable key after it (`None`: the table's end).
         before: Option<String>,
     },
     /// One record that was read but does not decode.
@@ -118,6 +125,7 @@ pub struct SalvageReport {
     pub source: PathBuf,
     /// The new store written (`None` for an inspection).
     pub target: Option<PathBuf>,
+    /// What was read (and copied) of each table.
     pub tables: Vec<TableReport>,
 }
 

@@ -322,10 +322,12 @@ impl Store {
 
     // ----- incidents, engine state, snapshots ------------------------------------------------
 
+    /// Store an incident as it is now (by id).
     pub fn upsert_incident(&self, inc: &Incident) -> Result<()> {
         self.transact_retry(|txn| txn.upsert_incident(inc))
     }
 
+    /// One incident by id.
     pub fn incident(&self, id: &str) -> Result<Option<Incident>> {
         self.get_named(INCIDENTS, "read incident", id)?
             .map(|b| decode(self.path(), "incident", id, &b))
@@ -356,14 +358,18 @@ impl Store {
         self.meta(META_ENGINE_SEQ)
     }
 
+    /// Record the engine sequence number (the last journal entry whose transitions are
+    /// enqueued).
     pub fn set_engine_seq(&self, seq: u64) -> Result<()> {
         self.transact_retry(|txn| txn.set_engine_seq(seq))
     }
 
+    /// Store a named snapshot (the engine's serialised state), replacing the previous one.
     pub fn put_snapshot(&self, name: &str, bytes: &[u8]) -> Result<()> {
         self.transact_retry(|txn| txn.put_snapshot(name, bytes))
     }
 
+    /// A named snapshot's bytes.
     pub fn snapshot(&self, name: &str) -> Result<Option<Vec<u8>>> {
         self.get_named(SNAPSHOTS, "read snapshot", name)
     }

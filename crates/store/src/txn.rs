@@ -245,6 +245,7 @@ impl Txn<'_> {
         Ok(n)
     }
 
+    /// Append one observation to the journal; its sequence number.
     pub fn append_observation(&mut self, obs: &Observation) -> Result<u64> {
         let bytes = self.encode("observation", obs)?;
         let seq = self.next(META_JOURNAL_NEXT)?;
@@ -257,6 +258,7 @@ impl Txn<'_> {
         Ok(seq)
     }
 
+    /// Store an incident as it is now (by id).
     pub fn upsert_incident(&mut self, inc: &Incident) -> Result<()> {
         let bytes = self.encode("incident", inc)?;
         let mut t = self
@@ -268,6 +270,7 @@ impl Txn<'_> {
         Ok(())
     }
 
+    /// Record the engine sequence number in this transaction.
     pub fn set_engine_seq(&mut self, seq: u64) -> Result<()> {
         let mut t = self
             .tx
@@ -278,6 +281,7 @@ impl Txn<'_> {
         Ok(())
     }
 
+    /// Store a named snapshot, replacing the previous one.
     pub fn put_snapshot(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
         let mut t = self
             .tx
@@ -322,6 +326,7 @@ impl Txn<'_> {
         Ok(())
     }
 
+    /// One outbox entry by id.
     pub fn get_outbox(&mut self, id: u64) -> Result<Option<OutboxEntry>> {
         let t = self
             .tx
@@ -385,6 +390,7 @@ impl Txn<'_> {
         Ok(true)
     }
 
+    /// The paged record of an incident at a receiver, if it is paged there.
     pub fn get_paged(&mut self, receiver: &str, incident: &str) -> Result<Option<PagedRecord>> {
         let key = paged_key(receiver, incident);
         let t = self
@@ -399,6 +405,7 @@ impl Txn<'_> {
         v.map(|b| self.decode("paged", &key, &b)).transpose()
     }
 
+    /// Record an incident as paged at a receiver.
     pub fn set_paged(&mut self, rec: &PagedRecord) -> Result<()> {
         let key = paged_key(&rec.receiver, &rec.incident.id);
         let bytes = self.encode("paged record", rec)?;
@@ -411,6 +418,7 @@ impl Txn<'_> {
         Ok(())
     }
 
+    /// Forget an incident's paged record at a receiver (after its resolve).
     pub fn clear_paged(&mut self, receiver: &str, incident: &str) -> Result<()> {
         let key = paged_key(receiver, incident);
         let mut t = self
