@@ -128,71 +128,95 @@ impl Builder<'_> {
     }
 }
 
-pub(crate) fn build(topo: Topology) -> DependencyGraph {
-    let t = &topo;
-    let mut b = Builder {
-        topo: t,
-        g: DiGraph::with_capacity(t.component_count() * 2, t.component_count() * 3),
-        canonical: Vec::with_capacity(t.component_count()),
-        links_between: HashMap::new(),
-        via: HashMap::new(),
-        views: HashMap::new(),
-        n_dev: t.devices.len(),
-        n_link: t.links.len(),
-        n_group: t.groups.len(),
-    };
-    for (i, l) in t.links.iter().enumerate() {
-        b.links_between
-            .entry(pair(l.a_device as usize, l.b_device as usize))
-            .or_default()
-            .push(i);
+impl<'t> Builder<'t> {
+    fn new(t: &'t Topology) -> Self {
+        let mut b = Builder {
+            topo: t,
+            g: DiGraph::with_capacity(t.component_count() * 2, t.component_count() * 3),
+            canonical: Vec::with_capacity(t.component_count()),
+            links_between: HashMap::new(),
+            via: HashMap::new(),
+            views: HashMap::new(),
+            n_dev: t.devices.len(),
+            n_link: t.links.len(),
+            n_group: t.groups.len(),
+        };
+        for (i, l) in t.links.iter().enumerate() {
+            b.links_between
+                .entry(pair(l.a_device as usize, l.b_device as usize))
+                .or_default()
+                .push(i);
+        }
+        b
     }
-    // Canonical gates first, so requirements can point at them.
-    let all: Vec<ComponentRef> = (0..t.devices.len())
-        .map(ComponentRef::Device)
-        .chain((0..t.links.len()).map(ComponentRef::Link))
-        .chain((0..t.groups.len()).map(ComponentRef::Group))
-        .chain((0..t.services.len()).map(ComponentRef::Service))
-        .collect();
-    for &c in &all {
-        let cid = b.cid(c);
-        let k = match c {
-            ComponentRef::Group(gi) => t.groups[gi].mode.needed(t.groups[gi].members.len()),
-            other => t.requirements(other).len(),
-        } as u32;
-        let n = b.g.add_node(Node {
-            role: Role::Component(cid),
-            owner: Some(cid),
-            k,
-        });
-        b.canonical.push(n);
+
+    /// One canonical gate per component, in `CompId` order (devices, links, groups,
+    /// services). Returns the components in that order.
+    fn add_canonical_gates(&mut self) -> Vec<ComponentRef> {
+        let t = self.topo;
+        let all: Vec<ComponentRef> = (0..t.devices.len())
+            .map(ComponentRef::Device)
+            .chain((0..t.links.len()).map(ComponentRef::Link))
+            .chain((0..t.groups.len()).map(ComponentRef::Group))
+            .chain((0..t.services.len()).map(ComponentRef::Service))
+            .collect();
+        for &c in &all {
+            let cid = self.cid(c);
+            let k = match c {
+                ComponentRef::Group(gi) => t.groups[gi].mode.needed(t.groups[gi].members.len()),
+                other => t.requirements(other).len(),
+            } as u32;
+            let n = self.g.add_node(Node {
+                role: Role::Component(cid),
+                owner: Some(cid),
+                k,
+            });
+            self.canonical.push(n);
+        }
+        all
     }
-    for &c in &all {
-        let me = b.canonical[b.cid(c).0 as usize];
-        match c {
-            ComponentRef::Group(gi) => {
-                // The shared group gate: members as they are, no requirer-specific links.
-                for m in &t.groups[gi].members {
-                    let m = b.resolve(m);
-                    let child = b.canonical[b.cid(m).0 as usize];
-                    b.g.add_edge(me, child, ());
+
+    /// Edges from each canonical gate to what it needs: a group's members as they are, a
+    /// device's or service's requirements through the requirer-specific gates.
+    fn wire_requirements(&mut self, all: &[ComponentRef]) {
+        let t = self.topo;
+        for &c in all {
+            let me = self.canonical[self.cid(c).0 as usize];
+            match c {
+                ComponentRef::Group(gi) => {
+                    // The shared group gate: members as they are, no requirer-specific links.
+                    for m in &t.groups[gi].members {
+                        let m = self.resolve(m);
+                        let child = self.canonical[self.cid(m).0 as usize];
+                        self.g.add_edge(me, child, ());
+                    }
                 }
-            }
-            ComponentRef::Link(_) => {}
-            other => {
-                for r in t.requirements(other) {
-                    let target = b.resolve(r);
-                    let child = b.requirement(other, target);
-                    b.g.add_edge(me, child, ());
+                ComponentRef::Link(_) => {}
+                other => {
+                    for r in t.requirements(other) {
+                        let target = self.resolve(r);
+                        let child = self.requirement(other, target);
+                        self.g.add_edge(me, child, ());
+                    }
                 }
             }
         }
     }
+}
 
-    // Renumber children-first: a node's id is then its topological rank, which lets the
-    // evaluator settle dirty gates in id order with each gate visited once.
-    let order =
-        petgraph::algo::toposort(&b.g, None).unwrap_or_else(|_| b.g.node_indices().collect());
+/// The gates renumbered children-first, with their children in CSR form.
+struct Renumbered {
+    /// New id of each petgraph node index.
+    new_id: Vec<u32>,
+    nodes: Vec<Node>,
+    child_off: Vec<u32>,
+    child: Vec<NodeId>,
+}
+
+/// Renumber children-first: a node's id is then its topological rank, which lets the
+/// evaluator settle dirty gates in id order with each gate visited once.
+fn renumber(g: &DiGraph<Node, ()>) -> Renumbered {
+    let order = petgraph::algo::toposort(g, None).unwrap_or_else(|_| g.node_indices().collect());
     let n = order.len();
     let mut new_id = vec![0u32; n];
     for (rank, idx) in order.iter().rev().enumerate() {
@@ -200,22 +224,33 @@ pub(crate) fn build(topo: Topology) -> DependencyGraph {
     }
     let mut nodes: Vec<Node> = Vec::with_capacity(n);
     let mut child_off = Vec::with_capacity(n + 1);
-    let mut child = Vec::with_capacity(b.g.edge_count());
-    let mut parent_count = vec![0u32; n];
+    let mut child = Vec::with_capacity(g.edge_count());
     child_off.push(0);
     for idx in order.iter().rev() {
-        let node = b.g[*idx].clone();
+        let node = g[*idx].clone();
         let start = child.len();
-        for c in b.g.neighbors(*idx) {
+        for c in g.neighbors(*idx) {
             child.push(new_id[c.index()]);
         }
         // Deterministic child order (petgraph lists neighbours newest first).
         child[start..].reverse();
-        for &c in &child[start..] {
-            parent_count[c as usize] += 1;
-        }
         nodes.push(node);
         child_off.push(child.len() as u32);
+    }
+    Renumbered {
+        new_id,
+        nodes,
+        child_off,
+        child,
+    }
+}
+
+/// The parents of each gate in CSR form `(parent_off, parent)`, from the children lists.
+fn parent_index(child_off: &[u32], child: &[NodeId]) -> (Vec<u32>, Vec<NodeId>) {
+    let n = child_off.len() - 1;
+    let mut parent_count = vec![0u32; n];
+    for &c in child {
+        parent_count[c as usize] += 1;
     }
     let mut parent_off = Vec::with_capacity(n + 1);
     parent_off.push(0u32);
@@ -231,10 +266,18 @@ pub(crate) fn build(topo: Topology) -> DependencyGraph {
             fill[c as usize] += 1;
         }
     }
-    let canonical: Vec<NodeId> = b.canonical.iter().map(|i| new_id[i.index()]).collect();
+    (parent_off, parent)
+}
 
+/// The gates carrying each component's state in CSR form `(carrier_off, carrier)`: its
+/// canonical gate, plus for a group every requirer-specific view of it, sorted.
+fn carrier_index(
+    canonical: &[NodeId],
+    views: &HashMap<(CompId, CompId), NodeIndex>,
+    new_id: &[u32],
+) -> (Vec<u32>, Vec<NodeId>) {
     let mut carriers: Vec<Vec<NodeId>> = canonical.iter().map(|n| vec![*n]).collect();
-    for (&(_, group), &view) in &b.views {
+    for (&(_, group), &view) in views {
         carriers[group.0 as usize].push(new_id[view.index()]);
     }
     let mut carrier_off = Vec::with_capacity(carriers.len() + 1);
@@ -245,7 +288,26 @@ pub(crate) fn build(topo: Topology) -> DependencyGraph {
         carrier.extend(c);
         carrier_off.push(carrier.len() as u32);
     }
-    let mut service_of = vec![NO_SERVICE; n];
+    (carrier_off, carrier)
+}
+
+pub(crate) fn build(topo: Topology) -> DependencyGraph {
+    let t = &topo;
+    let mut b = Builder::new(t);
+    // Canonical gates first, so requirements can point at them.
+    let all = b.add_canonical_gates();
+    b.wire_requirements(&all);
+
+    let Renumbered {
+        new_id,
+        nodes,
+        child_off,
+        child,
+    } = renumber(&b.g);
+    let (parent_off, parent) = parent_index(&child_off, &child);
+    let canonical: Vec<NodeId> = b.canonical.iter().map(|i| new_id[i.index()]).collect();
+    let (carrier_off, carrier) = carrier_index(&canonical, &b.views, &new_id);
+    let mut service_of = vec![NO_SERVICE; nodes.len()];
     let first_service = t.devices.len() + t.links.len() + t.groups.len();
     for i in 0..t.services.len() {
         service_of[canonical[first_service + i] as usize] = i as u32;

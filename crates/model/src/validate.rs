@@ -150,19 +150,64 @@ fn parse_address(s: &str) -> Result<Address, String> {
     }
 }
 
+/// Validate a parsed file in passes (ids, links, devices, groups, services, collector, then
+/// the requirement cycle). Every pass reports all of its problems; the cycle pass runs only
+/// when everything before it was clean, since a cycle needs resolved references.
 pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadError> {
     let mut cx = Ctx {
         file,
         diags: Vec::new(),
     };
+    let index = declare_ids(&mut cx, &raw);
+    let table = build_links(&mut cx, &raw, &index);
+    let (device_link_off, device_links) = link_adjacency(&table.links, raw.devices.len());
+    let refs = Refs {
+        index: &index,
+        table: &table,
+    };
+    let devices = validate_devices(&mut cx, &raw, &refs);
+    let groups = validate_groups(&mut cx, &raw, &refs);
+    let services = validate_services(&mut cx, &raw, &refs);
+    let collector = validate_collector(&mut cx, &raw, &index);
+    let LinkTable { links, .. } = table;
+
+    let topo = Topology {
+        name: raw.name.value.clone(),
+        collector,
+        devices,
+        links,
+        groups,
+        services,
+        index,
+        device_link_off,
+        device_links,
+    };
+
+    // Cycles only make sense to look for once every reference resolves.
+    if cx.diags.is_empty() {
+        check_cycle(&mut cx, &raw, &topo);
+    }
+
+    if cx.diags.is_empty() {
+        Ok(topo)
+    } else {
+        cx.diags.sort_by_key(|d| (d.line, d.column));
+        Err(cx.diags.into())
+    }
+}
+
+/// Pass 1: every device, group and service id is well formed and unique across all kinds.
+/// Returns the id index (first declaration wins).
+fn declare_ids(cx: &mut Ctx, raw: &RawTopology) -> HashMap<String, ComponentRef> {
     let mut index: HashMap<String, ComponentRef> = HashMap::new();
     // Where each id was first declared, for "duplicate id (first declared at line N)".
     let mut declared_at: HashMap<String, u32> = HashMap::new();
-
-    let mut declare = |cx: &mut Ctx,
-                       id: &S<String>,
-                       c: ComponentRef,
-                       index: &mut HashMap<String, ComponentRef>| {
+    let ids = (raw.devices.iter().enumerate()).map(|(i, d)| (&d.id, ComponentRef::Device(i)));
+    let ids =
+        ids.chain((raw.groups.iter().enumerate()).map(|(i, g)| (&g.id, ComponentRef::Group(i))));
+    let ids = ids
+        .chain((raw.services.iter().enumerate()).map(|(i, s)| (&s.id, ComponentRef::Service(i))));
+    for (id, c) in ids {
         if let Some(p) = id_problem(&id.value) {
             cx.err(id, format!("{} id `{}` {p}", c.kind_name(), id.value));
         }
@@ -180,23 +225,29 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
             index.insert(id.value.clone(), c);
             declared_at.insert(id.value.clone(), id.referenced.line() as u32);
         }
+    }
+    index
+}
+
+/// The links that passed validation and their ends.
+struct LinkTable<'r> {
+    links: Vec<Link>,
+    /// Link ends by (device index, interface), borrowed from the raw file: two ends per link,
+    /// no allocation. Unique ends imply unique link ids.
+    names: HashMap<(u32, &'r str), usize>,
+}
+
+/// Pass 2: parse link ends, resolve their devices and derive link ids; every end must be
+/// unique. A link with any problem is left out (and reported).
+fn build_links<'r>(
+    cx: &mut Ctx,
+    raw: &'r RawTopology,
+    index: &HashMap<String, ComponentRef>,
+) -> LinkTable<'r> {
+    let mut table = LinkTable {
+        links: Vec::with_capacity(raw.links.len()),
+        names: HashMap::with_capacity(raw.links.len() * 2),
     };
-
-    for (i, d) in raw.devices.iter().enumerate() {
-        declare(&mut cx, &d.id, ComponentRef::Device(i), &mut index);
-    }
-    for (i, g) in raw.groups.iter().enumerate() {
-        declare(&mut cx, &g.id, ComponentRef::Group(i), &mut index);
-    }
-    for (i, s) in raw.services.iter().enumerate() {
-        declare(&mut cx, &s.id, ComponentRef::Service(i), &mut index);
-    }
-
-    // Links: parse ends, derive ids; every end and id must be unique.
-    let mut links: Vec<Link> = Vec::with_capacity(raw.links.len());
-    // Link ends by (device index, interface), borrowed from the raw file: two ends per link,
-    // no allocation. Unique ends imply unique link ids.
-    let mut names: HashMap<(u32, &str), usize> = HashMap::with_capacity(raw.links.len() * 2);
     for l in &raw.links {
         let (a, b) = match &l.value {
             RawLink::Pair(v) if v.len() == 2 => (v[0].as_str(), v[1].as_str()),
@@ -214,51 +265,13 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
             );
             continue;
         };
-        let mut ok = true;
-        let mut devs = [0u32; 2];
-        for (slot, e) in [&ea, &eb].into_iter().enumerate() {
-            match index.get(e.device) {
-                Some(ComponentRef::Device(d)) => devs[slot] = *d as u32,
-                Some(other) => {
-                    cx.err(
-                        l,
-                        format!(
-                            "link end `{e}` names {} `{}`, not a device",
-                            other.kind_name(),
-                            e.device
-                        ),
-                    );
-                    ok = false;
-                }
-                None => {
-                    cx.err(
-                        l,
-                        format!(
-                            "link end `{e}` names unknown device `{}`{}",
-                            e.device,
-                            hint(e.device, &index)
-                        ),
-                    );
-                    ok = false;
-                }
-            }
-        }
-        if ea.device == eb.device {
-            cx.err(
-                l,
-                format!(
-                    "link `{a}`--`{b}` connects device `{}` to itself",
-                    ea.device
-                ),
-            );
-            ok = false;
-        }
-        if !ok {
+        let Some(devs) = link_devices(cx, l, [&ea, &eb], index) else {
             continue;
-        }
+        };
+        let mut ok = true;
         for (d, e) in [(devs[0], &ea), (devs[1], &eb)] {
-            if let Some(&j) = names.get(&(d, e.interface)) {
-                let other: &Link = &links[j];
+            if let Some(&j) = table.names.get(&(d, e.interface)) {
+                let other: &Link = &table.links[j];
                 cx.err(
                     l,
                     format!(
@@ -274,11 +287,11 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
             continue;
         }
         let id = format!("{ea}--{eb}");
-        let i = links.len();
+        let i = table.links.len();
         let sep = (ea.device.len() + 1 + ea.interface.len()) as u32;
-        names.insert((devs[0], ea.interface), i);
-        names.insert((devs[1], eb.interface), i);
-        links.push(Link::new(
+        table.names.insert((devs[0], ea.interface), i);
+        table.names.insert((devs[1], eb.interface), i);
+        table.links.push(Link::new(
             id.into_boxed_str(),
             sep,
             devs[0],
@@ -286,12 +299,69 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
             l.referenced.line() as u32,
         ));
     }
-    let mut per_device = vec![0u32; raw.devices.len() + 1];
-    for l in &links {
+    table
+}
+
+/// The device indices of a link's two ends, or `None` (after reporting every problem) when an
+/// end names no device or the link connects a device to itself.
+fn link_devices(
+    cx: &mut Ctx,
+    l: &S<RawLink>,
+    ends: [&LinkEnd<'_>; 2],
+    index: &HashMap<String, ComponentRef>,
+) -> Option<[u32; 2]> {
+    let mut ok = true;
+    let mut devs = [0u32; 2];
+    for (slot, e) in ends.into_iter().enumerate() {
+        match index.get(e.device) {
+            Some(ComponentRef::Device(d)) => devs[slot] = *d as u32,
+            Some(other) => {
+                cx.err(
+                    l,
+                    format!(
+                        "link end `{e}` names {} `{}`, not a device",
+                        other.kind_name(),
+                        e.device
+                    ),
+                );
+                ok = false;
+            }
+            None => {
+                cx.err(
+                    l,
+                    format!(
+                        "link end `{e}` names unknown device `{}`{}",
+                        e.device,
+                        hint(e.device, index)
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    let [ea, eb] = ends;
+    if ea.device == eb.device {
+        cx.err(
+            l,
+            format!(
+                "link `{ea}`--`{eb}` connects device `{}` to itself",
+                ea.device
+            ),
+        );
+        ok = false;
+    }
+    ok.then_some(devs)
+}
+
+/// The links of each device in CSR form: `(offsets, link indices)`, where device `d`'s links
+/// are `device_links[off[d]..off[d + 1]]`.
+fn link_adjacency(links: &[Link], device_count: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut per_device = vec![0u32; device_count + 1];
+    for l in links {
         per_device[l.a_device as usize + 1] += 1;
         per_device[l.b_device as usize + 1] += 1;
     }
-    for d in 0..raw.devices.len() {
+    for d in 0..device_count {
         per_device[d + 1] += per_device[d];
     }
     let device_link_off = per_device;
@@ -303,43 +373,59 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
             fill[d as usize] += 1;
         }
     }
+    (device_link_off, device_links)
+}
 
-    // References. A link is referenced by either end (`dev:if`) or its id (`a:if--b:if`).
-    let link_named = |name: &str| -> bool {
+/// What a `requires` or `members` entry may name: a declared id, or a link by either end
+/// (`dev:if`) or its id (`a:if--b:if`).
+struct Refs<'a, 'r> {
+    index: &'a HashMap<String, ComponentRef>,
+    table: &'a LinkTable<'r>,
+}
+
+impl Refs<'_, '_> {
+    fn link_named(&self, name: &str) -> bool {
         let Some((dev, rest)) = name.split_once(':') else {
             return false;
         };
-        let Some(ComponentRef::Device(d)) = index.get(dev) else {
+        let Some(ComponentRef::Device(d)) = self.index.get(dev) else {
             return false;
         };
+        let names = &self.table.names;
         if names.contains_key(&(*d as u32, rest)) {
             return true;
         }
         rest.match_indices("--").any(|(k, _)| {
             names
                 .get(&(*d as u32, &rest[..k]))
-                .is_some_and(|&l| links[l].id() == name)
+                .is_some_and(|&l| self.table.links[l].id() == name)
         })
-    };
-    let check_ref = |cx: &mut Ctx, (self_id, owner): (&str, &str), verb: &str, r: &S<String>| {
+    }
+
+    /// Report a reference to itself or to nothing known.
+    fn check(&self, cx: &mut Ctx, (self_id, owner): (&str, &str), verb: &str, r: &S<String>) {
         if r.value == self_id {
             cx.err(r, format!("{owner} {verb} itself"));
-        } else if !index.contains_key(&r.value) && !link_named(&r.value) {
+        } else if !self.index.contains_key(&r.value) && !self.link_named(&r.value) {
             cx.err(
                 r,
                 format!(
                     "{owner} {verb} unknown component `{}`{}",
                     r.value,
-                    hint(&r.value, &index)
+                    hint(&r.value, self.index)
                 ),
             );
         }
-    };
+    }
+}
+
+/// Pass 3: device requirements resolve and addresses parse.
+fn validate_devices(cx: &mut Ctx, raw: &RawTopology, refs: &Refs) -> Vec<Device> {
     let mut devices = Vec::with_capacity(raw.devices.len());
     for d in &raw.devices {
         let owner = format!("device `{}`", d.id.value);
         for r in &d.requires {
-            check_ref(&mut cx, (&d.id.value, &owner), "requires", r);
+            refs.check(cx, (&d.id.value, &owner), "requires", r);
         }
         let address = match &d.address {
             None => None,
@@ -362,12 +448,16 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
             line: d.id.referenced.line() as u32,
         });
     }
+    devices
+}
 
+/// Pass 4: group members resolve, are listed once and exist; the mode and `min` agree.
+fn validate_groups(cx: &mut Ctx, raw: &RawTopology, refs: &Refs) -> Vec<Group> {
     let mut groups = Vec::with_capacity(raw.groups.len());
     for g in &raw.groups {
         let owner = format!("group `{}`", g.id.value);
         for m in &g.members {
-            check_ref(&mut cx, (&g.id.value, &owner), "has member", m);
+            refs.check(cx, (&g.id.value, &owner), "has member", m);
         }
         let mut seen = HashMap::new();
         for m in &g.members {
@@ -384,52 +474,7 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
         if g.members.is_empty() {
             cx.err(&g.id, format!("{owner} has no members"));
         }
-        let n = g.members.len();
-        let mode = match (g.mode.value.as_str(), &g.min) {
-            ("all", None) => GroupMode::All,
-            ("any", None) => GroupMode::Any,
-            ("active-standby", None) => GroupMode::ActiveStandby,
-            ("at-least", Some(min)) => {
-                if min.value < 1 {
-                    cx.err(
-                        min,
-                        format!("{owner}: `min` must be at least 1, found {}", min.value),
-                    );
-                    GroupMode::AtLeast { min: 1 }
-                } else if min.value as usize > n {
-                    cx.err(
-                        min,
-                        format!(
-                            "{owner}: `min` is {} but the group has only {n} member(s)",
-                            min.value
-                        ),
-                    );
-                    GroupMode::AtLeast { min: n as u32 }
-                } else {
-                    GroupMode::AtLeast {
-                        min: min.value as u32,
-                    }
-                }
-            }
-            ("at-least", None) => {
-                cx.err(&g.mode, format!("{owner}: mode `at-least` needs `min`"));
-                GroupMode::Any
-            }
-            ("all" | "any" | "active-standby", Some(min)) => {
-                cx.err(
-                    min,
-                    format!(
-                        "{owner}: `min` applies only to mode `at-least`, not `{}`",
-                        g.mode.value
-                    ),
-                );
-                GroupMode::Any
-            }
-            (other, _) => {
-                cx.err(&g.mode, format!("{owner}: unknown mode `{other}`; expected one of all, any, at-least, active-standby"));
-                GroupMode::Any
-            }
-        };
+        let mode = group_mode(cx, &owner, &g.mode, g.min.as_ref(), g.members.len());
         groups.push(Group {
             id: g.id.value.clone(),
             mode,
@@ -437,12 +482,70 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
             line: g.id.referenced.line() as u32,
         });
     }
+    groups
+}
 
+/// A group's mode from its `mode` and `min` fields; on a problem, reported, a usable stand-in.
+fn group_mode(
+    cx: &mut Ctx,
+    owner: &str,
+    mode: &S<String>,
+    min: Option<&S<i64>>,
+    n: usize,
+) -> GroupMode {
+    match (mode.value.as_str(), min) {
+        ("all", None) => GroupMode::All,
+        ("any", None) => GroupMode::Any,
+        ("active-standby", None) => GroupMode::ActiveStandby,
+        ("at-least", Some(min)) => {
+            let value = min.value;
+            if value < 1 {
+                cx.err(
+                    min,
+                    format!("{owner}: `min` must be at least 1, found {}", min.value),
+                );
+                GroupMode::AtLeast { min: 1 }
+            } else if value as usize > n {
+                cx.err(
+                    min,
+                    format!(
+                        "{owner}: `min` is {} but the group has only {n} member(s)",
+                        min.value
+                    ),
+                );
+                GroupMode::AtLeast { min: n as u32 }
+            } else {
+                GroupMode::AtLeast { min: value as u32 }
+            }
+        }
+        ("at-least", None) => {
+            cx.err(mode, format!("{owner}: mode `at-least` needs `min`"));
+            GroupMode::Any
+        }
+        ("all" | "any" | "active-standby", Some(min)) => {
+            cx.err(
+                min,
+                format!(
+                    "{owner}: `min` applies only to mode `at-least`, not `{}`",
+                    mode.value
+                ),
+            );
+            GroupMode::Any
+        }
+        (other, _) => {
+            cx.err(mode, format!("{owner}: unknown mode `{other}`; expected one of all, any, at-least, active-standby"));
+            GroupMode::Any
+        }
+    }
+}
+
+/// Pass 5: service requirements resolve and probes are well formed.
+fn validate_services(cx: &mut Ctx, raw: &RawTopology, refs: &Refs) -> Vec<Service> {
     let mut services = Vec::with_capacity(raw.services.len());
     for s in &raw.services {
         let owner = format!("service `{}`", s.id.value);
         for r in &s.requires {
-            check_ref(&mut cx, (&s.id.value, &owner), "requires", r);
+            refs.check(cx, (&s.id.value, &owner), "requires", r);
         }
         if let Some(p) = &s.probe {
             match (&p.url, &p.tcp) {
@@ -469,66 +572,55 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
             line: s.id.referenced.line() as u32,
         });
     }
+    services
+}
 
-    let collector = raw.collector.as_ref().map(|c| {
-        match index.get(&c.value) {
-            Some(ComponentRef::Device(_)) => {}
-            Some(other) => cx.err(
-                c,
-                format!(
-                    "collector `{}` is a {}, not a device",
-                    c.value,
-                    other.kind_name()
-                ),
+/// Pass 6: the collector, when named, is a device.
+fn validate_collector(
+    cx: &mut Ctx,
+    raw: &RawTopology,
+    index: &HashMap<String, ComponentRef>,
+) -> Option<String> {
+    let c = raw.collector.as_ref()?;
+    match index.get(&c.value) {
+        Some(ComponentRef::Device(_)) => {}
+        Some(other) => cx.err(
+            c,
+            format!(
+                "collector `{}` is a {}, not a device",
+                c.value,
+                other.kind_name()
             ),
-            None => cx.err(
-                c,
-                format!(
-                    "collector names unknown device `{}`{}",
-                    c.value,
-                    hint(&c.value, &index)
-                ),
+        ),
+        None => cx.err(
+            c,
+            format!(
+                "collector names unknown device `{}`{}",
+                c.value,
+                hint(&c.value, index)
             ),
-        }
-        c.value.clone()
-    });
+        ),
+    }
+    Some(c.value.clone())
+}
 
-    let topo = Topology {
-        name: raw.name.value.clone(),
-        collector,
-        devices,
-        links,
-        groups,
-        services,
-        index,
-        device_link_off,
-        device_links,
+/// Pass 7: no requirement cycle, reported at the component the cycle closes on.
+fn check_cycle(cx: &mut Ctx, raw: &RawTopology, topo: &Topology) {
+    let Some((cycle, start)) = find_cycle(topo) else {
+        return;
     };
-
-    // Cycles only make sense to look for once every reference resolves.
-    if cx.diags.is_empty()
-        && let Some((cycle, start)) = find_cycle(&topo)
-    {
-        let line = match start {
-            ComponentRef::Device(i) => raw.devices[i].id.referenced,
-            ComponentRef::Group(i) => raw.groups[i].id.referenced,
-            ComponentRef::Service(i) => raw.services[i].id.referenced,
-            ComponentRef::Link(_) => raw.name.referenced,
-        };
-        cx.diags.push(Diagnostic::new(
-            file,
-            line.line() as u32,
-            line.column() as u32,
-            format!("dependency cycle: {}", cycle.join(" -> ")),
-        ));
-    }
-
-    if cx.diags.is_empty() {
-        Ok(topo)
-    } else {
-        cx.diags.sort_by_key(|d| (d.line, d.column));
-        Err(cx.diags.into())
-    }
+    let line = match start {
+        ComponentRef::Device(i) => raw.devices[i].id.referenced,
+        ComponentRef::Group(i) => raw.groups[i].id.referenced,
+        ComponentRef::Service(i) => raw.services[i].id.referenced,
+        ComponentRef::Link(_) => raw.name.referenced,
+    };
+    cx.diags.push(Diagnostic::new(
+        cx.file,
+        line.line() as u32,
+        line.column() as u32,
+        format!("dependency cycle: {}", cycle.join(" -> ")),
+    ));
 }
 
 /// Find one requirement cycle (iterative three-colour DFS, no recursion so deep chains of

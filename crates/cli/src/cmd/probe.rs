@@ -76,129 +76,126 @@ pub fn run(args: Args) -> ExitCode {
 async fn run_async(args: Args) -> ExitCode {
     let target = match Target::parse(&args.target) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("faultline probe: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return cannot_run(e),
     };
     let count = args.count.max(1);
     if args.icmp {
-        let host = match &target {
-            Target::Host(h) => h.clone(),
-            Target::Tcp { host, .. } => host.clone(),
-            Target::Http(_) => {
-                eprintln!("faultline probe: --icmp needs a host, not a URL");
-                return ExitCode::from(2);
-            }
-        };
-        let ip = match resolve_host(&host).await {
-            Ok(ip) => ip,
-            Err(e) => {
-                eprintln!("faultline probe: {e}");
-                return ExitCode::from(2);
-            }
-        };
-        let prober = match IcmpProber::new() {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("faultline probe: {e}");
-                return ExitCode::from(2);
-            }
-        };
-        let opts = IcmpOptions {
-            count,
-            timeout: args.timeout,
-            ..IcmpOptions::default()
-        };
-        let r = prober.ping(ip, &opts).await;
-        if args.json {
-            let v = serde_json::json!({
-                "target": host, "address": ip, "signal": r.to_signal(),
-                "sent": r.sent, "received": r.received, "min_rtt_ms": r.min_rtt_ms, "max_rtt_ms": r.max_rtt_ms,
-                "error": r.last_error,
-            });
-            println!("{v}");
-        } else {
-            let rtt = r
-                .rtt_ms
-                .map(|v| format!(", rtt avg {v:.3} ms"))
-                .unwrap_or_default();
-            let err = r
-                .last_error
-                .as_ref()
-                .filter(|_| r.received < r.sent)
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default();
-            println!(
-                "icmp {host} ({ip}): {}/{} replies, loss {:.0}%{rtt}{err}",
-                r.received,
-                r.sent,
-                r.loss() * 100.0
-            );
-        }
-        return if r.received > 0 {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        };
+        return run_icmp(&args, &target, count).await;
     }
-
-    let mut all_ok = true;
-    match target {
+    let all_ok = match target {
         Target::Host(h) => {
             eprintln!(
                 "faultline probe: {h:?} has no port: use HOST:PORT for TCP, a URL for HTTP, or --icmp"
             );
             return ExitCode::from(2);
         }
-        Target::Http(url) => {
-            let prober = match HttpProber::new() {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("faultline probe: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            let mut check = HttpCheck::new(url.clone());
-            check.expect_status = args.expect_status.clone();
-            check.body_contains = args.body_contains.clone();
-            check.timeout = args.timeout;
-            if let Some(re) = &args.body_regex {
-                check = match check.with_regex(re) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        eprintln!("faultline probe: {e}");
-                        return ExitCode::from(2);
-                    }
-                };
-            }
-            for _ in 0..count {
-                let o = prober.probe(&check).await;
-                all_ok &= o.ok;
-                print_outcome(&url, &o, args.json);
-            }
-        }
-        Target::Tcp { host, port } => {
-            let ip = match resolve_host(&host).await {
-                Ok(ip) => ip,
-                Err(e) => {
-                    eprintln!("faultline probe: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            let name = format!("{host}:{port}");
-            for _ in 0..count {
-                let o = tcp_probe(std::net::SocketAddr::new(ip, port), args.timeout).await;
-                all_ok &= o.ok;
-                print_outcome(&name, &o, args.json);
-            }
-        }
-    }
+        Target::Http(url) => match run_http(&args, &url, count).await {
+            Ok(ok) => ok,
+            Err(code) => return code,
+        },
+        Target::Tcp { host, port } => match run_tcp(&args, &host, port, count).await {
+            Ok(ok) => ok,
+            Err(code) => return code,
+        },
+    };
     if all_ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Report a problem that kept the check from running (exit code 2).
+fn cannot_run(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("faultline probe: {e}");
+    ExitCode::from(2)
+}
+
+/// `--icmp`: `count` echo requests to the target's host, one summary line (or object).
+async fn run_icmp(args: &Args, target: &Target, count: u16) -> ExitCode {
+    let host = match target {
+        Target::Host(h) => h.clone(),
+        Target::Tcp { host, .. } => host.clone(),
+        Target::Http(_) => return cannot_run("--icmp needs a host, not a URL"),
+    };
+    let ip = match resolve_host(&host).await {
+        Ok(ip) => ip,
+        Err(e) => return cannot_run(e),
+    };
+    let prober = match IcmpProber::new() {
+        Ok(p) => p,
+        Err(e) => return cannot_run(e),
+    };
+    let opts = IcmpOptions {
+        count,
+        timeout: args.timeout,
+        ..IcmpOptions::default()
+    };
+    let r = prober.ping(ip, &opts).await;
+    if args.json {
+        let v = serde_json::json!({
+            "target": host, "address": ip, "signal": r.to_signal(),
+            "sent": r.sent, "received": r.received, "min_rtt_ms": r.min_rtt_ms, "max_rtt_ms": r.max_rtt_ms,
+            "error": r.last_error,
+        });
+        println!("{v}");
+    } else {
+        let rtt = r
+            .rtt_ms
+            .map(|v| format!(", rtt avg {v:.3} ms"))
+            .unwrap_or_default();
+        let err = r
+            .last_error
+            .as_ref()
+            .filter(|_| r.received < r.sent)
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
+        println!(
+            "icmp {host} ({ip}): {}/{} replies, loss {:.0}%{rtt}{err}",
+            r.received,
+            r.sent,
+            r.loss() * 100.0
+        );
+    }
+    if r.received > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// `count` HTTP probes of `url`, each printed. `Ok(all passed)`, or the exit code when the
+/// check could not run.
+async fn run_http(args: &Args, url: &str, count: u16) -> Result<bool, ExitCode> {
+    let prober = HttpProber::new().map_err(cannot_run)?;
+    let mut check = HttpCheck::new(url.to_owned());
+    check.expect_status = args.expect_status.clone();
+    check.body_contains = args.body_contains.clone();
+    check.timeout = args.timeout;
+    if let Some(re) = &args.body_regex {
+        check = check.with_regex(re).map_err(cannot_run)?;
+    }
+    let mut all_ok = true;
+    for _ in 0..count {
+        let o = prober.probe(&check).await;
+        all_ok &= o.ok;
+        print_outcome(url, &o, args.json);
+    }
+    Ok(all_ok)
+}
+
+/// `count` TCP connects to `host:port`, each printed. `Ok(all passed)`, or the exit code
+/// when the host does not resolve.
+async fn run_tcp(args: &Args, host: &str, port: u16, count: u16) -> Result<bool, ExitCode> {
+    let ip = resolve_host(host).await.map_err(cannot_run)?;
+    let name = format!("{host}:{port}");
+    let mut all_ok = true;
+    for _ in 0..count {
+        let o = tcp_probe(std::net::SocketAddr::new(ip, port), args.timeout).await;
+        all_ok &= o.ok;
+        print_outcome(&name, &o, args.json);
+    }
+    Ok(all_ok)
 }
 
 fn print_outcome(target: &str, o: &faultline_probe::ProbeOutcome, json: bool) {

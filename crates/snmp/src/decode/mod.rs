@@ -7,8 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use faultline_observe::{HaRole, IfStatus, Observation, PollFailure, Signal, Subject, UnixMillis};
 use serde::{Deserialize, Serialize};
 
-use crate::profile::{HaSpec, Profile};
+use crate::profile::Profile;
+
+mod ha;
+
 use crate::readiness::ReadinessReport;
+pub use ha::decode_ha;
 
 /// A decoded SNMP value, reduced to what profiles need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -395,58 +399,20 @@ fn decode_interfaces(
     rebooted: bool,
 ) {
     use oids::*;
-    let mut indices: Vec<&String> = [IF_DESCR, IF_OPER, IF_NAME]
-        .iter()
-        .filter_map(|c| raw.column(c))
-        .flat_map(|c| c.keys())
-        .collect();
-    // Numeric order, not string order ("10" after "9").
-    indices.sort_by_cached_key(|i| (i.parse::<u64>().unwrap_or(u64::MAX), *i));
-    indices.dedup();
     // Elapsed time between polls, preferring the agent's own clock (sysUpTime) over ours.
     let dt_secs = prev.and_then(|p| match (p.sys_uptime_cs, state.sys_uptime_cs) {
         (Some(a), Some(b)) if b > a => Some((b - a) as f64 / 100.0),
         _ if at > p.at => Some((at - p.at) as f64 / 1000.0),
         _ => None,
     });
-    for idx in indices {
-        let descr = raw
-            .cell(IF_DESCR, idx)
-            .map(SnmpValue::text)
-            .unwrap_or_default();
-        let name = raw
-            .cell(IF_NAME, idx)
-            .map(SnmpValue::text)
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| {
-                if descr.is_empty() {
-                    format!("ifIndex.{idx}")
-                } else {
-                    descr.clone()
-                }
-            });
+    for idx in interface_indices(raw) {
+        let (name, descr) = interface_names(raw, idx);
         let oper = status(raw.cell(IF_OPER, idx));
         let admin = status(raw.cell(IF_ADMIN, idx));
         let last_change = raw.cell(IF_LAST_CHANGE, idx).and_then(SnmpValue::as_u64);
-        let hc_in = raw.cell(IF_HC_IN, idx).and_then(SnmpValue::as_u64);
-        let hc_out = raw.cell(IF_HC_OUT, idx).and_then(SnmpValue::as_u64);
-        let hc = hc_in.is_some() && hc_out.is_some();
-        let (in_oct, out_oct) = if hc {
-            (hc_in, hc_out)
-        } else {
-            (
-                raw.cell(IF_IN_OCTETS, idx).and_then(SnmpValue::as_u64),
-                raw.cell(IF_OUT_OCTETS, idx).and_then(SnmpValue::as_u64),
-            )
-        };
-        let disc = raw.cell(IF_DISCONTINUITY, idx).and_then(SnmpValue::as_u64);
-        let now = IfState {
-            oper: Some(oper),
-            in_octets: in_oct,
-            out_octets: out_oct,
-            hc,
-            discontinuity_cs: disc,
-        };
+        let now = interface_counters(raw, idx, oper);
+        let (hc, disc) = (now.hc, now.discontinuity_cs);
+        let (in_oct, out_oct) = (now.in_octets, now.out_octets);
         let before = prev.and_then(|p| p.interfaces.get(idx));
 
         let changed = match (prev.and_then(|p| p.sys_uptime_cs), last_change) {
@@ -494,6 +460,65 @@ fn decode_interfaces(
             out_errors: raw.cell(IF_OUT_ERRORS, idx).and_then(SnmpValue::as_u64),
         });
         state.interfaces.insert(idx.clone(), now);
+    }
+}
+
+/// The interface rows of the walked ifTable/ifXTable, in numeric ifIndex order.
+fn interface_indices(raw: &RawPoll) -> Vec<&String> {
+    use oids::*;
+    let mut indices: Vec<&String> = [IF_DESCR, IF_OPER, IF_NAME]
+        .iter()
+        .filter_map(|c| raw.column(c))
+        .flat_map(|c| c.keys())
+        .collect();
+    // Numeric order, not string order ("10" after "9").
+    indices.sort_by_cached_key(|i| (i.parse::<u64>().unwrap_or(u64::MAX), *i));
+    indices.dedup();
+    indices
+}
+
+/// `(name, descr)` of one interface: ifName, else ifDescr, else `ifIndex.N`.
+fn interface_names(raw: &RawPoll, idx: &str) -> (String, String) {
+    use oids::*;
+    let descr = raw
+        .cell(IF_DESCR, idx)
+        .map(SnmpValue::text)
+        .unwrap_or_default();
+    let name = raw
+        .cell(IF_NAME, idx)
+        .map(SnmpValue::text)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| {
+            if descr.is_empty() {
+                format!("ifIndex.{idx}")
+            } else {
+                descr.clone()
+            }
+        });
+    (name, descr)
+}
+
+/// One interface's state to remember: its status and octet counters (64-bit when the agent
+/// has both, else 32-bit) with their discontinuity time.
+fn interface_counters(raw: &RawPoll, idx: &str, oper: IfStatus) -> IfState {
+    use oids::*;
+    let hc_in = raw.cell(IF_HC_IN, idx).and_then(SnmpValue::as_u64);
+    let hc_out = raw.cell(IF_HC_OUT, idx).and_then(SnmpValue::as_u64);
+    let hc = hc_in.is_some() && hc_out.is_some();
+    let (in_octets, out_octets) = if hc {
+        (hc_in, hc_out)
+    } else {
+        (
+            raw.cell(IF_IN_OCTETS, idx).and_then(SnmpValue::as_u64),
+            raw.cell(IF_OUT_OCTETS, idx).and_then(SnmpValue::as_u64),
+        )
+    };
+    IfState {
+        oper: Some(oper),
+        in_octets,
+        out_octets,
+        hc,
+        discontinuity_cs: raw.cell(IF_DISCONTINUITY, idx).and_then(SnmpValue::as_u64),
     }
 }
 
@@ -564,211 +589,6 @@ fn printable_or_hex(v: &SnmpValue) -> String {
     match v {
         SnmpValue::Bytes(b) if !b.iter().all(|c| c.is_ascii_graphic() || *c == b' ') => hex(b, ':'),
         v => v.text(),
-    }
-}
-
-fn map_role(roles: &BTreeMap<String, HaRole>, raw: &str) -> HaRole {
-    let key = raw.trim().to_ascii_lowercase();
-    roles
-        .get(&key)
-        .or_else(|| {
-            roles
-                .iter()
-                .find(|(k, _)| k.to_ascii_lowercase() == key)
-                .map(|(_, v)| v)
-        })
-        .copied()
-        .unwrap_or(HaRole::Unknown)
-}
-
-fn map_sync(values: &BTreeMap<String, bool>, raw: &SnmpValue) -> Option<bool> {
-    values.get(&raw.text().to_ascii_lowercase()).copied()
-}
-
-/// Combine several instance roles of one member: any failed → failed; all the same → that;
-/// otherwise the instances disagree, which is a transition (or a half-failed sync group).
-fn combine(roles: &[HaRole]) -> HaRole {
-    if roles.contains(&HaRole::Failed) {
-        HaRole::Failed
-    } else if let Some(first) = roles.first() {
-        if roles.iter().all(|r| r == first) {
-            *first
-        } else {
-            HaRole::Transition
-        }
-    } else {
-        HaRole::Unknown
-    }
-}
-
-fn is_standalone(raw: &RawPoll, mode_oid: &Option<String>, values: &[String]) -> bool {
-    mode_oid
-        .as_deref()
-        .and_then(|m| raw.scalar(m))
-        .is_some_and(|v| values.iter().any(|s| s.eq_ignore_ascii_case(&v.text())))
-}
-
-/// Map the vendor objects a profile names onto a normalized role. `None` when the device
-/// exposes none of them (the profile does not apply, or the MIB is not implemented).
-pub fn decode_ha(spec: &HaSpec, raw: &RawPoll) -> Option<HaReport> {
-    match spec {
-        HaSpec::Scalar {
-            role_oid,
-            peer_oid,
-            sync_oid,
-            mode_oid,
-            standalone_values,
-            roles,
-            sync_values,
-        } => {
-            if is_standalone(raw, mode_oid, standalone_values) {
-                return Some(HaReport {
-                    role: HaRole::Standalone,
-                    peer: None,
-                    in_sync: None,
-                    raw: "standalone".into(),
-                });
-            }
-            let v = raw.scalar(role_oid)?.text();
-            Some(HaReport {
-                role: map_role(roles, &v),
-                peer: peer_oid
-                    .as_deref()
-                    .and_then(|o| raw.scalar(o))
-                    .map(|p| map_role(roles, &p.text())),
-                in_sync: sync_oid
-                    .as_deref()
-                    .and_then(|o| raw.scalar(o))
-                    .and_then(|s| map_sync(sync_values, s)),
-                raw: v,
-            })
-        }
-        HaSpec::Table {
-            role_column,
-            fallback_role_column,
-            row_indices,
-            self_column,
-            self_contains,
-            aggregate,
-            sync_column,
-            roles,
-            sync_values,
-        } => {
-            let (_, rows) = std::iter::once(role_column)
-                .chain(fallback_role_column)
-                .find_map(|c| raw.column(c).map(|r| (c, r)))?;
-            let rows: Vec<(&String, &SnmpValue)> = rows
-                .iter()
-                .filter(|(i, _)| row_indices.is_empty() || row_indices.contains(i))
-                .collect();
-            if rows.is_empty() {
-                return None;
-            }
-            let in_sync = sync_column
-                .as_deref()
-                .and_then(|c| raw.column(c))
-                .and_then(|c| {
-                    let all: Vec<Option<bool>> =
-                        c.values().map(|v| map_sync(sync_values, v)).collect();
-                    if all.iter().any(Option::is_none) {
-                        None
-                    } else {
-                        Some(all.iter().all(|s| *s == Some(true)))
-                    }
-                });
-            let raws: Vec<String> = rows.iter().map(|(_, v)| v.text()).collect();
-            if *aggregate {
-                let mapped: Vec<HaRole> = raws.iter().map(|r| map_role(roles, r)).collect();
-                return Some(HaReport {
-                    role: combine(&mapped),
-                    peer: None,
-                    in_sync,
-                    raw: raws.join(","),
-                });
-            }
-            let marker = self_contains.as_deref().map(str::to_ascii_lowercase);
-            let self_pos = match (self_column, &marker) {
-                (Some(sc), Some(m)) => rows
-                    .iter()
-                    .position(|(i, _)| {
-                        raw.cell(sc, i)
-                            .is_some_and(|v| v.text().to_ascii_lowercase().contains(m.as_str()))
-                    })
-                    .unwrap_or(0),
-                _ => 0,
-            };
-            let role = map_role(roles, &raws[self_pos]);
-            let peer = raws
-                .iter()
-                .enumerate()
-                .find(|(i, _)| *i != self_pos)
-                .map(|(_, r)| map_role(roles, r));
-            Some(HaReport {
-                role,
-                peer,
-                in_sync,
-                raw: raws[self_pos].clone(),
-            })
-        }
-        HaSpec::Serial {
-            mode_oid,
-            standalone_values,
-            self_serial_oid,
-            serial_column,
-            primary_serial_column,
-            sync_column,
-            checksum_column,
-            sync_values,
-        } => {
-            if is_standalone(raw, mode_oid, standalone_values) {
-                return Some(HaReport {
-                    role: HaRole::Standalone,
-                    peer: None,
-                    in_sync: None,
-                    raw: "standalone".into(),
-                });
-            }
-            let serials = raw.column(serial_column)?;
-            // Rows other than the primary's may leave the primary serial empty (seen on a real
-            // FortiGate 3000D recording): take the first non-empty one.
-            let primary = raw
-                .column(primary_serial_column)
-                .and_then(|c| c.values().map(SnmpValue::text).find(|s| !s.is_empty()));
-            let me = raw.scalar(self_serial_oid).map(SnmpValue::text);
-            let role_of = |serial: &str| match &primary {
-                Some(p) if p == serial => HaRole::Active,
-                Some(_) => HaRole::Standby,
-                None => HaRole::Unknown,
-            };
-            let role = me.as_deref().map_or(HaRole::Unknown, role_of);
-            let peer = serials
-                .values()
-                .map(SnmpValue::text)
-                .find(|s| Some(s) != me.as_ref())
-                .map(|s| role_of(&s));
-            let sync = sync_column
-                .as_deref()
-                .and_then(|c| raw.column(c))
-                .map(|c| c.values().all(|v| map_sync(sync_values, v) == Some(true)));
-            let checksums_equal = checksum_column
-                .as_deref()
-                .and_then(|c| raw.column(c))
-                .map(|c| {
-                    let mut v = c.values().map(SnmpValue::text);
-                    let first = v.next();
-                    v.all(|x| Some(x) == first)
-                });
-            let in_sync = match (sync, checksums_equal) {
-                (None, None) => None,
-                (a, b) => Some(a.unwrap_or(true) && b.unwrap_or(true)),
-            };
-            Some(HaReport {
-                role,
-                peer,
-                in_sync,
-                raw: me.unwrap_or_default(),
-            })
-        }
     }
 }
 
