@@ -7,10 +7,11 @@
 //! - [`suspects`]: what may have made a failover ineffective, ranked.
 
 mod build;
+mod settle;
 mod suspects;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use faultline_graph::CompId;
 use faultline_incident::{
@@ -71,6 +72,9 @@ pub(crate) struct Incidents {
     seq: u64,
     /// The incident key each failing service was last merged into.
     service_host: BTreeMap<ServiceIdx, String>,
+    /// Root causes whose incident waits for their dependencies' verdict (see `settle`).
+    #[serde(default)]
+    deferred: BTreeSet<CompId>,
 }
 
 /// An incident to open or keep open: its root and the failing services merged into it.
@@ -213,7 +217,11 @@ impl Engine {
     /// into the failure below them, plus the split brains) and emit the transitions.
     pub(crate) fn reconcile_incidents(&mut self, split: Vec<SplitBrain>, out: &mut Vec<Output>) {
         let roots = self.root_causes();
+        let mut waiting = Vec::new();
+        let roots = self.settled_roots(roots, None, &mut waiting);
         let cones = self.service_cones(&roots);
+        let roots = self.settled_roots(roots, Some(&cones), &mut waiting);
+        self.arm_settle_rechecks(waiting);
         let (desired, hosts) = self.desired_incidents(&roots, &cones);
         self.state.incidents.service_host = hosts;
         let mut next: BTreeMap<String, Incident> = BTreeMap::new();

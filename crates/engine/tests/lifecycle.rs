@@ -1,0 +1,279 @@
+//! Incident lifecycle scenarios on the seed lab's topology (issue #9): one trigger per root
+//! cause, no incident that opens and resolves while the failure settles, verdicts that only
+//! escalate while a service fails, and history that keeps the verdict.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use faultline_engine::{Engine, EngineConfig, Hold, Output};
+use faultline_graph::DependencyGraph;
+use faultline_incident::{IncidentTransition, TransitionAction};
+use faultline_model::Topology;
+use faultline_observe::{HaRole, IfStatus, Observation, Signal, Subject};
+
+const S: u64 = 1_000;
+const T0: u64 = 1_700_000_000_000;
+
+/// The seed lab (tests/fixtures/seed/topology.yaml) without its per-lab addresses.
+const SEED_LAB: &str = r#"
+name: seed-lab
+collector: mon
+devices:
+  - {id: mon, kind: host}
+  - {id: sw-out, kind: switch}
+  - {id: fw-a, kind: firewall, requires: [sw-out]}
+  - {id: fw-b, kind: firewall, requires: [sw-out]}
+  - {id: sw-in, kind: switch, requires: [fw-pair]}
+  - {id: web-1, kind: server, requires: [sw-in]}
+links:
+  - [mon:outside, sw-out:root]
+  - [fw-a:out0, sw-out:fwa-out]
+  - [fw-b:out0, sw-out:fwb-out]
+  - [fw-a:in0, sw-in:fwa-in]
+  - [fw-b:in0, sw-in:fwb-in]
+  - [web-1:eth0, sw-in:web]
+  - [mon:mgmt-a, fw-a:mgmt0]
+  - [mon:mgmt-b, fw-b:mgmt0]
+groups:
+  - {id: fw-pair, mode: active-standby, members: [fw-a, fw-b]}
+services:
+  - id: portal
+    name: Contractor portal
+    tier: critical
+    requires: [web-1]
+"#;
+
+fn graph() -> Arc<DependencyGraph> {
+    Arc::new(DependencyGraph::new(
+        Topology::from_yaml_str(SEED_LAB, "seed-lab.yaml").expect("valid"),
+    ))
+}
+
+/// Equal hold-downs for devices, links and probes (the lab's setting).
+fn equal_holds() -> EngineConfig {
+    let hold = Hold {
+        down_ms: 15 * S,
+        up_ms: 30 * S,
+    };
+    EngineConfig {
+        device: hold,
+        link: hold,
+        probe: hold,
+        stale_after_ms: 90 * S,
+        ..EngineConfig::default()
+    }
+}
+
+/// The lab as the collector's pollers see it; each poll is several batches a few ms apart
+/// (ICMP sweep, each firewall's SNMP walk, the probe), as in the collector.
+struct Lab {
+    roles: BTreeMap<&'static str, HaRole>,
+    /// Interfaces (`device:ifname`) that are down.
+    down_ifs: BTreeSet<&'static str>,
+    /// Devices that do not answer.
+    dead: BTreeSet<&'static str>,
+    portal: u16,
+}
+
+impl Lab {
+    fn new() -> Lab {
+        Lab {
+            roles: BTreeMap::from([("fw-a", HaRole::Active), ("fw-b", HaRole::Standby)]),
+            down_ifs: BTreeSet::new(),
+            dead: BTreeSet::new(),
+            portal: 200,
+        }
+    }
+
+    fn firewall(&self, at: u64, fw: &'static str) -> Vec<Observation> {
+        if self.dead.contains(fw) {
+            return vec![reach(at, fw, false)];
+        }
+        let mut v = vec![Observation::new(
+            at,
+            Subject::device(fw),
+            Signal::HaRole {
+                role: self.roles[fw],
+                peer: None,
+                in_sync: Some(true),
+            },
+        )];
+        for ifname in ["out0", "in0"] {
+            let down = self.down_ifs.contains(format!("{fw}:{ifname}").as_str());
+            v.push(Observation::new(
+                at + 6,
+                Subject::interface(fw, ifname),
+                Signal::Interface {
+                    oper: if down { IfStatus::Down } else { IfStatus::Up },
+                    admin: IfStatus::Up,
+                    last_change_cs: None,
+                },
+            ));
+        }
+        v
+    }
+
+    /// One poll cycle at `at`, as the batches the collector would ingest.
+    fn poll(&self, at: u64) -> Vec<Vec<Observation>> {
+        let sweep = ["mon", "sw-out", "fw-a", "fw-b", "sw-in", "web-1"]
+            .iter()
+            .map(|d| reach(at, d, !self.dead.contains(d)))
+            .collect();
+        vec![
+            sweep,
+            self.firewall(at + 10, "fw-a"),
+            self.firewall(at + 20, "fw-b"),
+            vec![probe(at + 30, self.portal)],
+        ]
+    }
+}
+
+fn reach(at: u64, dev: &str, ok: bool) -> Observation {
+    Observation::new(
+        at,
+        Subject::device(dev),
+        Signal::Reachability {
+            ok,
+            rtt_ms: ok.then_some(0.4),
+            loss: if ok { 0.0 } else { 1.0 },
+        },
+    )
+}
+
+fn probe(at: u64, status: u16) -> Observation {
+    Observation::new(
+        at,
+        Subject::service("portal"),
+        Signal::Probe {
+            ok: status == 200,
+            status: Some(status),
+            latency_ms: 12.0,
+            detail: None,
+        },
+    )
+}
+
+/// Poll every 5 s from `from` to `to` the way the collector feeds the engine: `ingest` each
+/// batch, then `advance` to the batch's last instant.
+fn run(e: &mut Engine, lab: &Lab, from: u64, to: u64, out: &mut Vec<Output>) {
+    let mut t = from;
+    while t < to {
+        for batch in lab.poll(t) {
+            let last = batch.iter().map(|o| o.at).max().unwrap_or(t);
+            out.extend(e.ingest(&batch));
+            out.extend(e.advance(last));
+        }
+        t += 5 * S;
+    }
+}
+
+fn transitions(out: &[Output]) -> Vec<IncidentTransition> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Transition(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn triggers(ts: &[IncidentTransition]) -> Vec<&IncidentTransition> {
+    ts.iter()
+        .filter(|t| t.action == TransitionAction::Trigger)
+        .collect()
+}
+
+/// fw-b's inside link fails (redundancy lost), then fw-a's outside link fails and keepalived
+/// on fw-a reports FAULT a few ms before its interface walk shows the link down.
+fn double_fault() -> (Engine, Lab, Vec<Output>) {
+    let mut e = Engine::new(graph(), equal_holds());
+    let mut lab = Lab::new();
+    let mut out = Vec::new();
+    run(&mut e, &lab, T0, T0 + 60 * S, &mut out);
+    lab.down_ifs.insert("fw-b:in0");
+    run(&mut e, &lab, T0 + 60 * S, T0 + 120 * S, &mut out);
+    lab.down_ifs.insert("fw-a:out0");
+    lab.roles.insert("fw-a", HaRole::Failed);
+    lab.roles.insert("fw-b", HaRole::Active);
+    lab.portal = 502;
+    run(&mut e, &lab, T0 + 120 * S, T0 + 240 * S, &mut out);
+    (e, lab, out)
+}
+
+#[test]
+fn double_fault_pages_one_trigger_per_root_cause() {
+    let (_, _, out) = double_fault();
+    let ts = transitions(&out);
+    let opened: Vec<&str> = triggers(&ts)
+        .iter()
+        .map(|t| t.incident.id.as_str())
+        .collect();
+    assert_eq!(opened.len(), 2, "{opened:?}");
+    assert!(
+        opened.iter().all(|id| !id.starts_with("fw-a@")),
+        "{opened:?}"
+    );
+    // No incident opens and resolves while the failure settles.
+    for t in ts.iter().filter(|t| t.action == TransitionAction::Resolve) {
+        let lived = t.at - t.incident.opened_at;
+        assert!(lived > 15 * S, "{} lived {lived} ms", t.incident.id);
+    }
+}
+
+fn portal_graph() -> Arc<DependencyGraph> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../topology/contractor-portal.yaml"
+    );
+    Arc::new(DependencyGraph::new(
+        Topology::load(std::path::Path::new(path)).expect("valid"),
+    ))
+}
+
+/// The contractor portal's world every 5 s: the probes answer first, the ICMP sweep 300 ms
+/// later; `db_up` says whether db-1 (and so the accounts database and the portal) works.
+fn portal_poll(g: &DependencyGraph, at: u64, db_up: bool) -> Vec<Vec<Observation>> {
+    let status = if db_up { 200 } else { 503 };
+    let probes = ["portal", "accounts"]
+        .iter()
+        .map(|s| {
+            let mut o = probe(at, status);
+            o.subject = Subject::service(*s);
+            o
+        })
+        .collect();
+    let sweep = g
+        .topology()
+        .devices
+        .iter()
+        .map(|d| reach(at + 300, &d.id, db_up || d.id != "db-1"))
+        .collect();
+    vec![probes, sweep]
+}
+
+#[test]
+fn unexplained_failure_waits_for_the_dependencies_verdict() {
+    let g = portal_graph();
+    let mut e = Engine::new(g.clone(), equal_holds());
+    let mut out = Vec::new();
+    let mut t = T0;
+    while t < T0 + 120 * S {
+        let db_up = t < T0 + 60 * S;
+        for batch in portal_poll(&g, t, db_up) {
+            let last = batch.iter().map(|o| o.at).max().unwrap_or(t);
+            out.extend(e.ingest(&batch));
+            out.extend(e.advance(last));
+        }
+        t += 5 * S;
+    }
+    let ts = transitions(&out);
+    let opened: Vec<(&str, &str)> = triggers(&ts)
+        .iter()
+        .map(|t| (t.incident.id.as_str(), t.incident.title.as_str()))
+        .collect();
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert!(opened[0].0.starts_with("db-1@"), "{opened:?}");
+    assert!(
+        !ts.iter().any(|t| t.action == TransitionAction::Resolve),
+        "{ts:#?}"
+    );
+}
