@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use faultline_engine::{Engine, EngineConfig, Hold, Output};
 use faultline_graph::DependencyGraph;
-use faultline_incident::{IncidentTransition, TransitionAction};
+use faultline_incident::{IncidentKind, IncidentTransition, Severity, TransitionAction};
 use faultline_model::Topology;
 use faultline_observe::{HaRole, IfStatus, Observation, Signal, Subject};
 
@@ -276,4 +276,71 @@ fn unexplained_failure_waits_for_the_dependencies_verdict() {
         !ts.iter().any(|t| t.action == TransitionAction::Resolve),
         "{ts:#?}"
     );
+}
+
+/// How bad a kind of incident is, for "only escalates".
+fn rank(k: IncidentKind) -> u8 {
+    match k {
+        IncidentKind::RedundancyLost => 0,
+        IncidentKind::UnexplainedServiceFailure => 1,
+        IncidentKind::ServiceDown | IncidentKind::FailoverIneffective => 2,
+        IncidentKind::SplitBrain => 3,
+    }
+}
+
+/// The double fault, then recovery: fw-b's inside link returns first (the portal still fails
+/// for a while), then fw-a's outside link, and fw-a takes the traffic back.
+fn double_fault_and_recovery() -> Vec<Output> {
+    let (mut e, mut lab, mut out) = double_fault();
+    lab.down_ifs.remove("fw-b:in0");
+    run(&mut e, &lab, T0 + 240 * S, T0 + 300 * S, &mut out);
+    lab.down_ifs.remove("fw-a:out0");
+    lab.roles.insert("fw-a", HaRole::Active);
+    lab.roles.insert("fw-b", HaRole::Standby);
+    lab.portal = 200;
+    run(&mut e, &lab, T0 + 300 * S, T0 + 600 * S, &mut out);
+    out
+}
+
+#[test]
+fn recovery_never_relabels_an_incident() {
+    let ts = transitions(&double_fault_and_recovery());
+    let mut last: BTreeMap<String, (IncidentKind, String, Severity)> = BTreeMap::new();
+    for t in &ts {
+        let i = &t.incident;
+        if let Some((kind, title, severity)) = last.get(&i.id) {
+            let escalated = rank(i.kind) > rank(*kind);
+            assert!(
+                escalated || i.kind == *kind,
+                "{} relabelled {kind:?} -> {:?} at {}",
+                i.id,
+                i.kind,
+                t.at
+            );
+            assert!(i.severity >= *severity, "{} downgraded: {ts:#?}", i.id);
+            if i.kind == *kind && i.severity == *severity {
+                assert_eq!(&i.title, title, "{} retitled at {}", i.id, t.at);
+            }
+        }
+        last.insert(i.id.clone(), (i.kind, i.title.clone(), i.severity));
+    }
+    // The resolve pages carry the worst severity each incident reached.
+    let resolved: Vec<_> = ts
+        .iter()
+        .filter(|t| t.action == TransitionAction::Resolve)
+        .collect();
+    assert_eq!(resolved.len(), 2, "{ts:#?}");
+    for r in resolved {
+        let worst = ts
+            .iter()
+            .filter(|t| t.incident.id == r.incident.id)
+            .map(|t| t.incident.severity)
+            .max();
+        assert_eq!(Some(r.incident.severity), worst, "{}", r.incident.id);
+    }
+    let link = ts
+        .iter()
+        .find(|t| t.incident.id.starts_with("fw-a:out0--sw-out"))
+        .map(|t| t.incident.severity);
+    assert_eq!(link, Some(Severity::Critical));
 }

@@ -8,6 +8,7 @@
 
 mod build;
 mod settle;
+mod story;
 mod suspects;
 
 use std::cmp::Reverse;
@@ -168,6 +169,9 @@ impl Incidents {
         now: UnixMillis,
         out: &mut Vec<Output>,
     ) {
+        if let Some(o) = self.open.get(&key) {
+            story::keep_story(&o.incident, &mut inc);
+        }
         let fingerprint = Fingerprint::of(&inc);
         match self.open.get_mut(&key) {
             None => {
