@@ -41,6 +41,7 @@ fn incident() -> Incident {
             tier: "critical".into(),
             state: State::Down,
             tags: vec!["customer-facing".into()],
+            outage: None,
         }],
         suspects: vec![Suspect {
             component: "fw-b".into(),

@@ -154,6 +154,11 @@ impl ToApi for faultline_incident::AffectedService {
             tier: self.tier.clone(),
             state: self.state.to_api(),
             tags: self.tags.clone(),
+            outage: self.outage.map(|o| api::Outage {
+                from: api::UnixMillis(o.from),
+                to: o.to.map(api::UnixMillis),
+                worst: o.worst.to_api(),
+            }),
         }
     }
 }
@@ -279,6 +284,7 @@ mod tests {
                 tier: "critical".into(),
                 state: faultline_incident::ServiceState::Down,
                 tags: vec!["web".into()],
+                outage: None,
             }],
             suspects: vec![Suspect {
                 component: "fw-b".into(),

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use faultline_engine::{Engine, EngineConfig, Hold, Output};
 use faultline_graph::DependencyGraph;
-use faultline_incident::{IncidentKind, IncidentTransition, Severity, TransitionAction};
+use faultline_incident::{
+    IncidentKind, IncidentTransition, ServiceState, Severity, TransitionAction,
+};
 use faultline_model::Topology;
 use faultline_observe::{HaRole, IfStatus, Observation, Signal, Subject};
 
@@ -72,6 +74,8 @@ struct Lab {
     down_ifs: BTreeSet<&'static str>,
     /// Devices that do not answer.
     dead: BTreeSet<&'static str>,
+    /// Members whose HA configuration differs from their peer's.
+    unsynced: BTreeSet<&'static str>,
     portal: u16,
 }
 
@@ -81,6 +85,7 @@ impl Lab {
             roles: BTreeMap::from([("fw-a", HaRole::Active), ("fw-b", HaRole::Standby)]),
             down_ifs: BTreeSet::new(),
             dead: BTreeSet::new(),
+            unsynced: BTreeSet::new(),
             portal: 200,
         }
     }
@@ -95,7 +100,7 @@ impl Lab {
             Signal::HaRole {
                 role: self.roles[fw],
                 peer: None,
-                in_sync: Some(true),
+                in_sync: Some(!self.unsynced.contains(fw)),
             },
         )];
         for ifname in ["out0", "in0"] {
@@ -343,4 +348,53 @@ fn recovery_never_relabels_an_incident() {
         .find(|t| t.incident.id.starts_with("fw-a:out0--sw-out"))
         .map(|t| t.incident.severity);
     assert_eq!(link, Some(Severity::Critical));
+}
+
+#[test]
+fn resolved_incident_keeps_its_verdict_and_outage_windows() {
+    let mut e = Engine::new(graph(), equal_holds());
+    let mut lab = Lab::new();
+    let mut out = Vec::new();
+    run(&mut e, &lab, T0, T0 + 60 * S, &mut out);
+    // The seed failure: fw-a's outside link, fw-b takes over without the NAT rule: 404.
+    lab.down_ifs.insert("fw-a:out0");
+    lab.roles.insert("fw-a", HaRole::Failed);
+    lab.roles.insert("fw-b", HaRole::Active);
+    lab.unsynced.insert("fw-b");
+    lab.portal = 404;
+    run(&mut e, &lab, T0 + 60 * S, T0 + 180 * S, &mut out);
+    // The NAT rule is fixed on fw-b first; the cable is replaced later.
+    lab.unsynced.clear();
+    lab.portal = 200;
+    run(&mut e, &lab, T0 + 180 * S, T0 + 300 * S, &mut out);
+    lab.down_ifs.clear();
+    lab.roles.insert("fw-a", HaRole::Standby);
+    run(&mut e, &lab, T0 + 300 * S, T0 + 420 * S, &mut out);
+
+    assert!(e.open_incidents().is_empty(), "{:#?}", e.open_incidents());
+    let resolved: Vec<_> = e.recent_resolved().collect();
+    assert_eq!(resolved.len(), 1, "{resolved:#?}");
+    let inc = resolved[0];
+    assert_eq!(inc.kind, IncidentKind::FailoverIneffective, "{inc:#?}");
+    assert_eq!(inc.severity, Severity::Critical);
+    assert_eq!(
+        inc.suspects.first().map(|s| s.component.as_str()),
+        Some("fw-b")
+    );
+    let resolved_at = inc.resolved_at.expect("resolved");
+    assert!(resolved_at > inc.opened_at);
+    let portal = inc
+        .affected_services
+        .iter()
+        .find(|a| a.id == "portal")
+        .expect("the portal stays listed");
+    let outage = portal.outage.expect("outage window");
+    assert_eq!(outage.worst, ServiceState::Down);
+    let to = outage.to.expect("window closed");
+    assert!(inc.opened_at <= outage.from && outage.from < to && to <= resolved_at);
+    // The resolve page carries the same verdict.
+    let ts = transitions(&out);
+    let last = ts.last().expect("transitions");
+    assert_eq!(last.action, TransitionAction::Resolve);
+    assert_eq!(last.incident, *inc);
 }

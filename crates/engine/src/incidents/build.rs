@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use faultline_graph::{CompId, State};
 use faultline_incident::{
-    AffectedService, Evidence, Incident, IncidentKind, IncidentStatus, ServiceState, Severity,
-    Suspect,
+    AffectedService, Evidence, Incident, IncidentKind, IncidentStatus, Outage, ServiceState,
+    Severity, Suspect,
 };
 use faultline_model::Tier;
 
@@ -136,6 +136,11 @@ impl Engine {
                 tier: sv.tier.as_str().to_string(),
                 state: service_state(st),
                 tags: sv.tags.clone(),
+                outage: Some(Outage {
+                    from: self.state.now,
+                    to: None,
+                    worst: service_state(st),
+                }),
             });
         }
         out

@@ -148,6 +148,7 @@ impl Incidents {
         };
         incident.status = IncidentStatus::Resolved;
         incident.resolved_at = Some(now);
+        story::close_outages(&mut incident, now);
         incident.updated_at = now;
         incident.evidence.push(Evidence {
             at: now,
@@ -171,6 +172,7 @@ impl Incidents {
     ) {
         if let Some(o) = self.open.get(&key) {
             story::keep_story(&o.incident, &mut inc);
+            story::keep_outages(&o.incident, &mut inc, now);
         }
         let fingerprint = Fingerprint::of(&inc);
         match self.open.get_mut(&key) {

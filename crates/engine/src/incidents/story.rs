@@ -3,10 +3,13 @@
 //! kind, a higher severity, more services down). Recovery never rewrites it: a service down
 //! does not turn into "failover ineffective" because one of two failures healed first, and
 //! "fw-b took over" does not become "fw-a took over" when fw-a takes the traffic back.
+//! Every service the incident hurt stays listed with its outage window, so the history of a
+//! resolved incident keeps what happened.
 
 use std::collections::BTreeSet;
 
-use faultline_incident::{Incident, IncidentKind, ServiceState};
+use faultline_incident::{AffectedService, Incident, IncidentKind, Outage, ServiceState};
+use faultline_observe::UnixMillis;
 
 /// How bad a kind of incident is; a kind changes only to a strictly higher rank. A service
 /// down and an ineffective failover are equally bad, so neither turns into the other.
@@ -50,4 +53,55 @@ pub(super) fn keep_story(old: &Incident, new: &mut Incident) {
         }
     }
     new.severity = new.severity.max(old.severity);
+}
+
+/// How bad a service state is for an outage's `worst` (down, unknown, degraded, up).
+fn badness(s: ServiceState) -> u8 {
+    match s {
+        ServiceState::Up => 0,
+        ServiceState::Degraded => 1,
+        ServiceState::Unknown => 2,
+        ServiceState::Down => 3,
+    }
+}
+
+/// Carry `old`'s outage windows into `new` at `now`: a service hurt again keeps its first
+/// start and worst state; one that recovered stays listed as up, its window closed at `now`.
+pub(super) fn keep_outages(old: &Incident, new: &mut Incident, now: UnixMillis) {
+    for a in &mut new.affected_services {
+        let Some(was) = old.affected_services.iter().find(|o| o.id == a.id) else {
+            continue;
+        };
+        if let (Some(was), Some(is)) = (was.outage, a.outage.as_mut()) {
+            is.from = was.from;
+            if badness(was.worst) > badness(is.worst) {
+                is.worst = was.worst;
+            }
+        }
+    }
+    for o in &old.affected_services {
+        if new.affected_services.iter().any(|a| a.id == o.id) {
+            continue;
+        }
+        let closed = o.outage.map(|w| Outage {
+            to: Some(w.to.unwrap_or(now)),
+            ..w
+        });
+        new.affected_services.push(AffectedService {
+            state: ServiceState::Up,
+            outage: closed,
+            ..o.clone()
+        });
+    }
+}
+
+/// Close every outage window still open (the incident resolves at `now`).
+pub(super) fn close_outages(inc: &mut Incident, now: UnixMillis) {
+    for w in inc
+        .affected_services
+        .iter_mut()
+        .filter_map(|a| a.outage.as_mut())
+    {
+        w.to.get_or_insert(now);
+    }
 }
