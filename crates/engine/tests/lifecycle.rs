@@ -77,6 +77,8 @@ struct Lab {
     /// Members whose HA configuration differs from their peer's.
     unsynced: BTreeSet<&'static str>,
     portal: u16,
+    /// How long after the sweep the portal's probe answers.
+    probe_lag_ms: u64,
 }
 
 impl Lab {
@@ -87,6 +89,7 @@ impl Lab {
             dead: BTreeSet::new(),
             unsynced: BTreeSet::new(),
             portal: 200,
+            probe_lag_ms: 30,
         }
     }
 
@@ -128,7 +131,7 @@ impl Lab {
             sweep,
             self.firewall(at + 10, "fw-a"),
             self.firewall(at + 20, "fw-b"),
-            vec![probe(at + 30, self.portal)],
+            vec![probe(at + self.probe_lag_ms, self.portal)],
         ]
     }
 }
@@ -397,4 +400,43 @@ fn resolved_incident_keeps_its_verdict_and_outage_windows() {
     let last = ts.last().expect("transitions");
     assert_eq!(last.action, TransitionAction::Resolve);
     assert_eq!(last.incident, *inc);
+}
+
+/// The seed failure as the demo sees it: the portal's probe fails 2.4 s after fw-a's link.
+fn seed_with_late_probe(cfg: EngineConfig) -> Vec<IncidentTransition> {
+    let mut e = Engine::new(graph(), cfg);
+    let mut lab = Lab::new();
+    lab.probe_lag_ms = 2_400;
+    let mut out = Vec::new();
+    run(&mut e, &lab, T0, T0 + 60 * S, &mut out);
+    lab.down_ifs.insert("fw-a:out0");
+    lab.roles.insert("fw-a", HaRole::Failed);
+    lab.roles.insert("fw-b", HaRole::Active);
+    lab.unsynced.insert("fw-b");
+    lab.portal = 404;
+    run(&mut e, &lab, T0 + 60 * S, T0 + 120 * S, &mut out);
+    transitions(&out)
+}
+
+#[test]
+fn first_page_waits_for_the_classification_to_settle() {
+    let ts = seed_with_late_probe(equal_holds());
+    let opened = triggers(&ts);
+    assert_eq!(opened.len(), 1, "{ts:#?}");
+    let first = &opened[0].incident;
+    // A receiver filtered to critical sees the trigger: the verdict, not redundancy lost.
+    assert_eq!(first.kind, IncidentKind::FailoverIneffective, "{first:#?}");
+    assert_eq!(first.severity, Severity::Critical);
+    // Held at most settle_ms (engine time), and opened_at is when it began.
+    assert!(
+        opened[0].at - first.opened_at <= 5 * S,
+        "{:?}",
+        opened[0].at
+    );
+    // Without the hold, the first page undersells (what the demo paged before).
+    let unheld = seed_with_late_probe(EngineConfig {
+        settle_ms: 0,
+        ..equal_holds()
+    });
+    assert_eq!(triggers(&unheld)[0].incident.severity, Severity::Warning);
 }
