@@ -440,3 +440,34 @@ fn first_page_waits_for_the_classification_to_settle() {
     });
     assert_eq!(triggers(&unheld)[0].incident.severity, Severity::Warning);
 }
+
+#[test]
+fn new_incident_evidence_starts_at_its_first_cause() {
+    let mut e = Engine::new(graph(), equal_holds());
+    let mut lab = Lab::new();
+    let mut out = Vec::new();
+    run(&mut e, &lab, T0, T0 + 60 * S, &mut out);
+    // fw-b fails, recovers, its incident resolves; later it fails again.
+    for (from, to, dead) in [(60, 120, true), (120, 300, false), (300, 360, true)] {
+        if dead {
+            lab.dead.insert("fw-b");
+        } else {
+            lab.dead.clear();
+        }
+        run(&mut e, &lab, T0 + from * S, T0 + to * S, &mut out);
+    }
+    let ts = transitions(&out);
+    let opened = triggers(&ts);
+    assert_eq!(opened.len(), 2, "{ts:#?}");
+    let second = &opened[1].incident;
+    let early: Vec<_> = second
+        .evidence
+        .iter()
+        .filter(|ev| ev.at < T0 + 300 * S)
+        .collect();
+    assert!(
+        early.is_empty(),
+        "evidence from the first incident: {early:#?}"
+    );
+    assert!(!second.evidence.is_empty());
+}
