@@ -222,6 +222,7 @@ impl ToApi for faultline_graph::WhyNode {
             id: self.id.clone(),
             kind: self.kind.clone(),
             state: self.state.to_api(),
+            path: self.path.map(|p| p.to_api()),
             detail: self.detail.clone(),
             failed_itself: self.failed_itself,
             repeated: self.repeated,

@@ -93,6 +93,7 @@ mod signals;
 mod snapshot;
 mod status;
 mod track;
+mod why;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -162,6 +162,8 @@ impl Engine {
     /// The live why-tree of a component: its state and, recursively, what it depends on.
     pub fn why(&self, id: &str) -> Result<WhyNode, UnknownComponent> {
         let c = self.graph.lookup(id)?;
-        Ok(self.graph.why(&self.eval, c))
+        let mut tree = self.graph.why(&self.eval, c);
+        self.show_takeovers(&mut tree);
+        Ok(tree)
     }
 }

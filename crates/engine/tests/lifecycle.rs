@@ -471,3 +471,37 @@ fn new_incident_evidence_starts_at_its_first_cause() {
     );
     assert!(!second.evidence.is_empty());
 }
+
+/// The node for `id` in a why-tree, depth first.
+fn find<'a>(n: &'a faultline_graph::WhyNode, id: &str) -> Option<&'a faultline_graph::WhyNode> {
+    if n.id == id {
+        return Some(n);
+    }
+    n.children.iter().find_map(|c| find(c, id))
+}
+
+#[test]
+fn why_tree_separates_own_state_from_path_state() {
+    let mut e = Engine::new(graph(), equal_holds());
+    let mut lab = Lab::new();
+    let mut out = Vec::new();
+    run(&mut e, &lab, T0, T0 + 60 * S, &mut out);
+    lab.down_ifs.insert("fw-a:out0");
+    lab.roles.insert("fw-a", HaRole::Failed);
+    lab.roles.insert("fw-b", HaRole::Active);
+    lab.unsynced.insert("fw-b");
+    lab.portal = 404;
+    run(&mut e, &lab, T0 + 60 * S, T0 + 120 * S, &mut out);
+    let tree = e.why("portal").expect("portal");
+    let text = tree.to_text();
+    let sw_out = find(&tree, "sw-out").expect(&text);
+    // The switch is up; the path to it from fw-a (its link) is down.
+    assert_eq!(sw_out.state, faultline_graph::State::Up, "{text}");
+    assert_eq!(sw_out.path, Some(faultline_graph::State::Down), "{text}");
+    assert!(text.contains("sw-out [device] UP"), "{text}");
+    // The member that took over is shown under its group, with its evidence.
+    let pair = find(&tree, "fw-pair").expect(&text);
+    let fw_b = pair.children.iter().find(|c| c.id == "fw-b").expect(&text);
+    assert!(fw_b.detail.contains("took over"), "{text}");
+    assert!(fw_b.detail.contains("not in sync"), "{text}");
+}
