@@ -505,3 +505,54 @@ fn why_tree_separates_own_state_from_path_state() {
     assert!(fw_b.detail.contains("took over"), "{text}");
     assert!(fw_b.detail.contains("not in sync"), "{text}");
 }
+
+#[test]
+fn a_journaled_clock_advance_replays_to_the_same_incident_ids() {
+    let cfg = EngineConfig {
+        settle_ms: 0,
+        ..equal_holds()
+    };
+    let mut lab = Lab::new();
+    let mut journal: Vec<Observation> = Vec::new();
+    let mut live = Engine::new(graph(), cfg.clone());
+    let mut live_out = Vec::new();
+    // Polls in bursts: fw-b dies at 60 s, then nothing arrives until after its hold-down.
+    for (at, dead) in [(T0, false), (T0 + 30 * S, false), (T0 + 60 * S, true)] {
+        if dead {
+            lab.dead.insert("fw-b");
+        }
+        for batch in lab.poll(at) {
+            live_out.extend(live.ingest(&batch));
+            journal.extend(batch);
+        }
+    }
+    // The engine's clock tick fires fw-b's hold-down: the collector journals the tick.
+    let tick = T0 + 80 * S;
+    let fired = transitions(&live.advance(tick));
+    assert_eq!(triggers(&fired).len(), 1, "{fired:#?}");
+    journal.push(Observation::new(
+        tick,
+        Subject::device(""),
+        Signal::ClockAdvance,
+    ));
+    // kill -9; the restart replays the journal, then marks the gap and carries on.
+    let restart = T0 + 95 * S;
+    let mut replayed = Engine::new(graph(), cfg);
+    // As the collector's restore does: ingest, then advance to the last journaled instant.
+    let mut out = replayed.ingest(&journal);
+    let last = journal.last().map_or(T0, |o| o.at);
+    out.extend(replayed.advance(last));
+    out.extend(replayed.ingest(&[Observation::new(
+        restart,
+        Subject::device(""),
+        Signal::CollectorStarted,
+    )]));
+    out.extend(replayed.advance(restart));
+    let ids =
+        |e: &Engine| -> Vec<String> { e.open_incidents().iter().map(|i| i.id.clone()).collect() };
+    assert_eq!(ids(&replayed), ids(&live));
+    assert_eq!(replayed.seq(), live.seq());
+    let again = transitions(&out);
+    assert_eq!(triggers(&again).len(), 1, "{again:#?}");
+    assert_eq!(again[0], fired[0]);
+}
