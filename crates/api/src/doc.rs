@@ -10,8 +10,8 @@ use crate::path;
 use crate::{
     AffectedService, ApiError, ComponentStatus, ComponentsResponse, Evidence, HaRole, Incident,
     IncidentKind, IncidentStatus, IncidentSummary, IncidentsResponse, LabAction, LabStatus,
-    NotifyStats, PREFIX, ServiceStatus, ServicesResponse, Severity, State, StatusResponse, Suspect,
-    TimelineEntry, TimelineResponse, UnixMillis, WhyNode, WhyResponse,
+    NotifyStats, Outage, PREFIX, ServiceStatus, ServicesResponse, Severity, State, StatusResponse,
+    Suspect, TimelineEntry, TimelineResponse, UnixMillis, WhyNode, WhyResponse,
 };
 
 /// HTTP method of a route.
@@ -116,6 +116,7 @@ pub const ROUTES: &[Route] = &[
         IncidentStatus,
         Severity,
         AffectedService,
+        Outage,
         Suspect,
         Evidence,
         WhyResponse,

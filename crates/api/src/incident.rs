@@ -100,6 +100,21 @@ pub struct AffectedService {
     /// The service's tags from the topology.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// When the incident hurt the service and how badly (`null` in incidents recorded before
+    /// outage windows were kept). `state` is the service's state now.
+    #[serde(default)]
+    pub outage: Option<Outage>,
+}
+
+/// The window in which an incident hurt one service; kept after it recovered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Outage {
+    /// When the incident first found the service not up.
+    pub from: UnixMillis,
+    /// When it was up again (`null` while it is not).
+    pub to: Option<UnixMillis>,
+    /// The worst state it was in meanwhile.
+    pub worst: State,
 }
 
 /// A component suspected of making a failover ineffective, ranked by evidence.

@@ -33,7 +33,7 @@ pub use common::{ApiError, HaRole, State, UnixMillis};
 pub use doc::{ApiDoc, Method, ROUTES, Route, openapi};
 pub use incident::{
     AffectedService, Evidence, Incident, IncidentKind, IncidentStatus, IncidentsQuery,
-    IncidentsResponse, Severity, Suspect,
+    IncidentsResponse, Outage, Severity, Suspect,
 };
 pub use lab::{LabAction, LabStatus};
 pub use offline::{ImpactReport, ServiceImpact};

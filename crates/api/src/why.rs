@@ -12,8 +12,12 @@ pub struct WhyNode {
     pub id: String,
     /// `device`, `link`, `group`, `service`, or `links` (a set of parallel links).
     pub kind: String,
-    /// Its state.
+    /// Its own state in the graph (for a requirement over links: the target's).
     pub state: State,
+    /// For a requirement over declared links: the state of the path (target and links),
+    /// which may be down while the target is up; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<State>,
     /// Group arithmetic (`active-standby: 0 of 2 available, needs 1`) or the requirer a link
     /// view belongs to; absent when empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]

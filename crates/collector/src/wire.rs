@@ -154,6 +154,11 @@ impl ToApi for faultline_incident::AffectedService {
             tier: self.tier.clone(),
             state: self.state.to_api(),
             tags: self.tags.clone(),
+            outage: self.outage.map(|o| api::Outage {
+                from: api::UnixMillis(o.from),
+                to: o.to.map(api::UnixMillis),
+                worst: o.worst.to_api(),
+            }),
         }
     }
 }
@@ -217,6 +222,7 @@ impl ToApi for faultline_graph::WhyNode {
             id: self.id.clone(),
             kind: self.kind.clone(),
             state: self.state.to_api(),
+            path: self.path.map(|p| p.to_api()),
             detail: self.detail.clone(),
             failed_itself: self.failed_itself,
             repeated: self.repeated,
@@ -279,6 +285,7 @@ mod tests {
                 tier: "critical".into(),
                 state: faultline_incident::ServiceState::Down,
                 tags: vec!["web".into()],
+                outage: None,
             }],
             suspects: vec![Suspect {
                 component: "fw-b".into(),

@@ -76,6 +76,11 @@ pub struct EngineConfig {
     pub monitored: Vec<String>,
     /// Bound on the in-memory timeline (the store keeps everything).
     pub timeline_capacity: usize,
+    /// How long a new incident waits for its verdict to settle: a failure whose dependencies
+    /// are still waiting out their own hold-down waits for them (it may be their consequence,
+    /// not a root cause), and a first page waits for the classification to settle. Engine
+    /// time, so replay is exact.
+    pub settle_ms: u64,
 }
 
 impl Default for EngineConfig {
@@ -98,6 +103,7 @@ impl Default for EngineConfig {
             maintenance: Vec::new(),
             monitored: Vec::new(),
             timeline_capacity: 10_000,
+            settle_ms: 5_000,
         }
     }
 }
@@ -114,6 +120,7 @@ impl EngineConfig {
             device: zero,
             link: zero,
             probe: zero,
+            settle_ms: 0,
             ..Default::default()
         }
     }

@@ -61,7 +61,7 @@ impl Deadlines {
 
 impl Engine {
     /// The hold-down that applies to component `c`.
-    fn hold_for(&self, c: CompId) -> Hold {
+    pub(crate) fn hold_for(&self, c: CompId) -> Hold {
         match self.graph.comp(c) {
             Comp::Link(_) => self.cfg.link,
             Comp::Service(_) => self.cfg.probe,

@@ -44,9 +44,9 @@ pub(crate) struct SplitBrain {
 
 /// A member's role as the engine believes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct MemberRole {
-    device: DeviceIdx,
-    role: HaRole,
+pub(crate) struct MemberRole {
+    pub(crate) device: DeviceIdx,
+    pub(crate) role: HaRole,
 }
 
 /// Since when a condition has held, kept in `since`: started now if it is new, forgotten when
@@ -119,7 +119,7 @@ impl Engine {
     /// Known roles of an active-standby group's members. A member that looks dead (failing or
     /// pending failure) is `Failed` whatever it last said: a dead box's last "active" is
     /// history.
-    fn member_roles(&self, group: GroupIdx) -> Vec<MemberRole> {
+    pub(crate) fn member_roles(&self, group: GroupIdx) -> Vec<MemberRole> {
         let fresh = self.freshness();
         self.graph.topology().groups[group.0]
             .members

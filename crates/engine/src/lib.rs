@@ -93,6 +93,7 @@ mod signals;
 mod snapshot;
 mod status;
 mod track;
+mod why;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -347,9 +348,18 @@ impl Engine {
     pub fn ingest(&mut self, batch: &[Observation]) -> Vec<Output> {
         let mut out = Vec::new();
         for obs in batch {
-            if matches!(obs.signal, Signal::CollectorStarted) {
-                self.resume(obs.at);
-                continue;
+            match obs.signal {
+                Signal::CollectorStarted => {
+                    self.resume(obs.at);
+                    continue;
+                }
+                // Exactly what `advance` did live at this instant.
+                Signal::ClockAdvance => {
+                    self.advance_to(obs.at, &mut out);
+                    self.correlate(&mut out);
+                    continue;
+                }
+                _ => {}
             }
             self.advance_to(obs.at, &mut out);
             self.apply(obs, &mut out);

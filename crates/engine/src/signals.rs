@@ -313,6 +313,7 @@ impl Engine {
             | Signal::Interface { .. }
             | Signal::Probe { .. }
             | Signal::CollectorStarted
+            | Signal::ClockAdvance
             | Signal::Readiness { .. } => false,
         }
     }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use faultline_graph::{CompId, State, UnknownComponent, WhyNode};
-use faultline_incident::Incident;
+use faultline_incident::{AffectedService, Incident, ServiceState};
 use faultline_observe::{HaRole, UnixMillis};
 use serde::Serialize;
 
@@ -138,7 +138,13 @@ impl Engine {
                     .state
                     .incidents
                     .open()
-                    .find(|inc| inc.affected_services.iter().any(|a| a.id == s.id))
+                    .find(|inc| {
+                        let hurt = |a: &&AffectedService| a.state != ServiceState::Up;
+                        inc.affected_services
+                            .iter()
+                            .filter(hurt)
+                            .any(|a| a.id == s.id)
+                    })
                     .map(|inc| inc.id.clone());
                 ServiceStatus {
                     id: s.id.clone(),
@@ -156,6 +162,8 @@ impl Engine {
     /// The live why-tree of a component: its state and, recursively, what it depends on.
     pub fn why(&self, id: &str) -> Result<WhyNode, UnknownComponent> {
         let c = self.graph.lookup(id)?;
-        Ok(self.graph.why(&self.eval, c))
+        let mut tree = self.graph.why(&self.eval, c);
+        self.show_takeovers(&mut tree);
+        Ok(tree)
     }
 }

@@ -15,7 +15,12 @@ pub struct WhyNode {
     pub id: String,
     /// `device`, `link`, `group`, `service`, `links` (a set of parallel links).
     pub kind: String,
+    /// The component's own state in the graph (for a requirement over links: the target's).
     pub state: State,
+    /// For a requirement over declared links: the state of the path (the target together
+    /// with the links to it), which may be down while the target itself is up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<State>,
     /// Human detail: group arithmetic, the requirer a link view belongs to, "failed itself".
     #[serde(skip_serializing_if = "String::is_empty")]
     pub detail: String,
@@ -52,13 +57,17 @@ impl DependencyGraph {
             let kids = self.children(n);
             let (target, links) = (kids[0], kids[1]);
             let mut node = self.why_node(ev, target, shown);
-            let note = format!("reached from {} over declared links", self.id_of(requirer));
+            let note = format!(
+                "path from {} over declared links {}",
+                self.id_of(requirer),
+                state.as_str().to_uppercase()
+            );
             node.detail = if node.detail.is_empty() {
                 note
             } else {
                 format!("{}; {note}", node.detail)
             };
-            node.state = state;
+            node.path = Some(state);
             if ev.state(links) != State::Up {
                 let l = self.why_node(ev, links, shown);
                 if matches!(self.role(links), Role::LinkSet { .. }) {
@@ -126,6 +135,7 @@ impl DependencyGraph {
             id,
             kind,
             state,
+            path: None,
             detail,
             failed_itself,
             repeated: false,

@@ -17,6 +17,7 @@
 //!     affected_services: vec![AffectedService {
 //!         id: "portal".into(), name: "Contractor portal".into(), tier: "critical".into(),
 //!         state: ServiceState::Down, tags: vec![],
+//!         outage: Some(Outage { from: 1_000, to: None, worst: ServiceState::Down }),
 //!     }],
 //!     suspects: vec![Suspect { component: "fw-b".into(), reason: "became active 8 s before the portal failed".into(), score: 0.9 }],
 //!     evidence: vec![],
@@ -152,6 +153,22 @@ pub struct AffectedService {
     /// The service's tags from the topology (pager routing can match them).
     #[serde(default)]
     pub tags: Vec<String>,
+    /// When the service was hurt during the incident and how badly (absent in incidents
+    /// recorded before outage windows were kept).
+    #[serde(default)]
+    pub outage: Option<Outage>,
+}
+
+/// The window in which an incident hurt one service, kept after the service (and the
+/// incident) recovered: the history keeps what happened, `state` says how it is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outage {
+    /// When the incident first found the service not up.
+    pub from: UnixMillis,
+    /// When the service was up again (`None` while it is not).
+    pub to: Option<UnixMillis>,
+    /// The worst state it was in meanwhile (down, then unknown, then degraded).
+    pub worst: ServiceState,
 }
 
 /// A component suspected of making a failover ineffective, ranked by evidence.
@@ -182,15 +199,17 @@ pub struct Incident {
     /// Stable id: the same root cause keeps the same id for the incident's whole life. Used as
     /// the pager dedup key.
     pub id: String,
-    /// What kind of root cause it describes.
+    /// What kind of root cause it describes; only escalates while open, kept when resolved.
     pub kind: IncidentKind,
-    /// How urgent it is.
+    /// How urgent it is: the worst it has been (it never drops while open, and a resolved
+    /// incident keeps it).
     pub severity: Severity,
     /// One line for humans (pagers truncate it to their limits).
     pub title: String,
     /// The failed components whose own dependencies are healthy.
     pub root_causes: Vec<String>,
-    /// The services it degrades or takes down (services that are up are not listed).
+    /// The services it degrades or takes down, each with its outage window. Services up
+    /// again stay listed with state `up` (their window closed): the history keeps them.
     pub affected_services: Vec<AffectedService>,
     /// What may have made a failover ineffective, most suspicious first.
     #[serde(default)]
@@ -260,7 +279,7 @@ mod tests {
         assert_eq!(a.state, ServiceState::Down);
         assert_eq!(
             serde_json::to_string(&a).unwrap(),
-            stored.replace('}', r#","tags":[]}"#)
+            stored.replace('}', r#","tags":[],"outage":null}"#)
         );
     }
 }

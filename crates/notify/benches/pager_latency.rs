@@ -54,6 +54,7 @@ fn incident(id: String) -> Incident {
             tier: "critical".into(),
             state: ServiceState::Down,
             tags: vec![],
+            outage: None,
         }],
         suspects: vec![],
         evidence: vec![],

@@ -34,6 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tier: "critical".into(),
             state: ServiceState::Down,
             tags: vec![],
+            outage: None,
         }],
         suspects: vec![],
         evidence: vec![],

@@ -54,6 +54,7 @@ fn test_incident(receiver: &str, now: u64) -> Incident {
             tier: "low".into(),
             state: ServiceState::Down,
             tags: vec!["test".into()],
+            outage: None,
         }],
         suspects: vec![],
         evidence: vec![],

@@ -316,6 +316,10 @@ pub enum Signal {
     /// The collector (re)started at this instant. Journaled so that a replay knows the gap
     /// before it was the collector's downtime, not every device falling silent.
     CollectorStarted,
+    /// The engine's clock was advanced to this instant and that produced transitions (a
+    /// hold-down expired between observation batches). Journaled before those transitions are
+    /// paged, so a replay fires the same deadlines at the same instant (same incident ids).
+    ClockAdvance,
 }
 
 impl Signal {
@@ -334,6 +338,7 @@ impl Signal {
             Signal::Probe { .. } => "probe",
             Signal::RawTrap { .. } => "raw_trap",
             Signal::CollectorStarted => "collector_started",
+            Signal::ClockAdvance => "clock_advance",
         }
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use faultline_engine::Output;
 use faultline_incident::IncidentTransition;
 use faultline_observe::time::now_ms;
-use faultline_observe::{Observation, UnixMillis};
+use faultline_observe::{Observation, Signal, Subject, UnixMillis};
 use tokio::sync::mpsc;
 use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
@@ -72,6 +72,12 @@ impl EngineTask {
             let now = now_ms().max(clock);
             clock = now;
             let transitions = self.step(&batch, now);
+            if !transitions.is_empty() {
+                // Journal the advance before paging what it produced: a replay then goes
+                // through the same instant and re-derives the same incidents (same ids).
+                let marker = Observation::new(now, Subject::device(""), Signal::ClockAdvance);
+                self.journal(vec![marker]).await;
+            }
             self.deliver(transitions).await;
             if self.unsent.is_empty() && last_snapshot.elapsed() >= self.snapshot_every {
                 last_snapshot = Instant::now();

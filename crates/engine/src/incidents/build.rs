@@ -5,10 +5,11 @@ use std::collections::BTreeSet;
 
 use faultline_graph::{CompId, State};
 use faultline_incident::{
-    AffectedService, Evidence, Incident, IncidentKind, IncidentStatus, ServiceState, Severity,
-    Suspect,
+    AffectedService, Evidence, Incident, IncidentKind, IncidentStatus, Outage, ServiceState,
+    Severity, Suspect,
 };
 use faultline_model::Tier;
+use faultline_observe::UnixMillis;
 
 use crate::Engine;
 use crate::ha::SplitBrain;
@@ -74,6 +75,7 @@ impl Engine {
         let mut services: BTreeSet<ServiceIdx> = above.iter().copied().collect();
         services.extend(failed_services.iter().copied());
         let affected = self.affected(&services);
+        let start = self.first_cause(key, root);
         let mut evidence: Vec<Evidence> = self.state.evidence.recent(root).cloned().collect();
         let verdict = match failed_services.first() {
             Some(&s) => {
@@ -82,6 +84,7 @@ impl Engine {
             }
             None => component_failure_verdict(&root_id, &affected),
         };
+        evidence.retain(|e| e.at >= start);
         evidence.sort_by(|a, b| (a.at, &a.subject, &a.text).cmp(&(b.at, &b.subject, &b.text)));
         evidence.dedup();
         let suppressed =
@@ -106,6 +109,26 @@ impl Engine {
             resolved_at: None,
             suppressed,
         }
+    }
+
+    /// When the incident under `key` began: its first cause's first failing sample (the root's
+    /// failure less its hold-down), or when it opened if that is earlier (a merged service can
+    /// keep an incident open after its root recovered). Evidence starts here: nothing from a
+    /// previous, resolved incident of the same root.
+    fn first_cause(&self, key: &str, root: CompId) -> UnixMillis {
+        let tr = &self.state.tracks[root];
+        let failed = if tr.effective == State::Up {
+            self.state.now
+        } else {
+            tr.changed_at.saturating_sub(self.hold_for(root).down_ms)
+        };
+        let opened = self
+            .state
+            .incidents
+            .open
+            .get(key)
+            .map(|o| o.incident.opened_at);
+        opened.map_or(failed, |o| o.min(failed))
     }
 
     /// The services (in `services`) that are not up, and the severity they call for.
@@ -136,6 +159,11 @@ impl Engine {
                 tier: sv.tier.as_str().to_string(),
                 state: service_state(st),
                 tags: sv.tags.clone(),
+                outage: Some(Outage {
+                    from: self.state.now,
+                    to: None,
+                    worst: service_state(st),
+                }),
             });
         }
         out

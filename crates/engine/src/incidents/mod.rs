@@ -7,10 +7,12 @@
 //! - [`suspects`]: what may have made a failover ineffective, ranked.
 
 mod build;
+mod settle;
+mod story;
 mod suspects;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use faultline_graph::CompId;
 use faultline_incident::{
@@ -20,6 +22,7 @@ use faultline_incident::{
 use faultline_observe::UnixMillis;
 use serde::{Deserialize, Serialize};
 
+use crate::feed::DeadlineKind;
 use crate::ha::SplitBrain;
 use crate::ids::{Comp, ServiceIdx, TypedComponents};
 use crate::{Engine, Output};
@@ -58,6 +61,10 @@ impl Fingerprint {
 struct OpenIncident {
     incident: Incident,
     fingerprint: Fingerprint,
+    /// Not paged yet: its first page waits until this instant for the classification to
+    /// settle (a critical verdict pages at once), so the first page does not undersell.
+    #[serde(default)]
+    held_until: Option<UnixMillis>,
 }
 
 /// The incidents the engine has opened and recently resolved, and the transition counter.
@@ -71,6 +78,9 @@ pub(crate) struct Incidents {
     seq: u64,
     /// The incident key each failing service was last merged into.
     service_host: BTreeMap<ServiceIdx, String>,
+    /// Root causes whose incident waits for their dependencies' verdict (see `settle`).
+    #[serde(default)]
+    deferred: BTreeSet<CompId>,
 }
 
 /// An incident to open or keep open: its root and the failing services merged into it.
@@ -117,12 +127,7 @@ impl Incidents {
 
     /// Make the open incidents what `next` says: resolve the ones it lacks, open the new ones,
     /// update the ones whose fingerprint changed. Transitions go to `out`.
-    fn publish(
-        &mut self,
-        next: BTreeMap<String, Incident>,
-        now: UnixMillis,
-        out: &mut Vec<Output>,
-    ) {
+    fn publish(&mut self, next: BTreeMap<String, Incident>, now: UnixMillis, out: &mut Outbox) {
         let closing: Vec<String> = self
             .open
             .keys()
@@ -137,12 +142,23 @@ impl Incidents {
         }
     }
 
-    fn resolve(&mut self, key: &str, now: UnixMillis, out: &mut Vec<Output>) {
-        let Some(OpenIncident { mut incident, .. }) = self.open.remove(key) else {
+    fn resolve(&mut self, key: &str, now: UnixMillis, out: &mut Outbox) {
+        let Some(OpenIncident {
+            mut incident,
+            held_until,
+            ..
+        }) = self.open.remove(key)
+        else {
             return;
         };
+        if held_until.is_some() {
+            // Never paged: it settled into nothing (or into another incident).
+            return;
+        }
+        let out = &mut *out.transitions;
         incident.status = IncidentStatus::Resolved;
         incident.resolved_at = Some(now);
+        story::close_outages(&mut incident, now);
         incident.updated_at = now;
         incident.evidence.push(Evidence {
             at: now,
@@ -162,23 +178,54 @@ impl Incidents {
         key: String,
         mut inc: Incident,
         now: UnixMillis,
-        out: &mut Vec<Output>,
+        out: &mut Outbox,
     ) {
+        if let Some(o) = self.open.get(&key) {
+            story::keep_story(&o.incident, &mut inc);
+            story::keep_outages(&o.incident, &mut inc, now);
+        }
         let fingerprint = Fingerprint::of(&inc);
+        let settled =
+            |inc: &Incident, until: UnixMillis| now >= until || inc.severity >= Severity::Critical;
         match self.open.get_mut(&key) {
             None => {
                 inc.opened_at = now;
                 inc.updated_at = now;
                 inc.id = format!("{key}@{now}");
-                self.seq += 1;
-                out.push(transition(self.seq, TransitionAction::Trigger, now, &inc));
+                let until = now.saturating_add(out.settle_ms);
+                let held_until = if settled(&inc, until) {
+                    self.seq += 1;
+                    let t = transition(self.seq, TransitionAction::Trigger, now, &inc);
+                    out.transitions.push(t);
+                    None
+                } else {
+                    out.rechecks.push(until);
+                    Some(until)
+                };
                 let open = OpenIncident {
                     incident: inc,
                     fingerprint,
+                    held_until,
                 };
                 self.open.insert(key, open);
             }
+            Some(o) if o.held_until.is_some() => {
+                inc.id = o.incident.id.clone();
+                inc.opened_at = o.incident.opened_at;
+                inc.updated_at = now;
+                o.incident = inc;
+                o.fingerprint = fingerprint;
+                if o.held_until
+                    .is_some_and(|until| settled(&o.incident, until))
+                {
+                    o.held_until = None;
+                    self.seq += 1;
+                    let t = transition(self.seq, TransitionAction::Trigger, now, &o.incident);
+                    out.transitions.push(t);
+                }
+            }
             Some(o) => {
+                let out = &mut *out.transitions;
                 inc.id = o.incident.id.clone();
                 inc.opened_at = o.incident.opened_at;
                 let changed = o.fingerprint != fingerprint;
@@ -199,6 +246,15 @@ impl Incidents {
     }
 }
 
+/// Where publishing puts its results: the transitions, and the instants at which a held
+/// first page must be looked at again.
+struct Outbox<'a> {
+    transitions: &'a mut Vec<Output>,
+    rechecks: Vec<UnixMillis>,
+    /// How long a first page may wait for the classification to settle.
+    settle_ms: UnixMillis,
+}
+
 fn transition(seq: u64, action: TransitionAction, at: UnixMillis, inc: &Incident) -> Output {
     Output::Transition(IncidentTransition {
         seq,
@@ -213,7 +269,11 @@ impl Engine {
     /// into the failure below them, plus the split brains) and emit the transitions.
     pub(crate) fn reconcile_incidents(&mut self, split: Vec<SplitBrain>, out: &mut Vec<Output>) {
         let roots = self.root_causes();
+        let mut waiting = Vec::new();
+        let roots = self.settled_roots(roots, None, &mut waiting);
         let cones = self.service_cones(&roots);
+        let roots = self.settled_roots(roots, Some(&cones), &mut waiting);
+        self.arm_settle_rechecks(waiting);
         let (desired, hosts) = self.desired_incidents(&roots, &cones);
         self.state.incidents.service_host = hosts;
         let mut next: BTreeMap<String, Incident> = BTreeMap::new();
@@ -227,7 +287,18 @@ impl Engine {
             next.insert(key, inc);
         }
         let now = self.state.now;
-        self.state.incidents.publish(next, now, out);
+        let mut outbox = Outbox {
+            transitions: out,
+            rechecks: Vec::new(),
+            settle_ms: self.cfg.settle_ms,
+        };
+        self.state.incidents.publish(next, now, &mut outbox);
+        for at in outbox.rechecks {
+            // A recheck only re-runs correlation; the component it names is not used.
+            self.state
+                .deadlines
+                .push(at, DeadlineKind::Recheck, CompId(0));
+        }
     }
 
     /// Root causes: components whose own state is down while their dependencies are

@@ -54,6 +54,7 @@ pub fn incident(id: &str, severity: Severity, tier: &str) -> Incident {
             tier: tier.into(),
             state: ServiceState::Down,
             tags: vec!["customer".into()],
+            outage: None,
         }],
         suspects: vec![Suspect {
             component: "fw-b".into(),

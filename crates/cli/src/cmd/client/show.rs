@@ -27,6 +27,15 @@ pub(crate) fn print_incident(i: &Incident, verbose: bool) {
         i.kind
     );
     println!("  {}", i.title);
+    match i.resolved_at {
+        Some(r) => println!(
+            "  opened {}, resolved {} (lasted {})",
+            when(i.opened_at),
+            when(r),
+            faultline_observe::time::format_span(r.0.saturating_sub(i.opened_at.0))
+        ),
+        None => println!("  opened {}", when(i.opened_at)),
+    }
     if !i.root_causes.is_empty() {
         println!("  root cause: {}", i.root_causes.join(", "));
     }
@@ -34,7 +43,17 @@ pub(crate) fn print_incident(i: &Incident, verbose: bool) {
         let list: Vec<String> = i
             .affected_services
             .iter()
-            .map(|x| format!("{} ({})", x.id, x.state))
+            .map(|x| match x.outage {
+                Some(o) => format!(
+                    "{} ({} now; {} from {} to {})",
+                    x.id,
+                    x.state,
+                    o.worst,
+                    when(o.from),
+                    o.to.map_or_else(|| "now".to_string(), when)
+                ),
+                None => format!("{} ({})", x.id, x.state),
+            })
             .collect();
         println!("  affected: {}", list.join(", "));
     }
