@@ -7,6 +7,7 @@
 //! take a number in the unit their name says (`interval_s = 30`, `timeout_ms = 2000`) or a
 //! humantime string (`interval_s = "90s"`, `journal_retention_h = "3d"`).
 
+mod credentials;
 mod units;
 
 use std::collections::BTreeMap;
@@ -15,10 +16,11 @@ use std::path::{Path, PathBuf};
 
 use faultline_engine::EngineConfig;
 use faultline_notify::NotifyConfig;
-use faultline_snmp::Credentials;
+use faultline_secret::Secret;
 use faultline_store::StoreConfig;
 use serde::Deserialize;
 
+pub use credentials::CredentialSet;
 pub use units::{Count, DAY_MS, Fraction, HOURS, Interval, MILLIS, OutOfRange, SECONDS};
 
 /// `[poll] interval_s`: 200 ms to a day. Faster polling only loads the devices.
@@ -79,9 +81,10 @@ pub struct Config {
     #[serde(default)]
     pub traps: Option<TrapSettings>,
     /// Named SNMP credential sets; devices pick one with `snmp: NAME` in the topology, else
-    /// `default` is used. Devices without an address are not polled.
+    /// `default` is used. Devices without an address are not polled. Secrets are read when the
+    /// collector is constructed ([`CredentialSet::resolve`]), never while parsing.
     #[serde(default)]
-    pub credentials: BTreeMap<String, Credentials>,
+    pub credentials: BTreeMap<String, CredentialSet>,
     #[serde(default)]
     pub store: StoreConfig,
     #[serde(default)]
@@ -202,9 +205,14 @@ impl Default for SnapshotSettings {
 #[serde(deny_unknown_fields)]
 pub struct TrapSettings {
     pub listen: SocketAddr,
-    /// Environment variable holding the accepted v1/v2c community.
+    /// The accepted v1/v2c community: inline, or `community_env` / `community_file` (read when
+    /// the collector is constructed). None of the three: v1/v2c traps are refused.
+    #[serde(default)]
+    pub community: Option<Secret>,
     #[serde(default)]
     pub community_env: Option<String>,
+    #[serde(default)]
+    pub community_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -270,7 +278,7 @@ impl Config {
                 timeout_ms: const { Timeout::from_millis(1_000) },
             },
             traps: None,
-            credentials: BTreeMap::from([("default".to_string(), Credentials::v2c("public"))]),
+            credentials: BTreeMap::from([("default".to_string(), CredentialSet::v2c("public"))]),
             store: StoreConfig { path: store },
             snapshot: SnapshotSettings::default(),
             engine,

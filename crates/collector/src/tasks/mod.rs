@@ -86,6 +86,8 @@ pub(crate) struct Wiring {
     /// The HTTP API's bound listener and its routes.
     pub listener: TcpListener,
     pub router: axum::Router,
+    /// Accepted v1/v2c trap communities, read at construction.
+    pub trap_communities: Vec<faultline_trap::Secret>,
     pub shutdown: CancellationToken,
 }
 
@@ -157,6 +159,7 @@ impl Wiring {
             && let Some(traps) = TrapTask::bind(
                 settings,
                 &plan.targets,
+                std::mem::take(&mut self.trap_communities),
                 observations.clone(),
                 repoll,
                 self.shutdown.clone(),
