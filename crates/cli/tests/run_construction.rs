@@ -211,3 +211,63 @@ fn a_reload_that_cannot_be_built_keeps_the_running_collector() {
     assert!(api_answers(port));
     assert!(proc.0.try_wait().unwrap().is_none());
 }
+
+fn curl(args: &[&str]) -> String {
+    let out = Command::new("curl")
+        .args(["-sf", "--max-time", "5"])
+        .args(args)
+        .output()
+        .expect("curl");
+    assert!(out.status.success(), "curl {args:?} failed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A SIGHUP to a lab configuration on the same topology keeps the running lab (same agents,
+/// injected failures kept) instead of starting a second one.
+#[test]
+fn a_reload_of_the_lab_keeps_the_running_lab() {
+    let dir = tempfile::tempdir().unwrap();
+    let topology = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../topology/contractor-portal.yaml"
+    );
+    let port = free_tcp_port();
+    let cfg = dir.path().join("faultline.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "topology = \"{topology}\"\nlab = true\n[api]\nlisten = \"127.0.0.1:{port}\"\n\
+             [icmp]\nenabled = false\n[store]\npath = \"fl.redb\"\n"
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("run.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .env("FAULTLINE_LOG", "warn,faultline_collector=info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("spawn faultline run");
+    let proc = Proc(child);
+    wait_for("the collector", &log, "collector running", 1);
+    let lab = format!("http://127.0.0.1:{port}/api/v1/lab");
+    curl(&[
+        "-X",
+        "POST",
+        "-H",
+        "content-type: application/json",
+        &format!("{lab}/fail/fw-a"),
+    ]);
+    let before: serde_json::Value = serde_json::from_str(&curl(&[&lab])).unwrap();
+    assert!(cmd::signal(proc.0.id(), "HUP"));
+    wait_for("the reload", &log, "collector running", 2);
+    let after: serde_json::Value = serde_json::from_str(&curl(&[&lab])).unwrap();
+    assert_eq!(after["failed"], serde_json::json!(["fw-a"]));
+    assert_eq!(
+        after["agents"], before["agents"],
+        "a second lab was started"
+    );
+}
