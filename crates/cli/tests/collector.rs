@@ -158,6 +158,7 @@ max_ms = 1000
             "{api}{}",
             path::lab_action(LabAction::Fail, Some("fw-a"))
         ))
+        .json(&serde_json::Map::new())
         .send()
         .await
         .unwrap();

@@ -28,8 +28,8 @@
 //! # Ok(()) }
 //! ```
 
-mod api;
 pub mod config;
+mod http;
 mod metrics;
 mod persist;
 mod plan;
@@ -97,7 +97,8 @@ pub struct StartOptions {
     /// More HTTP routes for the API server, merged with the collector's own (the lab's
     /// `/api/lab`). Their paths must not overlap the collector's (`/api/status`, `/api/services`,
     /// `/api/components`, `/api/incidents`, `/api/why/{id}`, `/api/timeline`, `/metrics`):
-    /// axum refuses overlapping routes with a panic at start.
+    /// axum refuses overlapping routes with a panic at start. The API's guard (`Host:` names,
+    /// JSON or token for changes) applies to them as to every route.
     pub routes: Option<axum::Router>,
 }
 
@@ -186,6 +187,7 @@ impl Prepared {
             plan,
             receivers,
             trap_communities,
+            api_token,
             simulated,
             routes,
         } = self;
@@ -203,16 +205,23 @@ impl Prepared {
             simulated,
             started: Instant::now(),
         });
-        let mut router = api::router(shared.clone());
+        let mut router = http::routes::router(shared.clone());
         if let Some(extra) = routes {
             router = router.merge(extra);
         }
+        // After the merge: the guard covers every route, the embedder's included.
+        let policy = Arc::new(http::guard::Policy::new(&cfg.api.hosts, api_token));
+        let router = router.layer(axum::middleware::from_fn_with_state(
+            policy,
+            http::guard::guard,
+        ));
         let wiring = tasks::Wiring {
             shared,
             journal_seq: restored.journal_seq,
             unsent: restored.unsent,
             listener,
             router,
+            limits: http::serve::Limits::new(&cfg.api),
             trap_communities,
             shutdown: shutdown.clone(),
         };

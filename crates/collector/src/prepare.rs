@@ -17,7 +17,7 @@ use faultline_notify::Receivers;
 use faultline_secret::{Secret, SecretRef};
 use faultline_snmp::{Credentials, Profiles};
 
-use crate::config::{Config, TrapSettings};
+use crate::config::Config;
 use crate::plan::{Plan, TargetOverrides};
 
 /// One thing that stops the collector from running with a configuration.
@@ -47,6 +47,9 @@ pub enum Problem {
     /// The trap community cannot be read.
     #[error("[traps] {0}")]
     Traps(String),
+    /// The API token cannot be read.
+    #[error("[api] {0}")]
+    Api(String),
     /// The store file cannot be created or opened where the configuration says.
     #[error("[store] {path}: {problem}")]
     Store { path: PathBuf, problem: String },
@@ -79,6 +82,8 @@ pub struct Prepared {
     pub(crate) receivers: Receivers,
     /// Accepted v1/v2c trap communities (empty: v1/v2c traps refused).
     pub(crate) trap_communities: Vec<Secret>,
+    /// `[api] token`, read.
+    pub(crate) api_token: Option<Secret>,
     pub(crate) simulated: bool,
     pub(crate) routes: Option<axum::Router>,
 }
@@ -147,10 +152,20 @@ pub(crate) async fn prepare(
     if let Some(t) = &topology {
         check_devices(&cfg, t, &mut problems);
     }
-    let trap_communities = cfg
-        .traps
-        .as_ref()
-        .map(|t| trap_communities(t, &mut problems))
+    let trap_communities = match &cfg.traps {
+        Some(t) => one_secret(
+            "community",
+            (&t.community, &t.community_env, &t.community_file),
+        )
+        .map_err(|e| problems.push(Problem::Traps(e)))
+        .unwrap_or_default()
+        .into_iter()
+        .collect(),
+        None => Vec::new(),
+    };
+    let api = &cfg.api;
+    let api_token = one_secret("token", (&api.token, &api.token_env, &api.token_file))
+        .map_err(|e| problems.push(Problem::Api(e)))
         .unwrap_or_default();
     if let Some(p) = store_problem(&cfg.store.path) {
         problems.push(p);
@@ -164,6 +179,7 @@ pub(crate) async fn prepare(
         plan,
         receivers,
         trap_communities,
+        api_token,
         simulated: overrides.is_some(),
         routes,
     })
@@ -211,26 +227,22 @@ fn check_devices(cfg: &Config, topology: &Topology, problems: &mut Vec<Problem>)
     }
 }
 
-/// The `[traps]` community, read now (none configured: none accepted).
-fn trap_communities(t: &TrapSettings, problems: &mut Vec<Problem>) -> Vec<Secret> {
-    let r = SecretRef::from_parts(
-        "community",
-        t.community.clone(),
-        t.community_env.clone(),
-        t.community_file.clone(),
-    );
-    match r.and_then(|r| r.map(|r| r.resolve()).transpose()) {
-        Ok(c) => c.into_iter().collect(),
-        Err(e) => {
+/// An optional secret given inline, as `{what}_env` or `{what}_file`, read now; the error
+/// names the key.
+fn one_secret(
+    what: &str,
+    (inline, env, file): (&Option<Secret>, &Option<String>, &Option<PathBuf>),
+) -> Result<Option<Secret>, String> {
+    let r = SecretRef::from_parts(what, inline.clone(), env.clone(), file.clone());
+    r.and_then(|r| r.map(|r| r.resolve()).transpose())
+        .map_err(|e| {
             let key = match &e {
-                faultline_secret::SecretError::Env(_) => "community_env",
-                faultline_secret::SecretError::File { .. } => "community_file",
-                _ => "community",
+                faultline_secret::SecretError::Env(_) => format!("{what}_env"),
+                faultline_secret::SecretError::File { .. } => format!("{what}_file"),
+                _ => what.to_string(),
             };
-            problems.push(Problem::Traps(format!("{key}: {e}")));
-            Vec::new()
-        }
-    }
+            format!("{key}: {e}")
+        })
 }
 
 /// Can the store be opened (an existing file) or created (its directory exists)? Checked

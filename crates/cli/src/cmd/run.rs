@@ -292,7 +292,7 @@ impl Running {
     }
 }
 
-/// The configuration file again (the API address kept), constructed with its topology; the
+/// The configuration file again (the API's listen address kept), constructed with its topology; the
 /// demo reloads as it is.
 async fn reload_candidate(
     a: &RunArgs,
@@ -301,10 +301,12 @@ async fn reload_candidate(
     labs: &mut Labs,
 ) -> Result<(Config, Candidate), String> {
     let cfg = match &a.config {
-        Some(path) => Config {
-            api: current.api.clone(),
-            ..Config::load(path).map_err(|e| e.to_string())?
-        },
+        Some(path) => {
+            let mut cfg = Config::load(path).map_err(|e| e.to_string())?;
+            // The listener stays where it is (`--listen` included); the rest of [api] reloads.
+            cfg.api.listen = current.api.listen;
+            cfg
+        }
         None => current.clone(),
     };
     let candidate = prepare(&cfg, demo_topology.clone(), labs).await?;
