@@ -130,9 +130,16 @@ fn status() {
         },
         dead_letters: 0,
         lab: true,
+        store: StoreStatus {
+            healthy: false,
+            state: "degraded (disk_full)".into(),
+            failures_total: 3,
+            journal_pending: 12,
+        },
     };
     let json = round_trip(&value);
     assert_eq!(json["counts"]["device"]["down"], 1);
+    assert_eq!(json["store"]["journal_pending"], 12);
     assert_eq!(json["services"][0]["incident"], "inc-fw-pair-1");
 }
 

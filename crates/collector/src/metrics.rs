@@ -9,6 +9,7 @@ use faultline_graph::State;
 use faultline_incident::IncidentTransition;
 use faultline_notify::NotifyStats;
 use faultline_observe::{Observation, Signal};
+use faultline_store::StoreHealth;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -47,6 +48,10 @@ pub struct Metrics {
     notify_retries: Gauge<u64, AtomicU64>,
     notify_dead: Gauge<u64, AtomicU64>,
     notify_pending: Gauge<u64, AtomicU64>,
+    store_healthy: Gauge,
+    store_failures: Gauge<u64, AtomicU64>,
+    store_reopens: Gauge<u64, AtomicU64>,
+    journal_pending: Gauge<u64, AtomicU64>,
 }
 
 impl Metrics {
@@ -120,8 +125,36 @@ impl Metrics {
             "Deliveries waiting in the outbox",
             notify_pending.clone(),
         );
+        let store_healthy = Gauge::default();
+        registry.register(
+            "store_healthy",
+            "1 while the store accepts writes, 0 while it fails (disk full, I/O error)",
+            store_healthy.clone(),
+        );
+        let store_failures = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "store_failed_operations",
+            "Failed store operations since start (a counter; alert on its increase)",
+            store_failures.clone(),
+        );
+        let store_reopens = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "store_reopens",
+            "Re-opens of the store's database after an I/O error since start",
+            store_reopens.clone(),
+        );
+        let journal_pending = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "journal_pending_observations",
+            "Observations held back because the journal cannot be written (the engine waits)",
+            journal_pending.clone(),
+        );
         Metrics {
             registry,
+            store_healthy,
+            store_failures,
+            store_reopens,
+            journal_pending,
             observations,
             poll_seconds,
             poll_failures,
@@ -168,6 +201,23 @@ impl Metrics {
                 })
                 .inc();
         }
+    }
+
+    /// Observations held back, waiting for the journal (0 once written).
+    pub fn journal_pending(&self, n: usize) {
+        self.journal_pending.set(n as u64);
+    }
+
+    /// How many observations wait for the journal now.
+    pub fn journal_pending_now(&self) -> u64 {
+        self.journal_pending.get()
+    }
+
+    /// Set the store gauges from its health (at scrape time).
+    pub fn store(&self, h: &StoreHealth) {
+        self.store_healthy.set(i64::from(h.is_ok()));
+        self.store_failures.set(h.failures_total);
+        self.store_reopens.set(h.reopens_total);
     }
 
     /// Recompute the state gauges from the engine. Called when /metrics is scraped, not per
