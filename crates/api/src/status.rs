@@ -57,6 +57,9 @@ pub struct ComponentStatus {
     /// Its HA role, for devices reporting one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ha_role: Option<HaRole>,
+    /// Why its polls keep failing, while they do (`SNMP auth failure (3 failed polls): ...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// Answer of `GET /api/v1/components`.
@@ -140,4 +143,7 @@ pub struct StatusResponse {
     /// The store's health (absent from collectors older than this field).
     #[serde(default)]
     pub store: StoreStatus,
+    /// Devices whose polls keep failing, and why (`SNMP auth failure (3 failed polls): ...`).
+    #[serde(default)]
+    pub problems: BTreeMap<String, String>,
 }

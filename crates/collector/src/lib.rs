@@ -33,6 +33,7 @@ mod http;
 mod metrics;
 mod persist;
 mod plan;
+mod poll_problems;
 mod prepare;
 mod restore;
 mod tasks;
@@ -108,6 +109,8 @@ pub(crate) struct Shared {
     pub store: Store,
     pub notifier: Notifier,
     pub metrics: Metrics,
+    /// Devices whose SNMP polls keep failing (logged, shown, counted).
+    pub poll_problems: poll_problems::PollProblems,
     pub topology_name: String,
     /// Whether [`TargetOverrides`] stand in for the devices and services (the demo lab).
     pub simulated: bool,
@@ -201,6 +204,7 @@ impl Prepared {
             store,
             metrics: Metrics::new(notifier.stats_handle()),
             notifier,
+            poll_problems: poll_problems::PollProblems::default(),
             topology_name: plan.topology_name.clone(),
             simulated,
             started: Instant::now(),

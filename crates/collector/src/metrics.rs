@@ -8,7 +8,7 @@ use faultline_engine::Engine;
 use faultline_graph::State;
 use faultline_incident::IncidentTransition;
 use faultline_notify::NotifyStats;
-use faultline_observe::{Observation, Signal};
+use faultline_observe::PollFailure;
 use faultline_store::StoreHealth;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -24,7 +24,8 @@ struct StateLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ReasonLabel {
+struct PollFailureLabel {
+    device: String,
     reason: String,
 }
 
@@ -37,7 +38,7 @@ pub struct Metrics {
     registry: Registry,
     observations: Counter,
     poll_seconds: Histogram,
-    poll_failures: Family<ReasonLabel, Counter>,
+    poll_failures: Family<PollFailureLabel, Counter>,
     components: Family<StateLabel, Gauge>,
     incidents_open: Gauge,
     transitions: Family<ActionLabel, Counter>,
@@ -69,10 +70,10 @@ impl Metrics {
             "SNMP poll duration per device",
             poll_seconds.clone(),
         );
-        let poll_failures = Family::<ReasonLabel, Counter>::default();
+        let poll_failures = Family::<PollFailureLabel, Counter>::default();
         registry.register(
             "poll_failures",
-            "Failed SNMP polls by reason",
+            "Failed SNMP polls by device and reason",
             poll_failures.clone(),
         );
         let components = Family::<StateLabel, Gauge>::default();
@@ -175,16 +176,16 @@ impl Metrics {
         self.observations.inc_by(n as u64);
     }
 
-    pub fn poll_done(&self, took: Duration, obs: &[Observation]) {
+    /// One poll of `device` took `took`; `failure` says why it failed, if it did.
+    pub fn poll_done(&self, took: Duration, device: &str, failure: Option<PollFailure>) {
         self.poll_seconds.observe(took.as_secs_f64());
-        for o in obs {
-            if let Signal::AgentDown { reason } = &o.signal {
-                self.poll_failures
-                    .get_or_create(&ReasonLabel {
-                        reason: format!("{reason:?}").to_lowercase(),
-                    })
-                    .inc();
-            }
+        if let Some(reason) = failure {
+            self.poll_failures
+                .get_or_create(&PollFailureLabel {
+                    device: device.to_string(),
+                    reason: format!("{reason:?}").to_lowercase(),
+                })
+                .inc();
         }
     }
 

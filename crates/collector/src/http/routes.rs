@@ -85,6 +85,7 @@ async fn status(State(s): S) -> Json<api::StatusResponse> {
             failures_total: health.failures_total,
             journal_pending: s.metrics.journal_pending_now(),
         },
+        problems: s.poll_problems.current(),
     })
 }
 
@@ -95,9 +96,12 @@ async fn services(State(s): S) -> Json<api::ServicesResponse> {
 }
 
 async fn components(State(s): S) -> Json<api::ComponentsResponse> {
-    Json(api::ComponentsResponse {
-        components: s.engine().components().to_api(),
-    })
+    let mut components: Vec<api::ComponentStatus> = s.engine().components().to_api();
+    let mut problems = s.poll_problems.current();
+    for c in &mut components {
+        c.problem = problems.remove(&c.id);
+    }
+    Json(api::ComponentsResponse { components })
 }
 
 /// Resolved incidents `?all=true` lists at most: the newest first.

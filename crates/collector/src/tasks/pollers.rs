@@ -73,9 +73,13 @@ impl SnmpTask {
             // keep a poll-sized allocation alive. Boxed, it exists only while the poll runs.
             let outcome =
                 Box::pin(self.poller.poll_with(&self.target, prev.as_ref(), reason)).await;
+            let failure = self
+                .shared
+                .poll_problems
+                .record(&self.target.device_id, &outcome);
             self.shared
                 .metrics
-                .poll_done(started.elapsed(), &outcome.observations);
+                .poll_done(started.elapsed(), &self.target.device_id, failure);
             prev = Some(outcome.state);
             if self.observations.send(outcome.observations).await.is_err() {
                 return;

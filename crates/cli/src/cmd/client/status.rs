@@ -45,6 +45,9 @@ fn show(v: &StatusResponse) {
         "  pager: {} delivered, {} pending, {} dead-lettered",
         v.notify.delivered, v.notify.pending, v.dead_letters
     );
+    for (device, problem) in &v.problems {
+        println!("  {device}: {problem}");
+    }
     if !v.store.state.is_empty() {
         println!("  store: {}", v.store.state);
     }
