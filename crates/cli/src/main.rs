@@ -79,6 +79,8 @@ enum Command {
     TestPage(cmd::test_page::Args),
     /// List pending and dead-lettered page deliveries from the store file.
     Outbox(cmd::outbox::Args),
+    /// Inspect a damaged store file, or salvage what is readable into a new one.
+    Store(cmd::store::Args),
 }
 
 fn main() -> ExitCode {
@@ -111,6 +113,7 @@ fn main() -> ExitCode {
         Command::Poll(a) => cmd::poll::run(a),
         Command::TestPage(a) => cmd::test_page::run(a),
         Command::Outbox(a) => cmd::outbox::run(a),
+        Command::Store(a) => cmd::store::run(a),
     }
 }
 

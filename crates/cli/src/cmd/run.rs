@@ -16,9 +16,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use faultline_collector::config::Config;
-use faultline_collector::{Collector, Prepared, StartOptions};
+use faultline_collector::{Collector, CollectorError, Prepared, StartOptions};
 use faultline_lab::Lab;
 use faultline_model::Topology;
+use faultline_store::StoreError;
 use tempfile::TempDir;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -277,7 +278,7 @@ impl Running {
             .prepared
             .start(shutdown.clone())
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| with_hint(&e))?;
         labs.keep(c.lab);
         Ok(Running {
             api_addr: collector.api_addr(),
@@ -290,6 +291,25 @@ impl Running {
         self.shutdown.cancel();
         let _ = self.waiter.await;
     }
+}
+
+/// A start error, with what to do about a damaged store.
+fn with_hint(e: &CollectorError) -> String {
+    let CollectorError::Store(store) = e else {
+        return e.to_string();
+    };
+    let path = match store {
+        StoreError::Corrupt { path, .. } | StoreError::EmptyFile { path } => path,
+        _ => return e.to_string(),
+    };
+    let target = super::store::salvage_target(path);
+    format!(
+        "{e}\n  to see what is lost: faultline store inspect {p}\n  \
+         to keep what is readable: faultline store salvage {p} (writes {t}), then point \
+         [store] path at {t}",
+        p = path.display(),
+        t = target.display()
+    )
 }
 
 /// The configuration file again (the API's listen address kept), constructed with its topology; the
