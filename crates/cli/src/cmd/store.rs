@@ -18,7 +18,7 @@ pub enum Action {
     /// List what is readable and what is lost, table by table, without writing anything.
     /// Exit 0 when everything is readable, 1 when something is lost or the file cannot be read.
     Inspect {
-        /// The store file ([store] path).
+        /// The store file (`[store] path`).
         path: PathBuf,
     },
     /// Copy every readable record into a new store file (never overwritten), then point
