@@ -11,7 +11,7 @@ use crate::{
     AffectedService, ApiError, ComponentStatus, ComponentsResponse, Evidence, HaRole, Incident,
     IncidentKind, IncidentStatus, IncidentSummary, IncidentsResponse, LabAction, LabStatus,
     NotifyStats, Outage, PREFIX, ServiceStatus, ServicesResponse, Severity, State, StatusResponse,
-    Suspect, TimelineEntry, TimelineResponse, UnixMillis, WhyNode, WhyResponse,
+    StoreStatus, Suspect, TimelineEntry, TimelineResponse, UnixMillis, WhyNode, WhyResponse,
 };
 
 /// HTTP method of a route.
@@ -106,6 +106,7 @@ pub const ROUTES: &[Route] = &[
         StatusResponse,
         IncidentSummary,
         NotifyStats,
+        StoreStatus,
         ServicesResponse,
         ServiceStatus,
         ComponentsResponse,

@@ -39,7 +39,7 @@ pub use lab::{LabAction, LabStatus};
 pub use offline::{ImpactReport, ServiceImpact};
 pub use status::{
     ComponentStatus, ComponentsResponse, IncidentSummary, NotifyStats, ServiceStatus,
-    ServicesResponse, StateCounts, StatusResponse,
+    ServicesResponse, StateCounts, StatusResponse, StoreStatus,
 };
 pub use timeline::{TimelineEntry, TimelineQuery, TimelineResponse};
 pub use why::{WhyNode, WhyResponse};

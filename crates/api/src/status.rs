@@ -57,6 +57,9 @@ pub struct ComponentStatus {
     /// Its HA role, for devices reporting one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ha_role: Option<HaRole>,
+    /// Why its polls keep failing, while they do (`SNMP auth failure (3 failed polls): ...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// Answer of `GET /api/v1/components`.
@@ -100,6 +103,21 @@ pub struct NotifyStats {
     pub resent: u64,
 }
 
+/// The store's health: whether the journal, incidents and outbox can be written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StoreStatus {
+    /// True when the last write succeeded.
+    pub healthy: bool,
+    /// `ok`, or what is wrong since when (`degraded (disk_full) since ...: N failed
+    /// operations, last at ...: error`).
+    pub state: String,
+    /// Failed store operations since the collector started.
+    pub failures_total: u64,
+    /// Observations received but not yet journaled (held back, not fed to the engine, while
+    /// the journal cannot be written).
+    pub journal_pending: u64,
+}
+
 /// Answer of `GET /api/v1/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StatusResponse {
@@ -122,4 +140,10 @@ pub struct StatusResponse {
     pub dead_letters: u64,
     /// Whether this collector runs the demo lab (`/api/v1/lab` answers).
     pub lab: bool,
+    /// The store's health (absent from collectors older than this field).
+    #[serde(default)]
+    pub store: StoreStatus,
+    /// Devices whose polls keep failing, and why (`SNMP auth failure (3 failed polls): ...`).
+    #[serde(default)]
+    pub problems: BTreeMap<String, String>,
 }

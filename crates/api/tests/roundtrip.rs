@@ -134,9 +134,17 @@ fn status() {
         },
         dead_letters: 0,
         lab: true,
+        store: StoreStatus {
+            healthy: false,
+            state: "degraded (disk_full)".into(),
+            failures_total: 3,
+            journal_pending: 12,
+        },
+        problems: BTreeMap::from([("fw-b".into(), "SNMP auth failure (2 failed polls)".into())]),
     };
     let json = round_trip(&value);
     assert_eq!(json["counts"]["device"]["down"], 1);
+    assert_eq!(json["store"]["journal_pending"], 12);
     assert_eq!(json["services"][0]["incident"], "inc-fw-pair-1");
 }
 
@@ -162,6 +170,7 @@ fn components() {
                 unreachable: false,
                 last_seen: Some(UnixMillis(1_764_300_019_500)),
                 ha_role: Some(HaRole::Active),
+                problem: Some("SNMP auth failure (2 failed polls)".into()),
             },
             ComponentStatus {
                 id: "fw-a:port1--rtr-1:ge-0/0/2".into(),
@@ -173,11 +182,13 @@ fn components() {
                 unreachable: true,
                 last_seen: None,
                 ha_role: None,
+                problem: None,
             },
         ],
     });
     assert_eq!(json["components"][0]["ha_role"], "active");
     assert!(json["components"][1].get("last_seen").is_none());
+    assert!(json["components"][1].get("problem").is_none());
 }
 
 #[test]

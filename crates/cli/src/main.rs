@@ -92,6 +92,8 @@ enum Command {
     Completions(cmd::docs::CompletionsArgs),
     /// Write manual pages (faultline.1 and one per subcommand) into a directory.
     Man(cmd::docs::ManArgs),
+    /// Inspect a damaged store file, or salvage what is readable into a new one.
+    Store(cmd::store::Args),
 }
 
 fn main() -> ExitCode {
@@ -126,6 +128,7 @@ fn main() -> ExitCode {
         Command::Outbox(a) => cmd::outbox::run(a),
         Command::Completions(a) => cmd::docs::completions(a, Cli::command()),
         Command::Man(a) => cmd::docs::man(a, Cli::command()),
+        Command::Store(a) => cmd::store::run(a),
     }
 }
 

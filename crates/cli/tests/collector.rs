@@ -158,6 +158,7 @@ max_ms = 1000
             "{api}{}",
             path::lab_action(LabAction::Fail, Some("fw-a"))
         ))
+        .json(&serde_json::Map::new())
         .send()
         .await
         .unwrap();
@@ -312,6 +313,9 @@ max_ms = 1000
     );
 }
 
+/// A well-formed PagerDuty integration key (32 characters) for the example configuration.
+const PD_KEY: &str = "0123456789abcdef0123456789abcdef";
+
 /// The shipped example configuration parses, with its secrets taken from the environment, and a
 /// missing secret is a clear error that does not print any other secret.
 #[test]
@@ -322,6 +326,9 @@ fn example_config_is_valid() {
         .env("FAULTLINE_COMMUNITY", "c0mmunity-xyz")
         .env("FAULTLINE_FW_AUTH", "authpass-xyz")
         .env("FAULTLINE_FW_PRIV", "privpass-xyz")
+        .env("FAULTLINE_TRAP_COMMUNITY", "trapcomm-xyz")
+        .env("FAULTLINE_PD_ROUTING_KEY", PD_KEY)
+        .env("FAULTLINE_WEBHOOK_SECRET", "hooksecret-xyz")
         .output()
         .expect("run faultline");
     let text =
@@ -329,7 +336,14 @@ fn example_config_is_valid() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("configuration ok"), "{text}");
     assert!(text.contains("oncall, alertmanager, chatops"), "{text}");
-    for secret in ["c0mmunity-xyz", "authpass-xyz", "privpass-xyz"] {
+    for secret in [
+        "c0mmunity-xyz",
+        "authpass-xyz",
+        "privpass-xyz",
+        "trapcomm-xyz",
+        PD_KEY,
+        "hooksecret-xyz",
+    ] {
         assert!(!text.contains(secret), "secret leaked: {text}");
     }
     let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
@@ -337,12 +351,20 @@ fn example_config_is_valid() {
         .env_remove("FAULTLINE_COMMUNITY")
         .env("FAULTLINE_FW_AUTH", "authpass-xyz")
         .env("FAULTLINE_FW_PRIV", "privpass-xyz")
+        .env("FAULTLINE_TRAP_COMMUNITY", "trapcomm-xyz")
+        .env("FAULTLINE_PD_ROUTING_KEY", PD_KEY)
+        .env("FAULTLINE_WEBHOOK_SECRET", "hooksecret-xyz")
         .output()
         .expect("run faultline");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("FAULTLINE_COMMUNITY"), "{err}");
-    assert!(!err.contains("authpass-xyz"), "{err}");
+    assert!(
+        err.contains("environment variable FAULTLINE_COMMUNITY is not set"),
+        "{err}"
+    );
+    for secret in ["authpass-xyz", PD_KEY, "hooksecret-xyz"] {
+        assert!(!err.contains(secret), "{err}");
+    }
 }
 
 /// SIGHUP with a broken topology keeps the running collector; with a fixed one it reloads.

@@ -7,6 +7,7 @@
 //! take a number in the unit their name says (`interval_s = 30`, `timeout_ms = 2000`) or a
 //! humantime string (`interval_s = "90s"`, `journal_retention_h = "3d"`).
 
+mod credentials;
 mod units;
 
 use std::collections::BTreeMap;
@@ -15,10 +16,11 @@ use std::path::{Path, PathBuf};
 
 use faultline_engine::EngineConfig;
 use faultline_notify::NotifyConfig;
-use faultline_snmp::Credentials;
+use faultline_secret::Secret;
 use faultline_store::StoreConfig;
 use serde::Deserialize;
 
+pub use credentials::CredentialSet;
 pub use units::{Count, DAY_MS, Fraction, HOURS, Interval, MILLIS, OutOfRange, SECONDS};
 
 /// `[poll] interval_s`: 200 ms to a day. Faster polling only loads the devices.
@@ -79,9 +81,10 @@ pub struct Config {
     #[serde(default)]
     pub traps: Option<TrapSettings>,
     /// Named SNMP credential sets; devices pick one with `snmp: NAME` in the topology, else
-    /// `default` is used. Devices without an address are not polled.
+    /// `default` is used. Devices without an address are not polled. Secrets are read when the
+    /// collector is constructed ([`CredentialSet::resolve`]), never while parsing.
     #[serde(default)]
-    pub credentials: BTreeMap<String, Credentials>,
+    pub credentials: BTreeMap<String, CredentialSet>,
     #[serde(default)]
     pub store: StoreConfig,
     #[serde(default)]
@@ -97,18 +100,55 @@ pub struct Config {
     pub lab: bool,
 }
 
+/// `[api] max_connections`: connections served at once, 1 to 65 536. The default (512) stays
+/// well under the usual 1 024 open-file limit, so a flood of idle or half-sent connections
+/// cannot make the process unable to accept (or to open its store).
+pub type ApiConnections = Count<1, 65_536>;
+/// `[api] header_timeout_ms`: how long a client may take to send a request's headers, 100 ms
+/// to 5 minutes.
+pub type HeaderTimeout = Interval<MILLIS, 100, 300_000>;
+/// `[api] idle_timeout_s`: how long a connection may stay silent (between requests), 1 s to an
+/// hour.
+pub type IdleTimeout = Interval<SECONDS, 1_000, 3_600_000>;
+
+/// The HTTP API server and who may use it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ApiConfig {
     /// Where the HTTP API and /metrics listen. Loopback by default: it is unauthenticated.
     /// (Pages link to `[notify] public_url`.)
     pub listen: SocketAddr,
+    /// Host names (the `Host:` header, port ignored) the API answers to, besides IP addresses
+    /// and `localhost`: a name not listed is refused, so a web page cannot read the API through
+    /// DNS rebinding. List the names clients use (e.g. `["mon-1", "mon-1.example.com"]`); `"*"`
+    /// accepts any.
+    pub hosts: Vec<String>,
+    /// Connections served at once; more wait in the kernel's accept queue.
+    pub max_connections: ApiConnections,
+    /// A connection that has not sent a request's headers in this time is closed.
+    pub header_timeout_ms: HeaderTimeout,
+    /// A connection silent for this long is closed.
+    pub idle_timeout_s: IdleTimeout,
+    /// A token that lets a request change something (POST, PUT, DELETE) without a JSON content
+    /// type: `Authorization: Bearer TOKEN`. Inline, or `token_env` / `token_file`. Without
+    /// one, such requests must be sent as `application/json`, which a browser cannot do
+    /// cross-site without asking first.
+    pub token: Option<Secret>,
+    pub token_env: Option<String>,
+    pub token_file: Option<PathBuf>,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 9180)),
+            hosts: Vec::new(),
+            max_connections: const { ApiConnections::from_const(512) },
+            header_timeout_ms: const { HeaderTimeout::from_millis(10_000) },
+            idle_timeout_s: const { IdleTimeout::from_millis(60_000) },
+            token: None,
+            token_env: None,
+            token_file: None,
         }
     }
 }
@@ -202,9 +242,14 @@ impl Default for SnapshotSettings {
 #[serde(deny_unknown_fields)]
 pub struct TrapSettings {
     pub listen: SocketAddr,
-    /// Environment variable holding the accepted v1/v2c community.
+    /// The accepted v1/v2c community: inline, or `community_env` / `community_file` (read when
+    /// the collector is constructed). None of the three: v1/v2c traps are refused.
+    #[serde(default)]
+    pub community: Option<Secret>,
     #[serde(default)]
     pub community_env: Option<String>,
+    #[serde(default)]
+    pub community_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -270,7 +315,7 @@ impl Config {
                 timeout_ms: const { Timeout::from_millis(1_000) },
             },
             traps: None,
-            credentials: BTreeMap::from([("default".to_string(), Credentials::v2c("public"))]),
+            credentials: BTreeMap::from([("default".to_string(), CredentialSet::v2c("public"))]),
             store: StoreConfig { path: store },
             snapshot: SnapshotSettings::default(),
             engine,

@@ -28,11 +28,13 @@
 //! # Ok(()) }
 //! ```
 
-mod api;
 pub mod config;
+mod http;
 mod metrics;
 mod persist;
 mod plan;
+mod poll_problems;
+mod prepare;
 mod restore;
 mod tasks;
 pub mod wire;
@@ -53,6 +55,7 @@ use tracing::{info, warn};
 use crate::config::Config;
 pub use crate::metrics::Metrics;
 pub use crate::plan::{SnmpAgent, TargetOverrides};
+pub use crate::prepare::{Prepared, Problem, Problems, Summary};
 pub use faultline_observe::time::now_ms;
 
 /// How long [`Collector::wait`] gives the tasks to stop after shutdown before aborting them.
@@ -63,8 +66,10 @@ const STOP_DEADLINE: Duration = Duration::from_secs(10);
 pub enum CollectorError {
     #[error(transparent)]
     Config(#[from] config::ConfigError),
-    #[error("topology: {0}")]
-    Topology(#[from] faultline_model::LoadError),
+    /// The configuration cannot be constructed: every problem found (nothing was started and
+    /// no file created).
+    #[error(transparent)]
+    Invalid(#[from] Problems),
     #[error(transparent)]
     Store(#[from] faultline_store::StoreError),
     #[error("notify: {0}")]
@@ -76,10 +81,6 @@ pub enum CollectorError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error(
-        "credential set `{name}` used by device `{device}` is not defined in the configuration"
-    )]
-    MissingCredentials { name: String, device: String },
     #[error("internal task failed: {0}")]
     Join(String),
 }
@@ -97,7 +98,8 @@ pub struct StartOptions {
     /// More HTTP routes for the API server, merged with the collector's own (the lab's
     /// `/api/lab`). Their paths must not overlap the collector's (`/api/status`, `/api/services`,
     /// `/api/components`, `/api/incidents`, `/api/why/{id}`, `/api/timeline`, `/metrics`):
-    /// axum refuses overlapping routes with a panic at start.
+    /// axum refuses overlapping routes with a panic at start. The API's guard (`Host:` names,
+    /// JSON or token for changes) applies to them as to every route.
     pub routes: Option<axum::Router>,
 }
 
@@ -107,6 +109,8 @@ pub(crate) struct Shared {
     pub store: Store,
     pub notifier: Notifier,
     pub metrics: Metrics,
+    /// Devices whose SNMP polls keep failing (logged, shown, counted).
+    pub poll_problems: poll_problems::PollProblems,
     pub topology_name: String,
     /// Whether [`TargetOverrides`] stand in for the devices and services (the demo lab).
     pub simulated: bool,
@@ -129,56 +133,26 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// Plan what to watch, restore the previous run's state from the store, bind the HTTP API
-    /// and start every task. The tasks run until `shutdown` fires; then [`wait`](Self::wait).
-    pub async fn start(
-        cfg: Config,
-        options: StartOptions,
-        shutdown: CancellationToken,
-    ) -> Result<Collector, CollectorError> {
+    /// Construct everything `cfg` needs (topology, receivers with their secrets, credential
+    /// sets, profiles, trap community, the store's location, the watch plan) without starting,
+    /// binding or creating anything, and report every problem at once. `run --check` stops here;
+    /// a reload does this while the running collector keeps going.
+    pub async fn prepare(cfg: Config, options: StartOptions) -> Result<Prepared, Problems> {
         let StartOptions {
             topology,
             overrides,
             routes,
         } = options;
-        let topology = match topology {
-            Some(t) => t,
-            None => Topology::load(&cfg.topology)?,
-        };
-        let plan = plan::Plan::new(&cfg, topology, overrides.as_deref()).await?;
-        let (store, notifier) = open_store(&cfg).await?;
-        let restored =
-            restore::restore(&store, &notifier, plan.graph.clone(), plan.engine.clone()).await?;
-        let (listener, api_addr) = bind_api(cfg.api.listen).await?;
-        let shared = Arc::new(Shared {
-            engine: Mutex::new(restored.engine),
-            store,
-            metrics: Metrics::new(notifier.stats_handle()),
-            notifier,
-            topology_name: plan.topology_name.clone(),
-            simulated: overrides.is_some(),
-            started: Instant::now(),
-        });
-        let mut router = api::router(shared.clone());
-        if let Some(extra) = routes {
-            router = router.merge(extra);
-        }
-        let wiring = tasks::Wiring {
-            shared,
-            journal_seq: restored.journal_seq,
-            unsent: restored.unsent,
-            listener,
-            router,
-            shutdown: shutdown.clone(),
-        };
-        let devices = plan.targets.len();
-        let tasks = wiring.spawn(&cfg, plan).await;
-        info!(api = %api_addr, devices, "collector running");
-        Ok(Collector {
-            api_addr,
-            tasks,
-            shutdown,
-        })
+        prepare::prepare(cfg, topology, overrides, routes).await
+    }
+
+    /// [`prepare`](Self::prepare), then [`Prepared::start`].
+    pub async fn start(
+        cfg: Config,
+        options: StartOptions,
+        shutdown: CancellationToken,
+    ) -> Result<Collector, CollectorError> {
+        Self::prepare(cfg, options).await?.start(shutdown).await
     }
 
     /// Where the HTTP API listens (the actual port when the configuration asked for port 0).
@@ -206,11 +180,71 @@ impl Collector {
     }
 }
 
+impl Prepared {
+    /// Bind the HTTP API, open the store (creating it if new), restore the previous run's
+    /// state from it and start every task. The tasks run until `shutdown` fires; then
+    /// [`Collector::wait`].
+    pub async fn start(self, shutdown: CancellationToken) -> Result<Collector, CollectorError> {
+        let Prepared {
+            cfg,
+            plan,
+            receivers,
+            trap_communities,
+            api_token,
+            simulated,
+            routes,
+        } = self;
+        // The API first: a port in use fails the start before a store file is created.
+        let (listener, api_addr) = bind_api(cfg.api.listen).await?;
+        let (store, notifier) = open_store(&cfg, receivers).await?;
+        let restored =
+            restore::restore(&store, &notifier, plan.graph.clone(), plan.engine.clone()).await?;
+        let shared = Arc::new(Shared {
+            engine: Mutex::new(restored.engine),
+            store,
+            metrics: Metrics::new(notifier.stats_handle()),
+            notifier,
+            poll_problems: poll_problems::PollProblems::default(),
+            topology_name: plan.topology_name.clone(),
+            simulated,
+            started: Instant::now(),
+        });
+        let mut router = http::routes::router(shared.clone());
+        if let Some(extra) = routes {
+            router = router.merge(extra);
+        }
+        // After the merge: the guard covers every route, the embedder's included.
+        let policy = Arc::new(http::guard::Policy::new(&cfg.api.hosts, api_token));
+        let router = router.layer(axum::middleware::from_fn_with_state(
+            policy,
+            http::guard::guard,
+        ));
+        let wiring = tasks::Wiring {
+            shared,
+            journal_seq: restored.journal_seq,
+            unsent: restored.unsent,
+            listener,
+            router,
+            limits: http::serve::Limits::new(&cfg.api),
+            trap_communities,
+            shutdown: shutdown.clone(),
+        };
+        let devices = plan.targets.len();
+        let tasks = wiring.spawn(&cfg, plan).await;
+        info!(api = %api_addr, devices, "collector running");
+        Ok(Collector {
+            api_addr,
+            tasks,
+            shutdown,
+        })
+    }
+}
+
 /// Open the store (redb: journal, incidents, outbox) and the notifier that delivers from it.
-async fn open_store(cfg: &Config) -> Result<(Store, Notifier), CollectorError> {
-    // Receivers first (secrets resolved, every problem listed): a bad [notify] section stops
-    // the start, or a reload, before the store is touched.
-    let receivers = Receivers::build(&cfg.notify).map_err(faultline_notify::NotifyError::from)?;
+async fn open_store(
+    cfg: &Config,
+    receivers: Receivers,
+) -> Result<(Store, Notifier), CollectorError> {
     let path = cfg.store.path.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(&path))
         .await

@@ -8,7 +8,8 @@ use faultline_engine::Engine;
 use faultline_graph::State;
 use faultline_incident::IncidentTransition;
 use faultline_notify::NotifyStats;
-use faultline_observe::{Observation, Signal};
+use faultline_observe::PollFailure;
+use faultline_store::StoreHealth;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -23,7 +24,8 @@ struct StateLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ReasonLabel {
+struct PollFailureLabel {
+    device: String,
     reason: String,
 }
 
@@ -36,7 +38,7 @@ pub struct Metrics {
     registry: Registry,
     observations: Counter,
     poll_seconds: Histogram,
-    poll_failures: Family<ReasonLabel, Counter>,
+    poll_failures: Family<PollFailureLabel, Counter>,
     components: Family<StateLabel, Gauge>,
     incidents_open: Gauge,
     transitions: Family<ActionLabel, Counter>,
@@ -47,6 +49,10 @@ pub struct Metrics {
     notify_retries: Gauge<u64, AtomicU64>,
     notify_dead: Gauge<u64, AtomicU64>,
     notify_pending: Gauge<u64, AtomicU64>,
+    store_healthy: Gauge,
+    store_failures: Gauge<u64, AtomicU64>,
+    store_reopens: Gauge<u64, AtomicU64>,
+    journal_pending: Gauge<u64, AtomicU64>,
 }
 
 impl Metrics {
@@ -64,10 +70,10 @@ impl Metrics {
             "SNMP poll duration per device",
             poll_seconds.clone(),
         );
-        let poll_failures = Family::<ReasonLabel, Counter>::default();
+        let poll_failures = Family::<PollFailureLabel, Counter>::default();
         registry.register(
             "poll_failures",
-            "Failed SNMP polls by reason",
+            "Failed SNMP polls by device and reason",
             poll_failures.clone(),
         );
         let components = Family::<StateLabel, Gauge>::default();
@@ -120,8 +126,36 @@ impl Metrics {
             "Deliveries waiting in the outbox",
             notify_pending.clone(),
         );
+        let store_healthy = Gauge::default();
+        registry.register(
+            "store_healthy",
+            "1 while the store accepts writes, 0 while it fails (disk full, I/O error)",
+            store_healthy.clone(),
+        );
+        let store_failures = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "store_failed_operations",
+            "Failed store operations since start (a counter; alert on its increase)",
+            store_failures.clone(),
+        );
+        let store_reopens = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "store_reopens",
+            "Re-opens of the store's database after an I/O error since start",
+            store_reopens.clone(),
+        );
+        let journal_pending = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "journal_pending_observations",
+            "Observations held back because the journal cannot be written (the engine waits)",
+            journal_pending.clone(),
+        );
         Metrics {
             registry,
+            store_healthy,
+            store_failures,
+            store_reopens,
+            journal_pending,
             observations,
             poll_seconds,
             poll_failures,
@@ -142,16 +176,16 @@ impl Metrics {
         self.observations.inc_by(n as u64);
     }
 
-    pub fn poll_done(&self, took: Duration, obs: &[Observation]) {
+    /// One poll of `device` took `took`; `failure` says why it failed, if it did.
+    pub fn poll_done(&self, took: Duration, device: &str, failure: Option<PollFailure>) {
         self.poll_seconds.observe(took.as_secs_f64());
-        for o in obs {
-            if let Signal::AgentDown { reason } = &o.signal {
-                self.poll_failures
-                    .get_or_create(&ReasonLabel {
-                        reason: format!("{reason:?}").to_lowercase(),
-                    })
-                    .inc();
-            }
+        if let Some(reason) = failure {
+            self.poll_failures
+                .get_or_create(&PollFailureLabel {
+                    device: device.to_string(),
+                    reason: format!("{reason:?}").to_lowercase(),
+                })
+                .inc();
         }
     }
 
@@ -168,6 +202,23 @@ impl Metrics {
                 })
                 .inc();
         }
+    }
+
+    /// Observations held back, waiting for the journal (0 once written).
+    pub fn journal_pending(&self, n: usize) {
+        self.journal_pending.set(n as u64);
+    }
+
+    /// How many observations wait for the journal now.
+    pub fn journal_pending_now(&self) -> u64 {
+        self.journal_pending.get()
+    }
+
+    /// Set the store gauges from its health (at scrape time).
+    pub fn store(&self, h: &StoreHealth) {
+        self.store_healthy.set(i64::from(h.is_ok()));
+        self.store_failures.set(h.failures_total);
+        self.store_reopens.set(h.reopens_total);
     }
 
     /// Recompute the state gauges from the engine. Called when /metrics is scraped, not per

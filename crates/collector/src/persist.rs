@@ -5,7 +5,8 @@
 //! The order is the correctness rule of the collector: an observation batch is appended to the
 //! journal *before* the engine ingests it, and the transitions the engine produces are enqueued
 //! together with the engine sequence number they reach. A crash between any two steps is
-//! repaired at the next start by replaying the journal ([`crate::restore`]).
+//! repaired at the next start by replaying the journal ([`crate::restore`]). A batch the
+//! journal refuses is never processed (the engine task retries it first).
 
 use std::sync::Arc;
 
@@ -26,14 +27,25 @@ pub(crate) fn split_snapshot(b: &[u8]) -> Option<(u64, &[u8])> {
     Some((u64::from_le_bytes(seq.try_into().ok()?), rest))
 }
 
+/// Why a journal append failed.
+pub(crate) enum AppendError {
+    /// The store refused the write (disk full, I/O error, re-opening, ...): the batch comes
+    /// back, untouched, for the caller to retry.
+    Store {
+        batch: Vec<Observation>,
+        error: faultline_store::StoreError,
+    },
+    /// The blocking task died and took the batch with it (a bug: the store never panics).
+    Lost(String),
+}
+
 /// Append a batch to the journal and hand the batch back, with the journal sequence number of
-/// its last entry (`None` if nothing was written). A failed write is logged: the batch is still
-/// processed, but a restart will not see it. The batch moves to the blocking pool and back, so
-/// a storm's worth of observations is never copied; it is lost only if that task dies.
+/// its last entry (`None` if the batch was empty). The batch moves to the blocking pool and
+/// back, so a storm's worth of observations is never copied.
 pub(crate) async fn append_journal(
     shared: &Shared,
     batch: Vec<Observation>,
-) -> (Vec<Observation>, Option<u64>) {
+) -> Result<(Vec<Observation>, Option<u64>), AppendError> {
     let store = shared.store.clone();
     match tokio::task::spawn_blocking(move || {
         let r = store.append_observations(&batch);
@@ -41,15 +53,9 @@ pub(crate) async fn append_journal(
     })
     .await
     {
-        Ok((Ok(seq), batch)) => (batch, seq),
-        Ok((Err(e), batch)) => {
-            warn!(error = %e, "journal write failed; observations processed but not persisted");
-            (batch, None)
-        }
-        Err(e) => {
-            warn!(error = %e, "journal task failed; this batch is lost");
-            (Vec::new(), None)
-        }
+        Ok((Ok(seq), batch)) => Ok((batch, seq)),
+        Ok((Err(error), batch)) => Err(AppendError::Store { batch, error }),
+        Err(e) => Err(AppendError::Lost(e.to_string())),
     }
 }
 

@@ -2,7 +2,7 @@
 //! service, from the topology and the configuration, with optional [`TargetOverrides`] (the demo
 //! lab answers for every device and service on loopback).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +13,6 @@ use faultline_model::{Address, Device, Service, Topology};
 use faultline_snmp::Credentials;
 use tracing::warn;
 
-use crate::CollectorError;
 use crate::config::Config;
 
 /// How long resolving a device's host name at start may take. A hung resolver must not stall
@@ -78,31 +77,34 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// Plan the watch of `topology`; an error names a device whose credential set is missing.
+    /// Plan the watch of `topology` with the resolved credential sets (a device whose set is
+    /// missing is not polled over SNMP: construction reports it before planning).
     pub(crate) async fn new(
         cfg: &Config,
+        credentials: &BTreeMap<String, Credentials>,
         topology: Topology,
         overrides: Option<&dyn TargetOverrides>,
-    ) -> Result<Plan, CollectorError> {
-        let targets = poll_targets(cfg, &topology, overrides).await?;
+    ) -> Plan {
+        let targets = poll_targets(cfg, credentials, &topology, overrides).await;
         let probes = probes(cfg, &topology, overrides);
         let engine = engine_config(cfg, &topology, &targets);
-        Ok(Plan {
+        Plan {
             topology_name: topology.name.clone(),
             graph: Arc::new(DependencyGraph::new(topology)),
             engine,
             targets,
             probes,
-        })
+        }
     }
 }
 
-/// Devices to poll and how; an error names a device whose credential set is missing.
+/// Devices to poll and how.
 async fn poll_targets(
     cfg: &Config,
+    credentials: &BTreeMap<String, Credentials>,
     topology: &Topology,
     overrides: Option<&dyn TargetOverrides>,
-) -> Result<Vec<PollTarget>, CollectorError> {
+) -> Vec<PollTarget> {
     let mut out = Vec::new();
     for d in &topology.devices {
         let target = match overrides.and_then(|o| o.snmp_agent(&d.id)) {
@@ -111,17 +113,21 @@ async fn poll_targets(
                 snmp: Some(snmp_target(cfg, d, agent.addr, agent.credentials)),
                 ip: None,
             },
-            None => configured_target(cfg, d).await?,
+            None => configured_target(cfg, credentials, d).await,
         };
         if target.snmp.is_some() || target.ip.is_some() {
             out.push(target);
         }
     }
-    Ok(out)
+    out
 }
 
 /// A device as the topology and the credential sets describe it.
-async fn configured_target(cfg: &Config, d: &Device) -> Result<PollTarget, CollectorError> {
+async fn configured_target(
+    cfg: &Config,
+    credentials: &BTreeMap<String, Credentials>,
+    d: &Device,
+) -> PollTarget {
     let port = cfg.poll.port.get() as u16;
     let (addr, ip) = match &d.address {
         Some(Address::Ip(ip)) => (Some(SocketAddr::new(*ip, port)), Some(*ip)),
@@ -131,15 +137,16 @@ async fn configured_target(cfg: &Config, d: &Device) -> Result<PollTarget, Colle
         }
         None => (None, None),
     };
-    let snmp = match (addr, credentials(cfg, d)?) {
-        (Some(addr), Some(credentials)) => Some(snmp_target(cfg, d, addr, credentials)),
+    let set = credentials.get(d.snmp.as_deref().unwrap_or("default"));
+    let snmp = match (addr, set) {
+        (Some(addr), Some(set)) => Some(snmp_target(cfg, d, addr, set.clone())),
         _ => None,
     };
-    Ok(PollTarget {
+    PollTarget {
         device: d.id.clone(),
         snmp,
         ip,
-    })
+    }
 }
 
 /// Resolve a host name once, bounded by [`RESOLVE_TIMEOUT`]; failures are logged.
@@ -154,20 +161,6 @@ async fn resolve(device: &str, host: &str, port: u16) -> Option<SocketAddr> {
             warn!(device, host, "resolving the device address timed out");
             None
         }
-    }
-}
-
-/// The device's credential set (`snmp: NAME`, else `default`). A named set that is not
-/// configured is an error; a missing `default` only means the device is not polled.
-fn credentials(cfg: &Config, d: &Device) -> Result<Option<Credentials>, CollectorError> {
-    let name = d.snmp.as_deref().unwrap_or("default");
-    match cfg.credentials.get(name) {
-        Some(c) => Ok(Some(c.clone())),
-        None if d.snmp.is_some() => Err(CollectorError::MissingCredentials {
-            name: name.to_string(),
-            device: d.id.clone(),
-        }),
-        None => Ok(None),
     }
 }
 
@@ -287,22 +280,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_named_credential_set_must_exist() {
-        let cfg = config("topology = \"t.yaml\"\n");
-        let err = poll_targets(&cfg, &topology(), None).await.err();
-        assert!(
-            matches!(&err, Some(CollectorError::MissingCredentials { name, device }) if name == "core" && device == "b"),
-            "{err:?}"
-        );
-    }
-
-    #[tokio::test]
     async fn overrides_replace_address_and_credentials_of_their_devices() {
         let cfg = config(
             "topology = \"t.yaml\"\n[poll]\nport = 1161\ntimeout_ms = 700\n\
              [credentials.core]\nversion = \"v2c\"\ncommunity = \"x\"\n",
         );
-        let plain = poll_targets(&cfg, &topology(), None).await.unwrap();
+        let sets = BTreeMap::from([("core".to_string(), Credentials::v2c("x"))]);
+        let plain = poll_targets(&cfg, &sets, &topology(), None).await;
         let devices: Vec<&str> = plain.iter().map(|t| t.device.as_str()).collect();
         assert_eq!(devices, ["a", "b"], "c has no address");
         assert!(plain[0].snmp.is_none(), "a has no credentials: only pinged");
@@ -311,7 +295,7 @@ mod tests {
         assert_eq!(snmp.addr, "192.0.2.2:1161".parse().unwrap());
         assert_eq!(snmp.timeout, Duration::from_millis(700));
 
-        let lab = poll_targets(&cfg, &topology(), Some(&Lab)).await.unwrap();
+        let lab = poll_targets(&cfg, &sets, &topology(), Some(&Lab)).await;
         let a = lab.iter().find(|t| t.device == "a").unwrap();
         assert_eq!(a.ip, None, "an overridden device is not pinged");
         assert_eq!(

@@ -90,6 +90,7 @@ impl ToApi for faultline_engine::ComponentStatus {
             unreachable: self.unreachable,
             last_seen: self.last_seen.map(api::UnixMillis),
             ha_role: self.ha_role.to_api(),
+            problem: None,
         }
     }
 }

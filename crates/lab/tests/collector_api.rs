@@ -73,7 +73,7 @@ impl Running {
         let url = format!("{}{path}", self.base);
         let req = match method {
             Method::Get => self.client.get(&url),
-            Method::Post => self.client.post(&url),
+            Method::Post => self.client.post(&url).json(&serde_json::Map::new()),
         };
         let resp = req.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
         let code = resp.status().as_u16();

@@ -6,6 +6,7 @@ pub mod poll;
 pub mod probe;
 pub mod replay;
 pub mod run;
+pub mod store;
 pub mod test_page;
 pub mod topo;
 pub mod traps;

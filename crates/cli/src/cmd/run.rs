@@ -3,9 +3,12 @@
 //! first and hands it to the collector: the lab's simulated agents and portal stand in for the
 //! devices and services, and its `/api/lab` routes join the collector's API.
 //!
-//! SIGINT/SIGTERM stop gracefully. SIGHUP reloads the configuration and topology: the new files
-//! are validated first (an invalid file is reported and the running collector kept), then the
-//! collector restarts in-process on the same store. State comes back from the journal, open
+//! SIGINT/SIGTERM stop gracefully. SIGHUP reloads the configuration and topology: everything the
+//! new configuration needs is constructed first ([`Collector::prepare`]: receivers and their
+//! secrets, credential sets, profiles, topology, the store's location) while the running
+//! collector keeps going; any problem is logged and the old configuration kept. Only then does
+//! the collector restart in-process on the same store (should the new one fail to start, the
+//! previous configuration is started again). A lab on an unchanged topology is reused. State comes back from the journal, open
 //! incidents keep their ids, and nothing already enqueued is paged again.
 
 use std::path::PathBuf;
@@ -13,9 +16,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use faultline_collector::config::Config;
-use faultline_collector::{Collector, StartOptions};
+use faultline_collector::{Collector, CollectorError, Prepared, StartOptions};
 use faultline_lab::Lab;
 use faultline_model::Topology;
+use faultline_store::StoreError;
 use tempfile::TempDir;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -66,7 +70,7 @@ struct Setup {
 async fn run_async(a: RunArgs) -> ExitCode {
     let Setup {
         mut cfg,
-        mut topology,
+        topology,
         demo_dir,
     } = match setup(&a) {
         Ok(s) => s,
@@ -79,37 +83,55 @@ async fn run_async(a: RunArgs) -> ExitCode {
         cfg.api.listen = l;
     }
     if a.check {
-        return check(&cfg, topology);
+        return check(cfg, topology).await;
     }
     let demo = topology.is_some();
     let (sig_tx, mut sig_rx) = mpsc::channel::<Sig>(SIGNAL_QUEUE);
     tokio::spawn(signals(sig_tx));
-    let mut first = true;
-    loop {
-        let shutdown = CancellationToken::new();
-        let collector = match start(&cfg, topology.clone(), shutdown.clone()).await {
+    let mut labs = Labs::default();
+    let mut running = match Running::start(&cfg, topology.clone(), &mut labs).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    banner(running.api_addr, demo);
+    while let Some(Sig::Reload) = sig_rx.recv().await {
+        // Build everything the new configuration needs while the running collector keeps
+        // going: a broken file must not take monitoring down at 3 a.m.
+        let (new_cfg, prepared) = match reload_candidate(&a, &cfg, &topology, &mut labs).await {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(1);
+                tracing::error!(
+                    "SIGHUP: not reloading; still running the previous configuration. {e}"
+                );
+                continue;
             }
         };
-        if first {
-            banner(&collector, demo);
-            first = false;
-        }
-        let waiter = tokio::spawn(collector.wait());
-        let reload = next_signal(&a, &mut cfg, &mut sig_rx).await;
-        eprintln!("stopping ...");
-        shutdown.cancel();
-        let _ = waiter.await;
-        if !reload {
-            break;
-        }
-        if a.config.is_some() {
-            topology = None;
-        }
+        tracing::warn!("SIGHUP: new configuration built; reloading");
+        running.stop().await;
+        running = match Running::from_prepared(prepared, &mut labs).await {
+            Ok(r) => {
+                cfg = new_cfg;
+                r
+            }
+            Err(e) => {
+                tracing::error!(
+                    "SIGHUP: the new configuration did not start ({e}); restarting with the previous one"
+                );
+                match Running::start(&cfg, topology.clone(), &mut labs).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        eprintln!("error: the previous configuration did not start again: {e}");
+                        return ExitCode::from(1);
+                    }
+                }
+            }
+        };
     }
+    eprintln!("stopping ...");
+    running.stop().await;
     drop(demo_dir);
     ExitCode::SUCCESS
 }
@@ -138,110 +160,185 @@ fn setup(a: &RunArgs) -> Result<Setup, String> {
     })
 }
 
-/// `--check`: the configuration parsed (secrets resolved); load the topology and summarise.
-fn check(cfg: &Config, topology: Option<Topology>) -> ExitCode {
-    let topo = match topology {
-        Some(t) => t,
-        None => match super::topo::load(&cfg.topology, false) {
-            Ok(t) => t,
-            Err(code) => return code,
-        },
+/// `--check`: the same construction as `run` ([`Collector::prepare`]: receivers and their
+/// secrets, credential sets, profiles, topology, the store's location), without starting the
+/// lab or anything else, and without creating a file. Every problem is listed.
+async fn check(cfg: Config, topology: Option<Topology>) -> ExitCode {
+    let options = StartOptions {
+        topology,
+        ..StartOptions::default()
     };
-    let names = |it: &mut dyn Iterator<Item = String>| it.collect::<Vec<_>>().join(", ");
+    let prepared = match Collector::prepare(cfg, options).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let s = prepared.summary();
     println!(
-        "configuration ok: topology {} ({} devices, {} services)",
-        topo.name,
-        topo.devices.len(),
-        topo.services.len()
+        "configuration ok: topology {} ({} devices, {} services; {} polled over SNMP, {} probed)",
+        s.topology, s.devices, s.services, s.polled, s.probed
     );
-    println!(
-        "  credential sets: {}",
-        names(&mut cfg.credentials.keys().cloned())
-    );
-    println!(
-        "  receivers: {}",
-        names(&mut cfg.notify.receivers.iter().map(|r| r.name.clone()))
-    );
-    println!("  store: {}", cfg.store.path.display());
+    println!("  credential sets: {}", s.credential_sets.join(", "));
+    println!("  receivers: {}", s.receivers.join(", "));
+    println!("  store: {}", s.store.display());
     ExitCode::SUCCESS
 }
 
-/// Start the collector. With `lab = true` the demo lab starts first, on the same topology; it
-/// stands in for every device and service, and its routes join the API. Without a lab, the
-/// `/api/lab` routes still answer, with 404 "not running the demo lab".
-async fn start(
-    cfg: &Config,
-    topology: Option<Topology>,
-    shutdown: CancellationToken,
-) -> Result<Collector, String> {
-    let options = if cfg.lab {
-        let topology = match topology {
-            Some(t) => t,
-            None => Topology::load(&cfg.topology).map_err(|e| format!("topology: {e}"))?,
-        };
-        let lab = Lab::start(topology.clone())
-            .await
-            .map_err(|e| format!("demo lab: {e}"))?;
-        StartOptions {
-            topology: Some(topology),
-            overrides: Some(Arc::new(lab.clone())),
-            routes: Some(faultline_lab::api::routes(Some(lab))),
-        }
-    } else {
-        StartOptions {
-            topology,
-            overrides: None,
-            routes: Some(faultline_lab::api::routes(None)),
-        }
-    };
-    Collector::start(cfg.clone(), options, shutdown)
-        .await
-        .map_err(|e| e.to_string())
+/// The demo lab, kept across reloads: a reload on the same topology reuses the running lab
+/// (its simulated devices keep their injected failures) instead of starting a second one.
+#[derive(Default)]
+struct Labs {
+    running: Option<Lab>,
 }
 
-/// Wait for a signal: `false` to stop, `true` to reload with `cfg` replaced by the validated
-/// new configuration (the API address is kept). An invalid one is reported and ignored.
-async fn next_signal(a: &RunArgs, cfg: &mut Config, signals: &mut mpsc::Receiver<Sig>) -> bool {
-    loop {
-        match signals.recv().await {
-            Some(Sig::Stop) | None => return false,
-            Some(Sig::Reload) => {
-                // Validate before touching the running collector: a broken file must not take
-                // monitoring down at 3 a.m.
-                match reload_candidate(a, cfg) {
-                    Ok(c) => {
-                        *cfg = Config {
-                            api: cfg.api.clone(),
-                            ..c
-                        };
-                        tracing::warn!("SIGHUP: configuration and topology valid; reloading");
-                        return true;
-                    }
-                    Err(e) => {
-                        eprintln!("SIGHUP: not reloading, the new configuration is invalid:\n{e}")
-                    }
-                }
-            }
+impl Labs {
+    /// The running lab if it simulates `topology`, else a new one (kept only once a
+    /// collector started on it: [`Labs::keep`]).
+    async fn for_topology(&self, topology: &Topology) -> Result<Lab, String> {
+        if let Some(lab) = &self.running
+            && same_topology(lab.topology(), topology)
+        {
+            return Ok(lab.clone());
         }
+        Lab::start(topology.clone())
+            .await
+            .map_err(|e| format!("demo lab: {e}"))
+    }
+
+    fn keep(&mut self, lab: Option<Lab>) {
+        self.running = lab;
     }
 }
 
-/// The configuration file again, checked with its topology; the demo reloads as it is.
-fn reload_candidate(a: &RunArgs, current: &Config) -> Result<Config, String> {
-    let Some(path) = &a.config else {
-        return Ok(current.clone());
-    };
-    let cfg = Config::load(path).map_err(|e| e.to_string())?;
-    Topology::load(&cfg.topology).map_err(|e| e.to_string())?;
-    Ok(cfg)
+fn same_topology(a: &Topology, b: &Topology) -> bool {
+    match (serde_json::to_value(a), serde_json::to_value(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
-fn banner(collector: &Collector, demo: bool) {
-    let api = format!("http://{}", collector.api_addr());
+/// A configuration constructed for `run`: the collector prepared, and the lab it runs on.
+struct Candidate {
+    prepared: Prepared,
+    lab: Option<Lab>,
+}
+
+/// Construct the collector for `cfg`. With `lab = true` the demo lab stands in for every device
+/// and service, and its routes join the API; without, the `/api/lab` routes still answer, with
+/// 404 "not running the demo lab". A topology that does not load is reported by the
+/// construction, with every other problem.
+async fn prepare(
+    cfg: &Config,
+    topology: Option<Topology>,
+    labs: &Labs,
+) -> Result<Candidate, String> {
+    let topology = match (cfg.lab, topology) {
+        (true, None) => Topology::load(&cfg.topology).ok(),
+        (_, t) => t,
+    };
+    let lab = match (&topology, cfg.lab) {
+        (Some(t), true) => Some(labs.for_topology(t).await?),
+        _ => None,
+    };
+    let options = StartOptions {
+        topology,
+        overrides: lab
+            .clone()
+            .map(|l| Arc::new(l) as Arc<dyn faultline_collector::TargetOverrides>),
+        routes: Some(faultline_lab::api::routes(lab.clone())),
+    };
+    let prepared = Collector::prepare(cfg.clone(), options)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Candidate { prepared, lab })
+}
+
+/// A running collector and how to stop it.
+struct Running {
+    api_addr: std::net::SocketAddr,
+    shutdown: CancellationToken,
+    waiter: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    async fn start(
+        cfg: &Config,
+        topology: Option<Topology>,
+        labs: &mut Labs,
+    ) -> Result<Running, String> {
+        let candidate = prepare(cfg, topology, labs).await?;
+        Running::from_prepared(candidate, labs).await
+    }
+
+    async fn from_prepared(c: Candidate, labs: &mut Labs) -> Result<Running, String> {
+        let shutdown = CancellationToken::new();
+        let collector = c
+            .prepared
+            .start(shutdown.clone())
+            .await
+            .map_err(|e| with_hint(&e))?;
+        labs.keep(c.lab);
+        Ok(Running {
+            api_addr: collector.api_addr(),
+            shutdown,
+            waiter: tokio::spawn(collector.wait()),
+        })
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = self.waiter.await;
+    }
+}
+
+/// A start error, with what to do about a damaged store.
+fn with_hint(e: &CollectorError) -> String {
+    let CollectorError::Store(store) = e else {
+        return e.to_string();
+    };
+    let path = match store {
+        StoreError::Corrupt { path, .. } | StoreError::EmptyFile { path } => path,
+        _ => return e.to_string(),
+    };
+    let target = super::store::salvage_target(path);
+    format!(
+        "{e}\n  to see what is lost: faultline store inspect {p}\n  \
+         to keep what is readable: faultline store salvage {p} (writes {t}), then point \
+         [store] path at {t}",
+        p = path.display(),
+        t = target.display()
+    )
+}
+
+/// The configuration file again (the API's listen address kept), constructed with its topology; the
+/// demo reloads as it is.
+async fn reload_candidate(
+    a: &RunArgs,
+    current: &Config,
+    demo_topology: &Option<Topology>,
+    labs: &mut Labs,
+) -> Result<(Config, Candidate), String> {
+    let cfg = match &a.config {
+        Some(path) => {
+            let mut cfg = Config::load(path).map_err(|e| e.to_string())?;
+            // The listener stays where it is (`--listen` included); the rest of [api] reloads.
+            cfg.api.listen = current.api.listen;
+            cfg
+        }
+        None => current.clone(),
+    };
+    let candidate = prepare(&cfg, demo_topology.clone(), labs).await?;
+    Ok((cfg, candidate))
+}
+
+fn banner(api_addr: std::net::SocketAddr, demo: bool) {
+    let api = format!("http://{api_addr}");
     if demo {
         println!("faultline demo lab: the contractor-portal topology, simulated on loopback.");
         println!("API and /metrics on {api}. In another terminal, try:");
-        let flag = if collector.api_addr().port() == 9180 {
+        let flag = if api_addr.port() == 9180 {
             String::new()
         } else {
             format!(" --api {api}")

@@ -4,6 +4,14 @@
 //! it to the engine and advance the engine to the wall clock, then **enqueue the transitions
 //! together with the engine sequence number** (one transaction, [`persist::enqueue`]). Every
 //! `[snapshot] interval_s` the engine's state is saved and the journal pruned past retention.
+//!
+//! The policy when the journal cannot be written (disk full, I/O error): the engine stops. The
+//! batch is kept and its append retried with back-off; the engine is neither fed nor advanced
+//! and no further batch is taken (sources wait on the bounded queue), so it never holds a state
+//! the journal lacks. `status` shows the store degraded with the observations held, `/metrics`
+//! has `faultline_store_healthy 0`, `faultline_store_failed_operations` and
+//! `faultline_journal_pending_observations`. Once the append succeeds the engine catches up and
+//! its transitions are enqueued (and paged) as usual: nothing is paged twice, nothing lost.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +23,7 @@ use faultline_observe::{Observation, Signal, Subject, UnixMillis};
 use tokio::sync::mpsc;
 use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
-use tracing::info;
+use tracing::{error, info, warn};
 
 use super::RepollRequests;
 use crate::Shared;
@@ -27,6 +35,62 @@ const MAX_BATCH: usize = 5_000;
 
 /// How often the engine advances without new observations (hold-downs expire, data goes stale).
 const TICK: Duration = Duration::from_millis(500);
+
+/// First wait before appending a batch again after the journal refused it. The store re-opens
+/// its database on the next write after an I/O error (backing off itself, 500 ms doubling to
+/// 10 s), so an early retry costs one fast failure at most.
+const JOURNAL_RETRY_FIRST: Duration = Duration::from_millis(250);
+
+/// Longest wait between two journal retries: once space is freed, the engine catches up (and
+/// pending pages go out) within this.
+const JOURNAL_RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// While the journal keeps failing, one log line per this period (with the count since).
+const JOURNAL_FAILURE_LOG_EVERY: Duration = Duration::from_secs(30);
+
+/// Logging of one episode of journal failures: the first at once, then at most one line per
+/// [`JOURNAL_FAILURE_LOG_EVERY`], and a line when the journal works again.
+#[derive(Default)]
+struct JournalFailures {
+    first: Option<Instant>,
+    last_logged: Option<Instant>,
+    since_logged: u64,
+    total: u64,
+}
+
+impl JournalFailures {
+    fn failed(&mut self, e: &faultline_store::StoreError, held: usize) {
+        let now = Instant::now();
+        self.first.get_or_insert(now);
+        self.total += 1;
+        self.since_logged += 1;
+        if self
+            .last_logged
+            .is_none_or(|t| now.duration_since(t) >= JOURNAL_FAILURE_LOG_EVERY)
+        {
+            error!(
+                error = %e,
+                held,
+                failed = self.since_logged,
+                "journal write failed; the engine waits (observations held, nothing processed) \
+                 and the write is retried"
+            );
+            self.last_logged = Some(now);
+            self.since_logged = 0;
+        }
+    }
+
+    fn recovered(&self, journaled: usize) {
+        if let Some(first) = self.first {
+            warn!(
+                after = ?first.elapsed(),
+                failed = self.total,
+                journaled,
+                "journal writable again; the engine resumes"
+            );
+        }
+    }
+}
 
 /// The engine task. It ends at shutdown or when every observation source is gone.
 pub(crate) struct EngineTask {
@@ -68,7 +132,9 @@ impl EngineTask {
                 o.at = o.at.max(clock);
                 clock = o.at;
             }
-            let batch = self.journal(batch).await;
+            let Some(batch) = self.journal(batch).await else {
+                break;
+            };
             let now = now_ms().max(clock);
             clock = now;
             let transitions = self.step(&batch, now);
@@ -108,17 +174,48 @@ impl EngineTask {
         Some(batch)
     }
 
-    /// Journal first: the batch is appended before the engine sees it.
-    async fn journal(&mut self, batch: Vec<Observation>) -> Vec<Observation> {
+    /// Journal first: the batch is appended before the engine sees it. When the append fails
+    /// (disk full, I/O error) the batch is kept and retried with back-off
+    /// ([`JOURNAL_RETRY_FIRST`] doubling to [`JOURNAL_RETRY_MAX`]); meanwhile the engine is
+    /// neither fed nor advanced and no new batch is taken (the sources wait on the bounded
+    /// queue), so the engine never holds state the journal lacks and a restart replays to the
+    /// same incidents. `None` at shutdown while still failing: the batch is dropped like any
+    /// batch still queued (its sources observe again after the restart).
+    async fn journal(&mut self, batch: Vec<Observation>) -> Option<Vec<Observation>> {
         if batch.is_empty() {
-            return batch;
+            return Some(batch);
         }
-        let (batch, seq) = persist::append_journal(&self.shared, batch).await;
-        if let Some(seq) = seq {
-            self.journal_seq = seq;
+        let mut batch = batch;
+        let mut wait = JOURNAL_RETRY_FIRST;
+        let mut failures = JournalFailures::default();
+        loop {
+            match persist::append_journal(&self.shared, batch).await {
+                Ok((done, seq)) => {
+                    if let Some(seq) = seq {
+                        self.journal_seq = seq;
+                    }
+                    failures.recovered(done.len());
+                    self.shared.metrics.journal_pending(0);
+                    self.shared.metrics.observations(done.len());
+                    return Some(done);
+                }
+                Err(persist::AppendError::Store { batch: kept, error }) => {
+                    failures.failed(&error, kept.len());
+                    self.shared.metrics.journal_pending(kept.len());
+                    batch = kept;
+                }
+                Err(persist::AppendError::Lost(e)) => {
+                    error!(error = %e, "journal task failed; this batch is lost");
+                    self.shared.metrics.journal_pending(0);
+                    return Some(Vec::new());
+                }
+            }
+            tokio::select! {
+                _ = self.shutdown.cancelled() => return None,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            wait = (wait * 2).min(JOURNAL_RETRY_MAX);
         }
-        self.shared.metrics.observations(batch.len());
-        batch
     }
 
     /// Feed the engine and advance it to `now`; re-poll requests go out, state changes are

@@ -24,7 +24,6 @@ use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::warn;
 
 use crate::Shared;
 use crate::config::Config;
@@ -86,6 +85,10 @@ pub(crate) struct Wiring {
     /// The HTTP API's bound listener and its routes.
     pub listener: TcpListener,
     pub router: axum::Router,
+    /// The HTTP server's connection limit and timeouts.
+    pub limits: crate::http::serve::Limits,
+    /// Accepted v1/v2c trap communities, read at construction.
+    pub trap_communities: Vec<faultline_trap::Secret>,
     pub shutdown: CancellationToken,
 }
 
@@ -157,6 +160,7 @@ impl Wiring {
             && let Some(traps) = TrapTask::bind(
                 settings,
                 &plan.targets,
+                std::mem::take(&mut self.trap_communities),
                 observations.clone(),
                 repoll,
                 self.shutdown.clone(),
@@ -168,7 +172,12 @@ impl Wiring {
         let notifier = self.shared.notifier.clone();
         let stop = self.shutdown.clone();
         tasks.spawn(async move { notifier.run(stop.cancelled_owned()).await });
-        tasks.spawn(serve_api(self.listener, self.router, self.shutdown));
+        tasks.spawn(crate::http::serve::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            self.shutdown,
+        ));
         tasks
     }
 }
@@ -205,14 +214,4 @@ fn spawn_snmp(
         );
     }
     wakers
-}
-
-/// The HTTP API until shutdown (graceful: requests in progress finish).
-async fn serve_api(listener: TcpListener, router: axum::Router, shutdown: CancellationToken) {
-    if let Err(e) = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-    {
-        warn!(error = %e, "HTTP API stopped");
-    }
 }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use faultline_observe::time::now_ms;
 use faultline_observe::{Observation, Signal, Subject};
+use faultline_snmp::PollReason;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
@@ -27,7 +28,17 @@ const TCP_RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a TCP probe waits for the connection.
 const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Polls one device over SNMP every `interval`, or sooner when asked to.
+/// Least time between the end of a device's poll and a re-poll of it (capped at its poll
+/// interval). Re-polls come from traps and from the engine; a trap storm (50 000 spoofed traps a
+/// second from a known address) would otherwise poll the device back to back, ~150 times its
+/// scheduled rate, and journal every answer. One re-poll a second still confirms a change
+/// within a hold-down (seconds), and the first re-poll after a quiet second goes at once.
+pub(crate) const MIN_REPOLL_GAP: Duration = Duration::from_secs(1);
+
+/// Polls one device over SNMP every `interval`, or sooner when asked to: a re-poll (from a
+/// trap or the engine) goes through the device's circuit breaker ([`PollReason::Repoll`]), so
+/// a device that comes back is seen at once; re-polls of a device are coalesced (one at a time,
+/// at least [`MIN_REPOLL_GAP`] after the previous poll).
 pub(crate) struct SnmpTask {
     /// For the poll metrics.
     pub shared: Arc<Shared>,
@@ -53,23 +64,39 @@ impl SnmpTask {
             _ = self.shutdown.cancelled() => return,
             _ = tokio::time::sleep(jitter(self.interval, self.jitter)) => {}
         }
+        let min_gap = MIN_REPOLL_GAP.min(self.interval);
+        let mut reason = PollReason::Scheduled;
         loop {
             let started = Instant::now();
             // Boxed: a poll's future is large (~6 KB: walk buffers, the report) and a task is as
             // big as its largest await point, so ten thousand sleeping device tasks would each
             // keep a poll-sized allocation alive. Boxed, it exists only while the poll runs.
-            let outcome = Box::pin(self.poller.poll(&self.target, prev.as_ref())).await;
+            let outcome =
+                Box::pin(self.poller.poll_with(&self.target, prev.as_ref(), reason)).await;
+            let failure = self
+                .shared
+                .poll_problems
+                .record(&self.target.device_id, &outcome);
             self.shared
                 .metrics
-                .poll_done(started.elapsed(), &outcome.observations);
+                .poll_done(started.elapsed(), &self.target.device_id, failure);
             prev = Some(outcome.state);
             if self.observations.send(outcome.observations).await.is_err() {
                 return;
             }
-            tokio::select! {
+            let ended = Instant::now();
+            reason = tokio::select! {
                 _ = self.shutdown.cancelled() => return,
-                _ = tokio::time::sleep(self.interval) => {}
-                _ = self.repoll.notified() => {}
+                _ = tokio::time::sleep(self.interval) => PollReason::Scheduled,
+                _ = self.repoll.notified() => PollReason::Repoll,
+            };
+            if reason == PollReason::Repoll {
+                // Requests arriving meanwhile are folded into this one re-poll (`Notify` keeps
+                // at most one wake-up), which waits out the minimum gap.
+                tokio::select! {
+                    _ = self.shutdown.cancelled() => return,
+                    _ = tokio::time::sleep_until((ended + min_gap).into()) => {}
+                }
             }
         }
     }

@@ -29,6 +29,7 @@ impl TrapTask {
     pub(crate) async fn bind(
         settings: &TrapSettings,
         targets: &[PollTarget],
+        communities: Vec<faultline_trap::Secret>,
         observations: Observations,
         repoll: RepollRequests,
         shutdown: CancellationToken,
@@ -38,16 +39,10 @@ impl TrapTask {
             .iter()
             .filter_map(|t| t.ip.map(|ip| (ip, t.device.clone())))
             .collect();
-        match settings
-            .community_env
-            .as_deref()
-            .and_then(|v| std::env::var(v).ok())
-        {
-            Some(c) => tc.communities = vec![faultline_trap::Secret::new(c)],
-            None => warn!(
-                "[traps] has no community_env (or the variable is unset): v1/v2c traps will be refused"
-            ),
+        if communities.is_empty() {
+            warn!("[traps] has no community: v1/v2c traps will be refused");
         }
+        tc.communities = communities;
         match TrapReceiver::bind_with_shutdown(tc, shutdown).await {
             Ok((receiver, events)) => {
                 info!(listen = %receiver.local_addr(), "trap receiver listening");

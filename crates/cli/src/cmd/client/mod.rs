@@ -74,7 +74,8 @@ fn call<T: DeserializeOwned>(
             .map_err(|e| CallError::Unreachable(e.to_string()))?;
         let req = match method {
             Method::Get => client.get(&url),
-            Method::Post => client.post(&url),
+            // A JSON body: the collector refuses changes sent as a simple (cross-site) type.
+            Method::Post => client.post(&url).json(&serde_json::Map::new()),
         };
         let resp = req.send().await.map_err(|e| {
             CallError::Unreachable(format!(

@@ -1,4 +1,4 @@
-//! `faultline status`: services, component counts, open incidents, pager health.
+//! `faultline status`: services, component counts, open incidents, pager and store health.
 
 use std::process::ExitCode;
 
@@ -45,4 +45,16 @@ fn show(v: &StatusResponse) {
         "  pager: {} delivered, {} pending, {} dead-lettered",
         v.notify.delivered, v.notify.pending, v.dead_letters
     );
+    for (device, problem) in &v.problems {
+        println!("  {device}: {problem}");
+    }
+    if !v.store.state.is_empty() {
+        println!("  store: {}", v.store.state);
+    }
+    if v.store.journal_pending > 0 {
+        println!(
+            "    {} observations wait for the journal; the engine is paused until it can be written",
+            v.store.journal_pending
+        );
+    }
 }

@@ -5,14 +5,14 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `GET /api/v1/status` | [`api::StatusResponse`]: topology, counts by state, open incidents, pager health |
+//! | `GET /api/v1/status` | [`api::StatusResponse`]: topology, counts by state, open incidents, pager and store health |
 //! | `GET /api/v1/services` | [`api::ServicesResponse`]: state, expected (graph), observed (probe), incident |
 //! | `GET /api/v1/components` | [`api::ComponentsResponse`]: every component, its own and graph state |
 //! | `GET /api/v1/incidents[?all=true]` | [`api::IncidentsResponse`]: open (and recently resolved) incidents |
 //! | `GET /api/v1/why/{id}` | [`api::WhyResponse`]: live why-tree, service status, the incident concerning it |
 //! | `GET /api/v1/timeline[?since=MS]` | [`api::TimelineResponse`]: state changes and evidence, oldest first |
 //! | `GET /api/v1/openapi.json` | the OpenAPI document ([`faultline_api::openapi`]) |
-//! | `GET /metrics` | Prometheus / OpenMetrics text |
+//! | `GET /metrics` | Prometheus / OpenMetrics text (with `faultline_store_healthy`, `faultline_store_failed_operations`, `faultline_journal_pending_observations`) |
 //!
 //! Errors answer [`api::ApiError`] with 400 or 404. The embedding program may merge more
 //! routes (`faultline run` adds the demo lab's `/api/v1/lab`, served by `faultline_lab::api`).
@@ -64,6 +64,7 @@ async fn status(State(s): S) -> Json<api::StatusResponse> {
         per_kind.insert(state.to_api(), n as u64);
     }
     let dead = s.store.dead_letters().map(|d| d.len()).unwrap_or(0);
+    let health = s.store.health();
     Json(api::StatusResponse {
         topology: s.topology_name.clone(),
         uptime_s: s.started.elapsed().as_secs(),
@@ -78,6 +79,13 @@ async fn status(State(s): S) -> Json<api::StatusResponse> {
         notify: s.notifier.stats().to_api(),
         dead_letters: dead as u64,
         lab: s.simulated,
+        store: api::StoreStatus {
+            healthy: health.is_ok(),
+            state: health.to_string(),
+            failures_total: health.failures_total,
+            journal_pending: s.metrics.journal_pending_now(),
+        },
+        problems: s.poll_problems.current(),
     })
 }
 
@@ -88,9 +96,12 @@ async fn services(State(s): S) -> Json<api::ServicesResponse> {
 }
 
 async fn components(State(s): S) -> Json<api::ComponentsResponse> {
-    Json(api::ComponentsResponse {
-        components: s.engine().components().to_api(),
-    })
+    let mut components: Vec<api::ComponentStatus> = s.engine().components().to_api();
+    let mut problems = s.poll_problems.current();
+    for c in &mut components {
+        c.problem = problems.remove(&c.id);
+    }
+    Json(api::ComponentsResponse { components })
 }
 
 /// Resolved incidents `?all=true` lists at most: the newest first.
@@ -166,6 +177,7 @@ async fn openapi() -> impl IntoResponse {
 
 async fn metrics(State(s): S) -> Response {
     s.metrics.refresh(&s.engine());
+    s.metrics.store(&s.store.health());
     (
         [(
             header::CONTENT_TYPE,

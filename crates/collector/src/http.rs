@@ -1,0 +1,6 @@
+//! The HTTP API: its routes, the guard every request passes, and the server that bounds
+//! connections.
+
+pub(crate) mod guard;
+pub(crate) mod routes;
+pub(crate) mod serve;
