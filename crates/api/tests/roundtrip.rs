@@ -289,6 +289,7 @@ fn names_match_the_wire() {
         IncidentKind::FailoverIneffective,
         IncidentKind::UnexplainedServiceFailure,
         IncidentKind::SplitBrain,
+        IncidentKind::StandbyNotReady,
     ] {
         assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
     }

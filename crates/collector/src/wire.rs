@@ -115,6 +115,7 @@ impl ToApi for faultline_incident::IncidentKind {
             K::FailoverIneffective => api::IncidentKind::FailoverIneffective,
             K::UnexplainedServiceFailure => api::IncidentKind::UnexplainedServiceFailure,
             K::SplitBrain => api::IncidentKind::SplitBrain,
+            K::StandbyNotReady => api::IncidentKind::StandbyNotReady,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! - [`suspects`]: what may have made a failover ineffective, ranked.
 
 mod build;
+mod ready;
 mod suspects;
 
 use std::cmp::Reverse;
@@ -226,8 +227,11 @@ impl Engine {
             let (key, inc) = self.build_split_brain(&sb);
             next.insert(key, inc);
         }
+        // Standby readiness (issue #10): see `ready.rs`.
+        let merged = self.readiness_incidents(&mut next);
         let now = self.state.now;
         self.state.incidents.publish(next, now, out);
+        self.resolve_merged(merged, now, out);
     }
 
     /// Root causes: components whose own state is down while their dependencies are
