@@ -103,6 +103,9 @@ pub struct CheckResult {
     pub verdict: Verdict,
     /// Why, for people: `ip_forwarding: fw-a forwarding, fw-b notForwarding`.
     pub detail: String,
+    /// False when neither member has the object (not implemented there, `absent` on both):
+    /// the check then says nothing and does not count towards the standby's verdict.
+    pub applies: bool,
 }
 
 /// A standby member of a group, judged.
@@ -324,8 +327,12 @@ impl Pair<'_> {
             self.standby_id,
             show(&standby)
         );
+        let absent = |v: &Option<CheckValue>| v.as_ref().is_none_or(|v| v.value == Fact::Absent);
+        let applies = !(absent(&standby) && absent(&active));
         if let Some(e) = expect {
             detail.push_str(&format!(" ({e})"));
+        } else if !applies {
+            detail.push_str(" (not implemented on either member)");
         }
         CheckResult {
             check: check.to_string(),
@@ -334,6 +341,7 @@ impl Pair<'_> {
             active,
             verdict,
             detail,
+            applies,
         }
     }
 }
@@ -387,15 +395,17 @@ fn judge_role(standby_id: &str, role: Option<HaRole>) -> CheckResult {
         active: None,
         verdict,
         detail: format!("{HA_ROLE_CHECK}: {standby_id} {shown}"),
+        applies: true,
     }
 }
 
-/// A standby's overall verdict: not ready if any check fails, unknown if any is unknown (or
-/// none was read), else ready.
+/// A standby's overall verdict: not ready if any check fails, unknown if any check that
+/// applies is unknown (or none but the HA role was read), else ready.
 fn overall(checks: &[CheckResult]) -> Verdict {
+    let applying = || checks.iter().filter(|c| c.applies);
     if checks.iter().any(|c| c.verdict == Verdict::NotReady) {
         Verdict::NotReady
-    } else if checks.iter().all(|c| c.verdict == Verdict::Ready) && checks.len() > 1 {
+    } else if applying().all(|c| c.verdict == Verdict::Ready) && applying().count() > 1 {
         Verdict::Ready
     } else {
         Verdict::Unknown

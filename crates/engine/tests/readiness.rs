@@ -359,6 +359,25 @@ fn absent_or_stale_facts_are_unknown_never_ready_and_never_page() {
     );
     assert!(transitions(&all).is_empty());
     assert_eq!(group_state(&e), State::Up);
+    // Absent on both members: the object is not implemented, the check does not count.
+    let sync = ReadinessRule::Equal {
+        value: Fact::Int(1),
+    };
+    w.set(
+        "fw-a",
+        "ip_forwarding",
+        plain(Fact::Absent, ReadinessRule::MatchActive),
+    );
+    w.set("fw-a", "config_sync", plain(Fact::Int(1), sync.clone()));
+    w.set("fw-b", "config_sync", plain(Fact::Int(1), sync));
+    run(&mut e, &w, T0 + 5 * MIN, T0 + 6 * MIN, &mut all);
+    let checks = &e.readiness()[0].standbys[0].checks;
+    let fwd = checks
+        .iter()
+        .find(|c| c.check == "ip_forwarding")
+        .expect("listed");
+    assert!(!fwd.applies && fwd.verdict == Verdict::Unknown, "{fwd:#?}");
+    assert_eq!(fw_b_verdict(&e), Verdict::Ready);
 
     // Fresh and ready, then the standby's facts stop arriving (its agent still answers).
     let mut w = World::new();
