@@ -61,7 +61,8 @@ pub struct ReadyCheck {
     pub verdict: Readiness,
     /// Why, for people: `ip_forwarding: fw-a forwarding, fw-b notForwarding`.
     pub detail: String,
-    /// False when neither member has the object (`absent` on both): it does not count.
+    /// False when neither member has the object (`absent` on both), or a per-member rule
+    /// fails on the active member too (how the group runs): it does not count.
     pub applies: bool,
 }
 

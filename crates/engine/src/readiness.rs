@@ -103,8 +103,10 @@ pub struct CheckResult {
     pub verdict: Verdict,
     /// Why, for people: `ip_forwarding: fw-a forwarding, fw-b notForwarding`.
     pub detail: String,
-    /// False when neither member has the object (not implemented there, `absent` on both):
-    /// the check then says nothing and does not count towards the standby's verdict.
+    /// False when neither member has the object (not implemented there, `absent` on both), or
+    /// when a per-member rule (`equal`, `not_equal`, `at_least`) fails on the active member
+    /// too (how the group runs, not what the standby lacks): the check then says nothing and
+    /// does not count towards the standby's verdict.
     pub applies: bool,
 }
 
@@ -308,13 +310,28 @@ impl Pair<'_> {
             .and_then(|m| m.get(check))
             .or_else(|| self.active.and_then(|m| m.get(check)))
             .map(|f| f.value.rule.clone());
-        let (verdict, expect) = match (&rule, &standby) {
+        let reference = active.as_ref().filter(|a| !a.stale).map(|a| &a.value);
+        let (mut verdict, mut expect) = match (&rule, &standby) {
             (Some(rule), Some(s)) if !s.stale && s.value != Fact::Absent => {
-                let reference = active.as_ref().filter(|a| !a.stale).map(|a| &a.value);
                 judge_rule(rule, &s.value, reference)
             }
             _ => (Verdict::Unknown, None),
         };
+        // A per-member rule the active member fails as well (no default route on either) is
+        // how the group runs, not something the standby lacks: it says nothing about readiness.
+        let mut applies = true;
+        if let (Some(rule), Some(a)) = (&rule, reference)
+            && verdict == Verdict::NotReady
+            && !matches!(
+                rule,
+                ReadinessRule::MatchActive | ReadinessRule::WithinPercentOfActive { .. }
+            )
+            && judge_rule(rule, a, None).0 == Verdict::NotReady
+        {
+            verdict = Verdict::Unknown;
+            applies = false;
+            expect = expect.map(|e| format!("{e}; the active fails it too"));
+        }
         let show = |v: &Option<CheckValue>| match v {
             None => "not read".to_string(),
             Some(v) if v.stale => format!("{} (stale)", v.display()),
@@ -328,7 +345,7 @@ impl Pair<'_> {
             show(&standby)
         );
         let absent = |v: &Option<CheckValue>| v.as_ref().is_none_or(|v| v.value == Fact::Absent);
-        let applies = !(absent(&standby) && absent(&active));
+        applies &= !(absent(&standby) && absent(&active));
         if let Some(e) = expect {
             detail.push_str(&format!(" ({e})"));
         } else if !applies {

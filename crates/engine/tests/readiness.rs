@@ -379,6 +379,30 @@ fn absent_or_stale_facts_are_unknown_never_ready_and_never_page() {
     assert!(!fwd.applies && fwd.verdict == Verdict::Unknown, "{fwd:#?}");
     assert_eq!(fw_b_verdict(&e), Verdict::Ready);
 
+    // A per-member rule both members fail (neither has a default route): not the standby's
+    // lack, so it does not count.
+    let routes = ReadinessRule::AtLeast { min: 1 };
+    w.set(
+        "fw-a",
+        "default_route_v4",
+        plain(Fact::Int(0), routes.clone()),
+    );
+    w.set("fw-b", "default_route_v4", plain(Fact::Int(0), routes));
+    run(&mut e, &w, T0 + 6 * MIN, T0 + 7 * MIN, &mut all);
+    let checks = &e.readiness()[0].standbys[0].checks;
+    let dr = checks
+        .iter()
+        .find(|c| c.check == "default_route_v4")
+        .expect("listed");
+    assert!(!dr.applies && dr.verdict == Verdict::Unknown, "{dr:#?}");
+    assert!(
+        dr.detail
+            .ends_with("(must be at least 1; the active fails it too)"),
+        "{dr:#?}"
+    );
+    assert_eq!(fw_b_verdict(&e), Verdict::Ready);
+    assert!(transitions(&all).is_empty());
+
     // Fresh and ready, then the standby's facts stop arriving (its agent still answers).
     let mut w = World::new();
     let mut e = Engine::new(graph(), config());
