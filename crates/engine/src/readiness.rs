@@ -212,32 +212,32 @@ impl ReadinessState {
     }
 }
 
-/// Which devices are members of which active-standby groups (derived from the graph).
+/// Which devices are members of active-standby groups (derived from the graph): only their
+/// readiness facts are kept.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Members {
-    groups_of: BTreeMap<DeviceIdx, Vec<GroupIdx>>,
+    devices: BTreeSet<DeviceIdx>,
 }
 
 impl Members {
     pub(crate) fn new(graph: &DependencyGraph) -> Self {
         let t = graph.topology();
-        let mut groups_of: BTreeMap<DeviceIdx, Vec<GroupIdx>> = BTreeMap::new();
-        for (gi, g) in t.groups.iter().enumerate() {
-            if g.mode != GroupMode::ActiveStandby {
-                continue;
-            }
-            for m in &g.members {
-                if let Some(Comp::Device(d)) = graph.resolve_comp(m) {
-                    groups_of.entry(d).or_default().push(GroupIdx(gi));
-                }
-            }
-        }
-        Members { groups_of }
+        let devices = t
+            .groups
+            .iter()
+            .filter(|g| g.mode == GroupMode::ActiveStandby)
+            .flat_map(|g| g.members.iter())
+            .filter_map(|m| match graph.resolve_comp(m) {
+                Some(Comp::Device(d)) => Some(d),
+                _ => None,
+            })
+            .collect();
+        Members { devices }
     }
 
     /// Device `d` is in some active-standby group.
     pub(crate) fn is_member(&self, d: DeviceIdx) -> bool {
-        self.groups_of.contains_key(&d)
+        self.devices.contains(&d)
     }
 }
 
@@ -640,10 +640,18 @@ impl Engine {
                     }
                 }
             }
-            // Missing data is no evidence either way: nothing is declared or cleared.
+            // Missing data is no evidence either way: nothing is declared or cleared, except a
+            // record of a takeover past the failover window (it is history by now).
             Verdict::Unknown => {
                 h.failing_since = None;
                 h.passing_since = None;
+                let window = self.cfg.failover_window_ms;
+                if r.declared.get(&d).is_some_and(|rec| {
+                    rec.merged_into.is_none()
+                        && rec.standby_until.is_some_and(|u| u + window <= now)
+                }) {
+                    r.declared.remove(&d);
+                }
             }
         }
     }

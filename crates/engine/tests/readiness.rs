@@ -654,3 +654,46 @@ fn without_hold_downs_the_drift_is_declared_at_once() {
     run(&mut e, &w, T0 + 30 * S, T0 + 40 * S, &mut all);
     only_warning(&e);
 }
+
+/// The portal fails while fw-b is still the standby (declared not ready, nothing took over):
+/// redundancy was already consumed, so the failure is judged a failover that could not work,
+/// it names fw-b first, and the warning merges into it; both resolve once fixed.
+#[test]
+fn a_service_failure_over_a_degraded_pair_names_the_standby_and_absorbs_the_warning() {
+    let mut w = World::new();
+    let mut e = Engine::new(graph(), config());
+    let mut all = Vec::new();
+    run(&mut e, &w, T0, T0 + MIN, &mut all);
+    w.set("fw-b", "ip_forwarding", forwarding(2));
+    run(&mut e, &w, T0 + MIN, T0 + 5 * MIN, &mut all);
+    only_warning(&e);
+    w.portal = false;
+    run(&mut e, &w, T0 + 5 * MIN, T0 + 7 * MIN, &mut all);
+    let open = e.open_incidents();
+    assert_eq!(open.len(), 1, "{open:#?}");
+    assert_eq!(open[0].kind, IncidentKind::FailoverIneffective);
+    assert_eq!(open[0].suspects[0].component, "fw-b");
+    assert!(
+        open[0].suspects[0]
+            .reason
+            .starts_with("not ready since 2026-11-28 19:01:00 UTC"),
+        "{:#?}",
+        open[0].suspects
+    );
+    let resolved: Vec<_> = e.recent_resolved().collect();
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0].kind, IncidentKind::StandbyNotReady);
+    // The pair stays degraded while fw-b is not ready (it is still the standby).
+    assert_eq!(group_state(&e), State::Degraded);
+
+    w.portal = true;
+    w.set("fw-b", "ip_forwarding", forwarding(1));
+    run(&mut e, &w, T0 + 7 * MIN, T0 + 10 * MIN, &mut all);
+    assert!(e.open_incidents().is_empty(), "{:#?}", e.open_incidents());
+    assert_eq!(group_state(&e), State::Up);
+    let triggers = transitions(&all)
+        .iter()
+        .filter(|t| t.action == TransitionAction::Trigger)
+        .count();
+    assert_eq!(triggers, 2, "the warning and the failure, nothing reopened");
+}
