@@ -19,8 +19,12 @@ pub struct IncidentView {
     pub root_causes: Vec<String>,
     /// Suspect components, best first.
     pub suspects: Vec<String>,
+    /// Why each suspect is suspected, in the same order.
+    pub suspect_reasons: Vec<String>,
     /// Affected services as `(id, state)`.
     pub affected: Vec<(String, String)>,
+    /// Evidence as `(subject, text)`, oldest first.
+    pub evidence: Vec<(String, String)>,
 }
 
 impl IncidentView {
@@ -38,9 +42,17 @@ impl IncidentView {
                 .iter()
                 .map(|x| s(&x["component"]))
                 .collect(),
+            suspect_reasons: list(&v["suspects"])
+                .iter()
+                .map(|x| s(&x["reason"]))
+                .collect(),
             affected: list(&v["affected_services"])
                 .iter()
                 .map(|x| (s(&x["id"]), s(&x["state"])))
+                .collect(),
+            evidence: list(&v["evidence"])
+                .iter()
+                .map(|x| (s(&x["subject"]), s(&x["text"])))
                 .collect(),
         }
     }

@@ -5,22 +5,20 @@
 //! fw-b, which cannot forward, and the portal goes down. Exactly one page must go out: a
 //! critical "failover ineffective" naming fw-b as the first suspect and fw-a's outside link as
 //! the root cause. Restoring the link and fw-b's forwarding resolves it with one resolve page.
+//! (The drift lasts less than the readiness hold-down here: `standby_readiness.rs` waits for
+//! the `standby_not_ready` warning that catches it before the failover, issue #10.)
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use faultline_e2e::api::{Api, IncidentView};
-use faultline_e2e::process::{self, Collector};
-use faultline_e2e::webhook::{Page, WebhookReceiver};
-use faultline_e2e::{fixture, wait};
+use faultline_e2e::api::IncidentView;
+use faultline_e2e::seed::{Scene, healthy};
+use faultline_e2e::webhook::Page;
 use faultline_testpeers::keepalived::VrrpState;
-use faultline_testpeers::seed::{Firewall, SeedLab};
+use faultline_testpeers::seed::Firewall;
 
 const SECRET: &str = "e2e-webhook-secret-never-logged";
 /// The root cause: fw-a's cable to the outside switch (link ids are `a--b`).
 const OUTSIDE_LINK: &str = "fw-a:out0--sw-out:fwa-out";
-/// The collector's API comes up within this.
-const API_TIMEOUT: Duration = Duration::from_secs(30);
 /// From the first poll to everything up (first sightings are not held down).
 const HEALTHY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the drift must go unnoticed while fw-a carries the traffic: several probe and
@@ -33,67 +31,13 @@ const RESOLVE_TIMEOUT: Duration = Duration::from_secs(45);
 /// After the resolve: long enough for a stray re-trigger to show (a poll, a probe, a hold).
 const AFTER_QUIET: Duration = Duration::from_secs(6);
 
-/// The running pieces; `explain` turns a failure into a message with everything a reader needs.
-struct Scene {
-    lab: SeedLab,
-    hooks: WebhookReceiver,
-    collector: Collector,
-    api: Api,
-}
-
-impl Scene {
-    async fn explain(&self, problem: &str) -> String {
-        format!(
-            "{problem}\n{}{}{}{}",
-            self.hooks.dump(),
-            self.api.dump().await,
-            self.collector.log_tail(60),
-            self.lab.diagnostics()
-        )
-    }
-
-    async fn check(&self, problems: Vec<String>) {
-        if !problems.is_empty() {
-            panic!("{}", self.explain(&problems.join("\n")).await);
-        }
-    }
-
-    async fn wait<T, F, Fut>(&self, what: &str, timeout: Duration, check: F) -> T
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<T, String>>,
-    {
-        match wait::until(what, timeout, check).await {
-            Ok(v) => v,
-            Err(e) => panic!("{}", self.explain(&e).await),
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_incident_on_a_real_keepalived_pair_pages_once_and_resolves_once() {
     let t_start = Instant::now();
-    let Some(lab) = tokio::task::block_in_place(SeedLab::start) else {
+    let Some(s) = Scene::start(SECRET).await else {
         return;
     };
-    let lab_up = t_start.elapsed();
-    let hooks = WebhookReceiver::start(SECRET).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = write_config(&lab, &hooks, dir.path());
-    if let Err(e) = process::check_config(&config) {
-        panic!("the seed fixtures do not validate:\n{e}");
-    }
-    let mut collector = Collector::start(&config, &dir.path().join("faultline.log"));
-    let base = match collector.wait_api(API_TIMEOUT).await {
-        Ok(b) => b,
-        Err(e) => panic!("{e}\n{}", lab.diagnostics()),
-    };
-    let s = Scene {
-        lab,
-        hooks,
-        collector,
-        api: Api::new(&base),
-    };
+    let lab_up = s.lab_up;
 
     // 1. Healthy: everything up, fw-a active, fw-b standby, as read over SNMP by the collector.
     s.wait(
@@ -201,54 +145,6 @@ async fn seed_incident_on_a_real_keepalived_pair_pages_once_and_resolves_once() 
          the repair; {:.1?} in all",
         t_start.elapsed()
     );
-}
-
-/// Render the fixtures for this lab and receiver into `dir`; returns the config path.
-fn write_config(lab: &SeedLab, hooks: &WebhookReceiver, dir: &Path) -> std::path::PathBuf {
-    let topology = lab.render(&fixture("seed/topology.yaml"), &[]);
-    let config = lab.render(
-        &fixture("seed/faultline.toml"),
-        &[
-            ("hook_url", hooks.url()),
-            ("hook_secret", SECRET.to_string()),
-        ],
-    );
-    std::fs::write(dir.join("topology.yaml"), topology).expect("write topology");
-    let path = dir.join("faultline.toml");
-    std::fs::write(&path, config).expect("write config");
-    path
-}
-
-/// Ok when every component and service is up and the pair has fw-a active, fw-b standby;
-/// otherwise what is not.
-async fn healthy(api: &Api) -> Result<(), String> {
-    let mut bad: Vec<String> = api
-        .component_states()
-        .await?
-        .into_iter()
-        .chain(api.service_states().await?)
-        .filter(|(_, state)| state != "up")
-        .map(|(id, state)| format!("{id} {state}"))
-        .collect();
-    let roles = api.ha_roles().await?;
-    for (fw, want) in [("fw-a", "active"), ("fw-b", "standby")] {
-        let got = roles
-            .iter()
-            .find(|(id, _)| id == fw)
-            .map(|(_, r)| r.as_str());
-        if got != Some(want) {
-            bad.push(format!("{fw} role {got:?}"));
-        }
-    }
-    let open = api.incidents().await?.open;
-    if !open.is_empty() {
-        bad.push(format!("{} open incident(s)", open.len()));
-    }
-    if bad.is_empty() {
-        Ok(())
-    } else {
-        Err(bad.join(", "))
-    }
 }
 
 /// The first on-call page: a trigger of the critical failover-ineffective incident.

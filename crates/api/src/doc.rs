@@ -8,10 +8,11 @@ use utoipa::OpenApi;
 
 use crate::path;
 use crate::{
-    AffectedService, ApiError, ComponentStatus, ComponentsResponse, Evidence, HaRole, Incident,
-    IncidentKind, IncidentStatus, IncidentSummary, IncidentsResponse, LabAction, LabStatus,
-    NotifyStats, Outage, PREFIX, ServiceStatus, ServicesResponse, Severity, State, StatusResponse,
-    StoreStatus, Suspect, TimelineEntry, TimelineResponse, UnixMillis, WhyNode, WhyResponse,
+    AffectedService, ApiError, CheckValue, ComponentStatus, ComponentsResponse, Evidence,
+    GroupReady, HaRole, Incident, IncidentKind, IncidentStatus, IncidentSummary, IncidentsResponse,
+    LabAction, LabStatus, NotifyStats, Outage, PREFIX, Readiness, ReadyCheck, ReadyResponse,
+    ServiceStatus, ServicesResponse, Severity, StandbyReady, State, StatusResponse, StoreStatus,
+    Suspect, TimelineEntry, TimelineResponse, UnixMillis, WhyNode, WhyResponse,
 };
 
 /// HTTP method of a route.
@@ -60,9 +61,11 @@ pub const ROUTES: &[Route] = &[
     v1(Method::Get, path::INCIDENTS),
     v1(Method::Get, path::WHY),
     v1(Method::Get, path::TIMELINE),
+    v1(Method::Get, path::READY),
     v1(Method::Get, path::LAB),
     v1(Method::Post, path::LAB_ACTION),
     v1(Method::Post, path::LAB_ACTION_ID),
+    v1(Method::Post, path::LAB_DRIFT),
     Route {
         method: Method::Get,
         prefix: PREFIX,
@@ -92,9 +95,11 @@ pub const ROUTES: &[Route] = &[
         ops::incidents,
         ops::why,
         ops::timeline,
+        ops::ready,
         ops::lab_status,
         ops::lab_action,
         ops::lab_action_id,
+        ops::lab_drift,
         ops::openapi,
         ops::metrics
     ),
@@ -124,6 +129,12 @@ pub const ROUTES: &[Route] = &[
         WhyNode,
         TimelineResponse,
         TimelineEntry,
+        ReadyResponse,
+        GroupReady,
+        StandbyReady,
+        ReadyCheck,
+        CheckValue,
+        Readiness,
         LabStatus,
         LabAction
     )),
@@ -146,7 +157,8 @@ mod ops {
     use crate::path;
     use crate::{
         ApiError, ComponentsResponse, IncidentsQuery, IncidentsResponse, LabStatus, PREFIX,
-        ServicesResponse, StatusResponse, TimelineQuery, TimelineResponse, WhyResponse,
+        ReadyResponse, ServicesResponse, StatusResponse, TimelineQuery, TimelineResponse,
+        WhyResponse,
     };
 
     /// Topology, counts by state, services, open incidents, pager outbox health.
@@ -184,6 +196,12 @@ mod ops {
         responses((status = 200, body = TimelineResponse)))]
     pub fn timeline() {}
 
+    /// Standby readiness: each active-standby group, its active member, each standby's checks
+    /// with both members' values, verdicts and since when.
+    #[utoipa::path(get, context_path = PREFIX, path = path::READY, tag = "live",
+        responses((status = 200, body = ReadyResponse)))]
+    pub fn ready() {}
+
     /// The demo lab's state.
     #[utoipa::path(get, context_path = PREFIX, path = path::LAB, tag = "lab",
         responses(
@@ -210,6 +228,18 @@ mod ops {
             (status = 400, description = "Unknown action or id", body = ApiError),
             (status = 404, description = "Not running the demo lab", body = ApiError)))]
     pub fn lab_action_id() {}
+
+    /// Inject a configuration drift into a device: `forwarding` makes its agent answer
+    /// ipForwarding = notForwarding(2). `fix` and `reset` undo it.
+    #[utoipa::path(post, context_path = PREFIX, path = path::LAB_DRIFT, tag = "lab",
+        params(
+            ("id" = String, Path, description = "Device id (percent-encoded)"),
+            ("what" = String, Path, description = "`forwarding`")),
+        responses(
+            (status = 200, body = LabStatus),
+            (status = 400, description = "Unknown device or drift", body = ApiError),
+            (status = 404, description = "Not running the demo lab", body = ApiError)))]
+    pub fn lab_drift() {}
 
     /// This document.
     #[utoipa::path(get, context_path = PREFIX, path = path::OPENAPI, tag = "meta",

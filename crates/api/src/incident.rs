@@ -21,6 +21,8 @@ pub enum IncidentKind {
     UnexplainedServiceFailure,
     /// An active-standby group has more than one active member.
     SplitBrain,
+    /// A standby member could not take over: a readiness check fails while all still works.
+    StandbyNotReady,
 }
 
 impl IncidentKind {
@@ -32,6 +34,7 @@ impl IncidentKind {
             IncidentKind::FailoverIneffective => "failover_ineffective",
             IncidentKind::UnexplainedServiceFailure => "unexplained_service_failure",
             IncidentKind::SplitBrain => "split_brain",
+            IncidentKind::StandbyNotReady => "standby_not_ready",
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `GET /api/v1/lab` and `POST /api/v1/lab/{action}[/{id}]`: the demo lab.
+//! `GET /api/v1/lab`, `POST /api/v1/lab/{action}[/{id}]` and
+//! `POST /api/v1/lab/drift/{id}/{what}`: the demo lab.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -15,6 +16,9 @@ pub struct LabStatus {
     pub active: BTreeMap<String, String>,
     /// Whether the spare's configuration has been fixed (NAT copied over).
     pub fixed: bool,
+    /// Configuration drifts injected per device (`forwarding`), absent when there are none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub drift: BTreeMap<String, Vec<String>>,
     /// Simulated SNMP agent address (`IP:PORT`) per device.
     pub agents: BTreeMap<String, String>,
     /// Simulated service URL per service.

@@ -25,6 +25,7 @@ mod incident;
 mod lab;
 mod offline;
 pub mod path;
+mod ready;
 mod status;
 mod timeline;
 mod why;
@@ -37,6 +38,7 @@ pub use incident::{
 };
 pub use lab::{LabAction, LabStatus};
 pub use offline::{ImpactReport, ServiceImpact};
+pub use ready::{CheckValue, GroupReady, Readiness, ReadyCheck, ReadyResponse, StandbyReady};
 pub use status::{
     ComponentStatus, ComponentsResponse, IncidentSummary, NotifyStats, ServiceStatus,
     ServicesResponse, StateCounts, StatusResponse, StoreStatus,

@@ -13,6 +13,8 @@ pub const COMPONENTS: &str = "/components";
 pub const INCIDENTS: &str = "/incidents";
 /// The live why of a component.
 pub const WHY: &str = "/why/{id}";
+/// Standby readiness of every active-standby group.
+pub const READY: &str = "/ready";
 /// The timeline (query [`TimelineQuery`]).
 pub const TIMELINE: &str = "/timeline";
 /// Demo lab status.
@@ -21,6 +23,8 @@ pub const LAB: &str = "/lab";
 pub const LAB_ACTION: &str = "/lab/{action}";
 /// Demo lab action on a device or link (`fail`, `heal`).
 pub const LAB_ACTION_ID: &str = "/lab/{action}/{id}";
+/// Demo lab: inject a configuration drift (`forwarding`) into a device.
+pub const LAB_DRIFT: &str = "/lab/drift/{id}/{what}";
 /// The OpenAPI document (versioned prefix only).
 pub const OPENAPI: &str = "/openapi.json";
 /// Prometheus / OpenMetrics text: absolute, outside the API prefix.
@@ -56,6 +60,11 @@ pub fn lab_action(action: LabAction, id: Option<&str>) -> String {
         Some(id) => format!("{PREFIX}{LAB}/{action}/{}", segment(id)),
         None => format!("{PREFIX}{LAB}/{action}"),
     }
+}
+
+/// `POST /api/v1/lab/drift/{id}/{what}`, both percent-encoded.
+pub fn lab_drift(id: &str, what: &str) -> String {
+    format!("{PREFIX}/lab/drift/{}/{}", segment(id), segment(what))
 }
 
 /// Percent-encode an id for one URL path segment: link ids carry `/` (`ge-0/0/1`) and `:`.
@@ -103,6 +112,10 @@ mod tests {
             "/api/v1/timeline?since=42"
         );
         assert_eq!(lab_action(LabAction::Fix, None), "/api/v1/lab/fix");
+        assert_eq!(
+            lab_drift("fw-b", "forwarding"),
+            "/api/v1/lab/drift/fw-b/forwarding"
+        );
         assert_eq!(
             lab_action(LabAction::Fail, Some("a/b")),
             "/api/v1/lab/fail/a%2Fb"

@@ -29,6 +29,7 @@ fn check(type_name: &str, block: &str) -> Result<(), String> {
         "WhyResponse" => same_after_round_trip::<WhyResponse>(block),
         "TimelineResponse" => same_after_round_trip::<TimelineResponse>(block),
         "LabStatus" => same_after_round_trip::<LabStatus>(block),
+        "ReadyResponse" => same_after_round_trip::<ReadyResponse>(block),
         "ImpactReport" => same_after_round_trip::<ImpactReport>(block),
         "ApiError" => same_after_round_trip::<ApiError>(block),
         "GraphExport" => same_keys_as_real_export(block),

@@ -262,14 +262,63 @@ fn lab() {
         failed: vec!["fw-a".into()],
         active: BTreeMap::from([("fw-pair".into(), "fw-b".into())]),
         fixed: false,
+        drift: BTreeMap::from([("fw-b".into(), vec!["forwarding".into()])]),
         agents: BTreeMap::from([("fw-a".into(), "127.0.0.1:40161".into())]),
         services: BTreeMap::from([("portal".into(), "http://127.0.0.1:40080/".into())]),
     });
     assert_eq!(json["active"]["fw-pair"], "fw-b");
+    assert_eq!(json["drift"]["fw-b"][0], "forwarding");
+    // No drift: the field is left out (older answers had none).
+    let quiet: LabStatus = serde_json::from_str(
+        r#"{"failed": [], "active": {}, "fixed": false, "agents": {}, "services": {}}"#,
+    )
+    .unwrap();
+    assert!(quiet.drift.is_empty());
+    assert!(serde_json::to_value(&quiet).unwrap().get("drift").is_none());
     for a in LabAction::ALL {
         assert_eq!(LabAction::from_name(a.as_str()), Some(a));
         let json = serde_json::to_value(a).unwrap();
         assert_eq!(json, a.as_str());
+    }
+}
+
+#[test]
+fn ready() {
+    let value = |v: &str, shown: &str| CheckValue {
+        value: v.into(),
+        shown: Some(shown.into()),
+        at: UnixMillis(1_764_300_000_000),
+        stale: false,
+    };
+    let json = round_trip(&ReadyResponse {
+        groups: vec![GroupReady {
+            group: "fw-pair".into(),
+            active: Some("fw-a".into()),
+            standbys: vec![StandbyReady {
+                device: "fw-b".into(),
+                verdict: Readiness::NotReady,
+                since: Some(UnixMillis(1_764_300_000_000)),
+                declared_not_ready: true,
+                checks: vec![ReadyCheck {
+                    check: "ip_forwarding".into(),
+                    rule: Some("match_active".into()),
+                    standby: Some(value("2", "notForwarding")),
+                    active: Some(value("1", "forwarding")),
+                    verdict: Readiness::NotReady,
+                    detail: "ip_forwarding: fw-a forwarding, fw-b notForwarding".into(),
+                    applies: true,
+                }],
+            }],
+        }],
+    });
+    assert_eq!(json["groups"][0]["standbys"][0]["verdict"], "not_ready");
+    assert_eq!(
+        json["groups"][0]["standbys"][0]["checks"][0]["standby"]["shown"],
+        "notForwarding"
+    );
+    for r in [Readiness::Ready, Readiness::NotReady, Readiness::Unknown] {
+        let back: Readiness = serde_json::from_value(serde_json::to_value(r).unwrap()).unwrap();
+        assert_eq!(back, r);
     }
 }
 
@@ -304,6 +353,7 @@ fn names_match_the_wire() {
         IncidentKind::FailoverIneffective,
         IncidentKind::UnexplainedServiceFailure,
         IncidentKind::SplitBrain,
+        IncidentKind::StandbyNotReady,
     ] {
         assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
     }

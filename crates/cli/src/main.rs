@@ -59,7 +59,10 @@ enum Command {
     /// State changes and evidence from the running collector.
     #[command(after_help = cmd::client::EXIT_CODES)]
     Timeline(cmd::client::TimelineArgs),
-    /// Drive the demo lab: status, fail ID, heal ID, fix, reset.
+    /// Standby readiness: each HA group, its active member, each standby's checks and verdict.
+    #[command(after_help = cmd::client::EXIT_CODES)]
+    Ready(cmd::client::ReadyArgs),
+    /// Drive the demo lab: status, fail ID, heal ID, drift ID forwarding, fix, reset.
     #[command(after_help = cmd::client::EXIT_CODES)]
     Lab(cmd::client::LabArgs),
     /// Re-run the engine over a recorded journal: what exactly stopped, and when.
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
         Command::Status(a) => cmd::client::status(a),
         Command::Incidents(a) => cmd::client::incidents(a),
         Command::Timeline(a) => cmd::client::timeline(a),
+        Command::Ready(a) => cmd::client::ready(a),
         Command::Lab(a) => cmd::client::lab(a),
         Command::Replay(a) => cmd::replay::replay(a),
         Command::Check(a) => cmd::topo::check(a),

@@ -32,6 +32,7 @@ fn unreachable_collector_exits_3() {
         vec!["timeline", "--since", "10m"],
         vec!["why", "portal"],
         vec!["lab", "status"],
+        vec!["ready"],
     ] {
         let mut args = cmd.clone();
         args.extend(["--api", &api]);
@@ -49,6 +50,7 @@ fn usage_errors_exit_2_before_any_request() {
         ["timeline", "--since", "soon", "--api", &api],
         ["lab", "explode", "--api", &api, "--json"],
         ["lab", "fail", "--api", &api, "--json"],
+        ["lab", "drift", "fw-b", "--api", &api],
     ] {
         let out = faultline(&args);
         assert_eq!(
@@ -62,7 +64,7 @@ fn usage_errors_exit_2_before_any_request() {
 
 #[test]
 fn help_documents_the_exit_codes() {
-    for cmd in ["status", "incidents", "timeline", "lab", "why"] {
+    for cmd in ["status", "incidents", "timeline", "lab", "why", "ready"] {
         let out = faultline(&[cmd, "--help"]);
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(

@@ -219,6 +219,33 @@ max_ms = 1000
     let portal: api::WhyResponse = serde_json::from_slice(&portal.stdout).expect("why --json");
     assert_eq!(portal.service.map(|s| s.observed), Some(api::State::Down));
     assert_eq!(portal.incident.map(|i| i.id), Some(id.clone()));
+    // `faultline ready`: the typed answer, filtered by group, and an unknown group exits 1.
+    let ready = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .arg("ready")
+            .args(args)
+            .args(["--api", &api])
+            .output()
+            .expect("faultline ready")
+    };
+    let out = ready(&["fw-pair", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: api::ReadyResponse = serde_json::from_slice(&out.stdout).expect("ready --json");
+    let groups: Vec<&str> = r.groups.iter().map(|g| g.group.as_str()).collect();
+    assert_eq!(groups, ["fw-pair"]);
+    let out = ready(&[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("fw-pair: active") && text.contains("lb-pair"),
+        "{text}"
+    );
+    let out = ready(&["no-such-pair"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an active-standby group"));
     let metrics = client
         .get(format!("{api}/metrics"))
         .send()

@@ -116,6 +116,7 @@ impl ToApi for faultline_incident::IncidentKind {
             K::FailoverIneffective => api::IncidentKind::FailoverIneffective,
             K::UnexplainedServiceFailure => api::IncidentKind::UnexplainedServiceFailure,
             K::SplitBrain => api::IncidentKind::SplitBrain,
+            K::StandbyNotReady => api::IncidentKind::StandbyNotReady,
         }
     }
 }
@@ -261,6 +262,91 @@ impl ToApi for faultline_notify::StatsSnapshot {
             dead_lettered: self.dead_lettered,
             pending: self.pending,
             resent: self.resent,
+        }
+    }
+}
+
+impl ToApi for faultline_engine::Verdict {
+    type Api = api::Readiness;
+    fn to_api(&self) -> api::Readiness {
+        use faultline_engine::Verdict as V;
+        match self {
+            V::Ready => api::Readiness::Ready,
+            V::NotReady => api::Readiness::NotReady,
+            V::Unknown => api::Readiness::Unknown,
+        }
+    }
+}
+
+/// A fact's raw value as text.
+fn fact_text(f: &faultline_observe::Fact) -> String {
+    use faultline_observe::Fact;
+    match f {
+        Fact::Int(i) => i.to_string(),
+        Fact::Text(t) => t.clone(),
+        Fact::Absent => "absent".into(),
+    }
+}
+
+/// A readiness rule as one line: `equal 1`, `within_percent_of_active 10`.
+fn rule_text(r: &faultline_observe::ReadinessRule) -> String {
+    use faultline_observe::ReadinessRule as R;
+    match r {
+        R::MatchActive => "match_active".into(),
+        R::Equal { value } => format!("equal {}", fact_text(value)),
+        R::NotEqual { value } => format!("not_equal {}", fact_text(value)),
+        R::WithinPercentOfActive { percent } => format!("within_percent_of_active {percent}"),
+        R::AtLeast { min } => format!("at_least {min}"),
+    }
+}
+
+impl ToApi for faultline_engine::CheckValue {
+    type Api = api::CheckValue;
+    fn to_api(&self) -> api::CheckValue {
+        api::CheckValue {
+            value: fact_text(&self.value),
+            shown: self.shown.clone(),
+            at: api::UnixMillis(self.at),
+            stale: self.stale,
+        }
+    }
+}
+
+impl ToApi for faultline_engine::CheckResult {
+    type Api = api::ReadyCheck;
+    fn to_api(&self) -> api::ReadyCheck {
+        api::ReadyCheck {
+            check: self.check.clone(),
+            rule: self.rule.as_ref().map(rule_text),
+            standby: self.standby.to_api(),
+            active: self.active.to_api(),
+            verdict: self.verdict.to_api(),
+            detail: self.detail.clone(),
+            applies: self.applies,
+        }
+    }
+}
+
+impl ToApi for faultline_engine::StandbyReadiness {
+    type Api = api::StandbyReady;
+    fn to_api(&self) -> api::StandbyReady {
+        api::StandbyReady {
+            device: self.device.clone(),
+            verdict: self.verdict.to_api(),
+            since: self.since.map(api::UnixMillis),
+            declared_not_ready: self.declared_not_ready,
+            checks: self.checks.to_api(),
+        }
+    }
+}
+
+impl ToApi for faultline_engine::GroupReadiness {
+    type Api = api::GroupReady;
+    fn to_api(&self) -> api::GroupReady {
+        api::GroupReady {
+            group: self.group.clone(),
+            active: self.active.clone(),
+            standbys: self.standbys.to_api(),
         }
     }
 }

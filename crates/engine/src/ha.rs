@@ -45,8 +45,8 @@ pub(crate) struct SplitBrain {
 /// A member's role as the engine believes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct MemberRole {
-    pub(crate) device: DeviceIdx,
-    pub(crate) role: HaRole,
+    pub device: DeviceIdx,
+    pub role: HaRole,
 }
 
 /// Since when a condition has held, kept in `since`: started now if it is new, forgotten when
@@ -108,10 +108,13 @@ impl Engine {
     }
 
     /// The own state of an active-standby group: down once no member has been active for the
-    /// device hold-down, else up (its members' liveness is the graph's business).
+    /// device hold-down; degraded while a standby is declared not ready to take over (the
+    /// redundancy is already consumed, see `readiness`); else up (its members' liveness is the
+    /// graph's business).
     pub(crate) fn group_ha_state(&self, group: GroupIdx) -> State {
         match self.state.ha.no_active_since.get(&group) {
             Some(since) if since + self.cfg.device.down_ms <= self.state.now => State::Down,
+            _ if self.standby_not_ready(group) => State::Degraded,
             _ => State::Up,
         }
     }

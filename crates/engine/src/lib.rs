@@ -68,6 +68,7 @@
 //! | `feed`, `track` | hold-downs, flap damping, staleness: raw states become declared ones |
 //! | `reach` | which devices are merely behind a failure (unknown, never root causes) |
 //! | `ha` | active-standby invariants: split brain and no active member |
+//! | `readiness` | can each standby take over? checks judged, held down, declared |
 //! | `incidents` | root causes, merged services, titles, severity, suspects; the diff |
 //! | `evidence` | the words: per-component events and the timeline |
 //! | `status` | queries: components, services, why, counts, incidents |
@@ -89,6 +90,7 @@ mod ha;
 mod ids;
 mod incidents;
 mod reach;
+mod readiness;
 mod signals;
 mod snapshot;
 mod status;
@@ -106,6 +108,9 @@ use serde::{Deserialize, Serialize};
 
 pub use config::{EngineConfig, Hold, Maintenance};
 pub use evidence::TimelineEntry;
+pub use readiness::{
+    CheckResult, CheckValue, GroupReadiness, HA_ROLE_CHECK, StandbyReadiness, Verdict,
+};
 pub use snapshot::SnapshotError;
 pub use status::{ComponentStatus, ServiceStatus};
 
@@ -115,6 +120,7 @@ use ha::HaState;
 use ids::{Comp, GroupIdx, Idx, IdxVec, ServiceIdx, TypedComponents};
 use incidents::Incidents;
 use reach::{Neighbourhood, Reachability};
+use readiness::{Members, ReadinessState};
 use signals::Signals;
 use track::Track;
 
@@ -203,6 +209,8 @@ pub(crate) struct EngineState {
     signals: Signals,
     reach: Reachability,
     ha: HaState,
+    /// Standby readiness: facts of group members, hold-downs, standbys declared not ready.
+    readiness: ReadinessState,
     evidence: EvidenceLog,
     incidents: Incidents,
 }
@@ -234,6 +242,7 @@ impl EngineState {
             signals: Signals::new(t),
             reach: Reachability::new(t.devices.len()),
             ha: HaState::default(),
+            readiness: ReadinessState::default(),
             evidence: EvidenceLog::new(n),
             incidents: Incidents::default(),
         }
@@ -248,6 +257,8 @@ pub(crate) struct Layout {
     closures: IdxVec<ServiceIdx, Vec<CompId>>,
     /// Active-standby groups (their own state follows the HA invariants).
     ha_groups: Vec<GroupIdx>,
+    /// Which devices are members of active-standby groups (whose readiness facts are kept).
+    members: Members,
 }
 
 impl Layout {
@@ -262,6 +273,7 @@ impl Layout {
                 .filter(|g| t.groups[*g].mode == GroupMode::ActiveStandby)
                 .map(GroupIdx)
                 .collect(),
+            members: Members::new(graph),
         }
     }
 }
@@ -387,6 +399,7 @@ impl Engine {
             }
         }
         self.state.signals.resume(at);
+        self.state.readiness.resume(at);
         if at > self.state.now {
             self.state.now = at;
         }
@@ -409,6 +422,7 @@ impl Engine {
             &mut state.touched,
         );
         let split = self.update_ha_invariants();
+        self.update_readiness();
         let mut touched = std::mem::take(&mut self.state.touched);
         touched.extend(self.layout.ha_groups.iter().map(|g| g.comp(&self.graph)));
         touched.sort_unstable();

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::Engine;
 use crate::Output;
 use crate::ids::{Comp, DeviceIdx, IdxVec, LinkIdx, ServiceIdx, Timed, TypedComponents};
+use crate::readiness::FactReport;
 
 /// Which instants still count as current: a signal older than the staleness limit no longer
 /// votes.
@@ -309,12 +310,25 @@ impl Engine {
                 self.note(c, at, format!("trap {trap_oid}"));
                 false
             }
+            Signal::Readiness {
+                check,
+                value,
+                shown,
+                rule,
+            } => {
+                let report = FactReport {
+                    value: value.clone(),
+                    shown: shown.clone(),
+                    rule: rule.clone(),
+                };
+                self.record_readiness(d, at, check, report);
+                false
+            }
             Signal::Uptime { .. }
             | Signal::Interface { .. }
             | Signal::Probe { .. }
             | Signal::CollectorStarted
-            | Signal::ClockAdvance
-            | Signal::Readiness { .. } => false,
+            | Signal::ClockAdvance => false,
         }
     }
 

@@ -18,7 +18,7 @@ use crate::{Engine, EngineConfig, EngineState};
 
 /// Format version. Bump it whenever [`EngineState`] changes shape or meaning: an older
 /// snapshot is then refused (and the journal replayed) instead of misread.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// Why a snapshot cannot be restored. Every case means: replay the whole journal instead.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +91,7 @@ impl EngineState {
             && self.touched.iter().all(comp_ok)
             && self.deadlines.iter().all(|d| comp_ok(&d.comp))
             && self.ha.groups().all(|g| g.0 < t.groups.len())
+            && self.readiness.fits(t.devices.len(), t.groups.len())
             && self.incidents.services().all(|s| s.0 < t.services.len())
     }
 }

@@ -54,6 +54,9 @@ pub enum IncidentKind {
     UnexplainedServiceFailure,
     /// An active-standby group has more than one active member.
     SplitBrain,
+    /// A standby member of an active-standby group could not take over (a readiness check
+    /// fails: forwarding off, configuration drift, HA unhealthy) while everything still works.
+    StandbyNotReady,
 }
 
 impl IncidentKind {
@@ -65,6 +68,7 @@ impl IncidentKind {
             IncidentKind::FailoverIneffective => "failover_ineffective",
             IncidentKind::UnexplainedServiceFailure => "unexplained_service_failure",
             IncidentKind::SplitBrain => "split_brain",
+            IncidentKind::StandbyNotReady => "standby_not_ready",
         }
     }
 }

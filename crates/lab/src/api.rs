@@ -6,6 +6,7 @@
 //! | `GET /api/v1/lab` | [`LabStatus`] |
 //! | `POST /api/v1/lab/{fail,heal}/{id}` | fail or heal a device or link, then the status |
 //! | `POST /api/v1/lab/{fix,reset}` | copy the configuration to the spare / heal everything |
+//! | `POST /api/v1/lab/drift/{id}/{what}` | inject a drift (`forwarding`) into a device |
 //!
 //! Errors answer [`ApiError`] with 400 (bad action or id) or 404 (no lab running).
 
@@ -16,7 +17,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use faultline_api::{ApiError, LEGACY_PREFIX, LabAction, PREFIX, path};
 
-use crate::{Lab, LabStatus};
+use crate::{Drift, Lab, LabStatus};
 
 /// The lab's routes. Without a lab they still answer, with 404 and a message that says so,
 /// so that `faultline lab` against a collector without one explains itself.
@@ -26,6 +27,7 @@ pub fn routes(lab: Option<Lab>) -> Router {
             .route(path::LAB, get(status))
             .route(path::LAB_ACTION, post(action))
             .route(path::LAB_ACTION_ID, post(action_on))
+            .route(path::LAB_DRIFT, post(drift))
     };
     Router::new()
         .nest(PREFIX, relative())
@@ -94,6 +96,14 @@ async fn action_on(State(lab): S, Path((action, id)): Path<(String, String)>) ->
         None => return unknown(&action),
     };
     match done {
+        Ok(()) => ok(lab.status()),
+        Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+async fn drift(State(lab): S, Path((id, what)): Path<(String, String)>) -> Response {
+    let Some(lab) = lab else { return no_lab() };
+    match Drift::from_name(&what).and_then(|d| lab.drift(&id, d)) {
         Ok(()) => ok(lab.status()),
         Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
     }

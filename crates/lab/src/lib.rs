@@ -48,6 +48,14 @@ const NETSNMP_OID: &[u32] = &[1, 3, 6, 1, 4, 1, 8072, 3, 2, 10];
 const HA_MODE: &[u32] = &[1, 3, 6, 1, 4, 1, 12356, 101, 13, 1, 1, 0];
 const SELF_SERIAL: &[u32] = &[1, 3, 6, 1, 4, 1, 12356, 100, 1, 1, 1, 0];
 const HA_STATS: &[u32] = &[1, 3, 6, 1, 4, 1, 12356, 101, 13, 2, 1, 1];
+/// IP-MIB ipForwarding.0: forwarding(1), notForwarding(2) (a readiness check of every profile).
+const IP_FORWARDING: &[u32] = &[1, 3, 6, 1, 2, 1, 4, 1, 0];
+/// IP-MIB ipv6IpForwarding.0, same encoding.
+const IPV6_FORWARDING: &[u32] = &[1, 3, 6, 1, 2, 1, 4, 25, 0];
+/// IP-FORWARD-MIB inetCidrRouteNumber.0.
+const ROUTE_NUMBER: &[u32] = &[1, 3, 6, 1, 2, 1, 4, 24, 6, 0];
+/// Routes every lab device reports: the same on every member, so route counts match.
+const LAB_ROUTES: u32 = 12;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum LabError {
@@ -55,6 +63,37 @@ pub enum LabError {
     Unknown(String),
     #[error("`{0}` is a {1}; only devices and links can be failed")]
     NotFailable(String, &'static str),
+    #[error("unknown drift `{0}` (known: forwarding)")]
+    UnknownDrift(String),
+    #[error("`{0}` is not a device of the lab")]
+    NotADevice(String),
+}
+
+/// A configuration drift the lab can inject into a device (`faultline lab drift ID WHAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Drift {
+    /// IP forwarding switched off: ipForwarding answers notForwarding(2).
+    Forwarding,
+}
+
+impl Drift {
+    /// Every drift, for parsing and help.
+    pub const ALL: [Drift; 1] = [Drift::Forwarding];
+
+    /// Its name on the command line and in the status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Drift::Forwarding => "forwarding",
+        }
+    }
+
+    /// The drift with this name.
+    pub fn from_name(name: &str) -> Result<Drift, LabError> {
+        Self::ALL
+            .into_iter()
+            .find(|d| d.as_str() == name)
+            .ok_or_else(|| LabError::UnknownDrift(name.to_string()))
+    }
 }
 
 struct Agent {
@@ -77,6 +116,8 @@ struct LabState {
     active: BTreeMap<String, String>,
     primary: BTreeMap<String, String>,
     fixed: bool,
+    /// Drifts injected per device.
+    drift: BTreeMap<String, BTreeSet<Drift>>,
 }
 
 struct Inner {
@@ -133,6 +174,9 @@ impl Lab {
             table.insert(&sys(3), Val::Ticks(0));
             table.insert(&sys(5), Val::Str(d.id.as_bytes().to_vec()));
             table.insert(&[1, 3, 6, 1, 6, 3, 10, 2, 1, 2, 0], Val::Int(1));
+            table.insert(IP_FORWARDING, Val::Int(1));
+            table.insert(IPV6_FORWARDING, Val::Int(1));
+            table.insert(ROUTE_NUMBER, Val::Gauge32(LAB_ROUTES));
             let mut if_index = BTreeMap::new();
             for l in t.links_of(i) {
                 if let Some(end) = t.links[l].end_on(i as u32) {
@@ -168,6 +212,7 @@ impl Lab {
                 active: primary.clone(),
                 primary,
                 fixed: false,
+                drift: BTreeMap::new(),
             }),
             graph,
             agents,
@@ -236,6 +281,16 @@ impl Lab {
             failed: st.failed.iter().cloned().collect(),
             active: st.active.clone(),
             fixed: st.fixed,
+            drift: st
+                .drift
+                .iter()
+                .map(|(d, set)| {
+                    (
+                        d.clone(),
+                        set.iter().map(|x| x.as_str().to_string()).collect(),
+                    )
+                })
+                .collect(),
             agents: self
                 .inner
                 .agents
@@ -260,10 +315,46 @@ impl Lab {
         self.set_failed(id, false)
     }
 
-    /// Copy the active member's configuration to the spare (the fix for the seed incident).
+    /// Copy the active member's configuration to the spare (the fix for the seed incident);
+    /// injected drifts are undone with it.
     pub fn fix(&self) {
         self.lock_state().fixed = true;
+        self.clear_drift();
         self.refresh_ha();
+    }
+
+    /// Inject a configuration drift into a device: `Drift::Forwarding` makes its agent answer
+    /// ipForwarding = notForwarding(2), the standby-readiness warning of issue #10.
+    pub fn drift(&self, device: &str, what: Drift) -> Result<(), LabError> {
+        let agent = self
+            .inner
+            .agents
+            .get(device)
+            .ok_or_else(|| LabError::NotADevice(device.to_string()))?;
+        match what {
+            Drift::Forwarding => agent.write(IP_FORWARDING, Val::Int(2)),
+        }
+        self.lock_state()
+            .drift
+            .entry(device.to_string())
+            .or_default()
+            .insert(what);
+        Ok(())
+    }
+
+    /// Undo every injected drift.
+    fn clear_drift(&self) {
+        let drifted = std::mem::take(&mut self.lock_state().drift);
+        for (device, set) in drifted {
+            let Some(agent) = self.inner.agents.get(&device) else {
+                continue;
+            };
+            for d in set {
+                match d {
+                    Drift::Forwarding => agent.write(IP_FORWARDING, Val::Int(1)),
+                }
+            }
+        }
     }
 
     /// Heal everything and break the spare's configuration again.
@@ -277,6 +368,7 @@ impl Lab {
         for a in self.inner.agents.values() {
             a.silent.store(false, Ordering::Relaxed);
         }
+        self.clear_drift();
         for (i, _) in self.topology().links.iter().enumerate() {
             self.set_link(i, true);
         }
@@ -515,6 +607,14 @@ async fn spawn_agent(
         fortigate,
         task,
     })
+}
+
+impl Agent {
+    /// Set one object of the agent's table.
+    fn write(&self, oid: &[u32], value: Val) {
+        let mut table = self.table.write().unwrap_or_else(|e| e.into_inner());
+        table.insert(oid, value);
+    }
 }
 
 impl Drop for Inner {

@@ -159,6 +159,29 @@ async fn check_route(c: &Running, route: &api::Route, prefix: &str) {
                 c.get(&p(&format!("/timeline?since={}", u64::MAX))).await;
             assert!(t.timeline.is_empty());
         }
+        path::READY => {
+            let r: api::ReadyResponse = c.get(&p(path::READY)).await;
+            let ids: Vec<&str> = r.groups.iter().map(|g| g.group.as_str()).collect();
+            assert_eq!(ids, ["fw-pair", "lb-pair"]);
+            let fw = &r.groups[0];
+            assert_eq!(fw.active.as_deref(), Some("fw-b"));
+            let [a] = fw.standbys.as_slice() else {
+                panic!("one standby: {fw:?}")
+            };
+            // The failed fw-a is judged (its HA role is failed) but never declared: its own
+            // failure is the open incident.
+            assert_eq!(a.device, "fw-a");
+            assert_eq!(a.verdict, api::Readiness::NotReady, "{a:?}");
+            assert!(!a.declared_not_ready);
+            let role = a
+                .checks
+                .iter()
+                .find(|x| x.check == "ha_role")
+                .expect("ha_role");
+            assert_eq!(role.detail, "ha_role: fw-a failed");
+            let fwd = a.checks.iter().find(|x| x.check == "ip_forwarding");
+            assert!(fwd.is_some_and(|x| x.applies), "{a:?}");
+        }
         path::LAB => {
             let l: api::LabStatus = c.get(&p(path::LAB)).await;
             assert_eq!(l.failed, ["fw-a"]);
@@ -171,6 +194,16 @@ async fn check_route(c: &Running, route: &api::Route, prefix: &str) {
         path::LAB_ACTION_ID => {
             let (code, e): (u16, api::ApiError) =
                 c.call(Method::Post, &p("/lab/fail/no-such-box")).await;
+            assert_eq!(code, 400, "{}", e.error);
+        }
+        path::LAB_DRIFT => {
+            let (code, e): (u16, api::ApiError) =
+                c.call(Method::Post, &p("/lab/drift/fw-b/firmware")).await;
+            assert_eq!(code, 400, "{}", e.error);
+            assert!(e.error.contains("unknown drift `firmware`"), "{}", e.error);
+            let (code, e): (u16, api::ApiError) = c
+                .call(Method::Post, &p("/lab/drift/no-such-box/forwarding"))
+                .await;
             assert_eq!(code, 400, "{}", e.error);
         }
         path::OPENAPI => {
@@ -216,6 +249,12 @@ async fn every_route_answers_its_type_under_both_prefixes() {
     })
     .await;
 
+    c.until("fw-b active in the readiness view", async || {
+        let r: api::ReadyResponse = c.get(&path::v1(path::READY)).await;
+        (r.groups.first()?.active.as_deref() == Some("fw-b")).then_some(())
+    })
+    .await;
+
     for route in ROUTES {
         check_route(&c, route, route.prefix).await;
         if route.legacy_alias {
@@ -225,12 +264,96 @@ async fn every_route_answers_its_type_under_both_prefixes() {
     assert_eq!(PREFIX, "/api/v1");
 
     // The lab actions that change things, typed, on the versioned path.
+    let lab: api::LabStatus = c.post(&path::lab_drift("fw-b", "forwarding")).await;
+    assert_eq!(lab.drift.get("fw-b"), Some(&vec!["forwarding".to_string()]));
     let lab: api::LabStatus = c.post(&path::lab_action(api::LabAction::Fix, None)).await;
     assert!(lab.fixed);
+    assert!(lab.drift.is_empty(), "fix undoes the drift");
     let lab: api::LabStatus = c
         .post(&path::lab_action(api::LabAction::Heal, Some("fw-a")))
         .await;
     assert!(lab.failed.is_empty());
     let lab: api::LabStatus = c.post(&path::lab_action(api::LabAction::Reset, None)).await;
     assert!(!lab.fixed);
+}
+
+/// The README walkthrough of issue #10: `lab drift fw-b forwarding` is a standby-readiness
+/// warning while the portal still works; `lab fail fw-a` then pages one failover incident that
+/// names fw-b first and cites since when it was known not ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_on_the_standby_warns_before_the_failover() {
+    let c = start_demo().await;
+    c.until("fw-b ready as the standby", async || {
+        let r: api::ReadyResponse = c.get(&path::v1(path::READY)).await;
+        let fw = r.groups.into_iter().next()?;
+        let b = fw.standbys.into_iter().next()?;
+        (fw.active.as_deref() == Some("fw-a") && b.verdict == api::Readiness::Ready).then_some(())
+    })
+    .await;
+    let _: api::LabStatus = c.post(&path::lab_drift("fw-b", "forwarding")).await;
+    let warning = c
+        .until("the standby_not_ready warning", async || {
+            let r: api::IncidentsResponse = c.get(&path::v1(path::INCIDENTS)).await;
+            r.open
+                .into_iter()
+                .find(|i| i.kind == api::IncidentKind::StandbyNotReady)
+        })
+        .await;
+    assert_eq!(warning.severity, api::Severity::Warning);
+    assert_eq!(warning.root_causes, ["fw-b"]);
+    assert!(
+        warning
+            .evidence
+            .iter()
+            .any(|e| e.text == "not ready: ip_forwarding: fw-a forwarding, fw-b notForwarding"),
+        "{warning:?}"
+    );
+    let s: api::ServicesResponse = c.get(&path::v1(path::SERVICES)).await;
+    let portal = s
+        .services
+        .iter()
+        .find(|s| s.id == "portal")
+        .expect("portal");
+    assert_eq!(
+        (portal.expected, portal.observed),
+        (State::Degraded, State::Up),
+        "redundancy consumed, the portal still works"
+    );
+    let r: api::IncidentsResponse = c.get(&path::v1(path::INCIDENTS)).await;
+    assert_eq!(r.open.len(), 1, "{:?}", r.open);
+
+    let _: api::LabStatus = c
+        .post(&path::lab_action(api::LabAction::Fail, Some("fw-a")))
+        .await;
+    let page = c
+        .until("the failover incident", async || {
+            let r: api::IncidentsResponse = c.get(&path::v1(path::INCIDENTS)).await;
+            r.open
+                .into_iter()
+                .find(|i| i.kind == api::IncidentKind::FailoverIneffective)
+        })
+        .await;
+    assert_eq!(page.severity, api::Severity::Critical);
+    assert_eq!(page.suspects[0].component, "fw-b");
+    assert!(
+        page.suspects[0].reason.contains("not ready since")
+            && page.suspects[0].reason.contains("before the failover"),
+        "{:?}",
+        page.suspects[0]
+    );
+    let r: api::IncidentsResponse = c
+        .get(&path::incidents(api::IncidentsQuery { all: true }))
+        .await;
+    assert_eq!(r.open.len(), 1, "one page per root cause: {:?}", r.open);
+    let merged = r
+        .resolved
+        .iter()
+        .find(|i| i.kind == api::IncidentKind::StandbyNotReady)
+        .expect("the warning, resolved");
+    let last = merged.evidence.last().expect("evidence");
+    assert!(
+        last.text
+            .starts_with(&format!("merged into incident {}", page.id)),
+        "{last:?}"
+    );
 }

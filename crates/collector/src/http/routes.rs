@@ -11,6 +11,7 @@
 //! | `GET /api/v1/incidents[?all=true]` | [`api::IncidentsResponse`]: open (and recently resolved) incidents |
 //! | `GET /api/v1/why/{id}` | [`api::WhyResponse`]: live why-tree, service status, the incident concerning it |
 //! | `GET /api/v1/timeline[?since=MS]` | [`api::TimelineResponse`]: state changes and evidence, oldest first |
+//! | `GET /api/v1/ready` | [`api::ReadyResponse`]: standby readiness of every active-standby group |
 //! | `GET /api/v1/openapi.json` | the OpenAPI document ([`faultline_api::openapi`]) |
 //! | `GET /metrics` | Prometheus / OpenMetrics text (with `faultline_store_healthy`, `faultline_store_failed_operations`, `faultline_journal_pending_observations`) |
 //!
@@ -54,6 +55,13 @@ fn routes() -> Router<Arc<Shared>> {
         .route(path::INCIDENTS, get(incidents))
         .route(path::WHY, get(why))
         .route(path::TIMELINE, get(timeline))
+        .route(path::READY, get(ready))
+}
+
+async fn ready(State(s): S) -> Json<api::ReadyResponse> {
+    Json(api::ReadyResponse {
+        groups: s.engine().readiness().to_api(),
+    })
 }
 
 async fn status(State(s): S) -> Json<api::StatusResponse> {

@@ -80,6 +80,8 @@ impl Engine {
         let verdict = match failed_services.first() {
             Some(&s) => {
                 evidence.extend(self.closure_evidence(s));
+                // Standby readiness (issue #10): since when a member was known not ready.
+                evidence.extend(self.readiness_evidence(s));
                 self.service_failure_verdict(s, root, &root_id, &affected)
             }
             None => component_failure_verdict(&root_id, &affected),

@@ -7,6 +7,7 @@
 //! - [`suspects`]: what may have made a failover ineffective, ranked.
 
 mod build;
+mod ready;
 mod settle;
 mod story;
 mod suspects;
@@ -286,6 +287,8 @@ impl Engine {
             let (key, inc) = self.build_split_brain(&sb);
             next.insert(key, inc);
         }
+        // Standby readiness (issue #10): see `ready.rs`.
+        let merged = self.readiness_incidents(&mut next);
         let now = self.state.now;
         let mut outbox = Outbox {
             transitions: out,
@@ -299,6 +302,7 @@ impl Engine {
                 .deadlines
                 .push(at, DeadlineKind::Recheck, CompId(0));
         }
+        self.resolve_merged(merged, now, outbox.transitions);
     }
 
     /// Root causes: components whose own state is down while their dependencies are

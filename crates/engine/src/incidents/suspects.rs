@@ -73,6 +73,8 @@ impl Engine {
     pub(super) fn suspects(&self, s: ServiceIdx, root: CompId) -> Vec<Suspect> {
         let fail_at = self.state.tracks[s.comp(&self.graph)].changed_at;
         let mut out: Vec<Suspect> = Vec::new();
+        // Standby readiness (issue #10): a member known not ready before the failover.
+        self.readiness_suspects(s, &mut out);
         for takeover in self.recent_role_changes(s) {
             self.takeover_suspects(takeover, fail_at, &mut out);
         }

@@ -1,4 +1,4 @@
-//! `faultline lab status|fail ID|heal ID|fix|reset`: drive the demo lab.
+//! `faultline lab status|fail ID|heal ID|drift ID WHAT|fix|reset`: drive the demo lab.
 
 use std::process::ExitCode;
 
@@ -8,10 +8,13 @@ use super::{ApiArgs, EXIT_USAGE};
 
 #[derive(clap::Args)]
 pub struct LabArgs {
-    /// `status`, `fail ID`, `heal ID`, `fix` (copy the config to the spare), `reset`.
+    /// `status`, `fail ID`, `heal ID`, `drift ID forwarding` (the device stops forwarding),
+    /// `fix` (copy the config to the spare, undo drifts), `reset`.
     pub action: String,
-    /// Device or link id (for fail / heal).
+    /// Device or link id (for fail / heal / drift).
     pub id: Option<String>,
+    /// What drifts (for drift): `forwarding`.
+    pub what: Option<String>,
     #[command(flatten)]
     pub api: ApiArgs,
 }
@@ -19,10 +22,19 @@ pub struct LabArgs {
 pub fn lab(a: LabArgs) -> ExitCode {
     let (method, path) = if a.action == "status" {
         (Method::Get, path::v1(path::LAB))
+    } else if a.action == "drift" {
+        let (Some(id), Some(what)) = (&a.id, &a.what) else {
+            eprintln!(
+                "error: `faultline lab drift` needs a device id and what drifts (forwarding)"
+            );
+            return ExitCode::from(EXIT_USAGE);
+        };
+        (Method::Post, path::lab_drift(id, what))
     } else {
         let Some(action) = LabAction::from_name(&a.action) else {
             eprintln!(
-                "error: unknown lab action `{}`: use status, fail ID, heal ID, fix or reset",
+                "error: unknown lab action `{}`: use status, fail ID, heal ID, drift ID WHAT, \
+                 fix or reset",
                 a.action
             );
             return ExitCode::from(EXIT_USAGE);
@@ -50,6 +62,9 @@ fn show(v: &LabStatus) {
     );
     for (g, m) in &v.active {
         println!("active in {g}: {m}");
+    }
+    for (device, drifts) in &v.drift {
+        println!("drift on {device}: {}", drifts.join(", "));
     }
     println!("spare configuration fixed: {}", v.fixed);
 }

@@ -1,5 +1,5 @@
 //! The collector's API client commands: `status`, `incidents`, `why SERVICE` (live),
-//! `timeline`, `lab`. Answers are deserialised into [`faultline_api`] types, so a field renamed
+//! `timeline`, `ready [GROUP]`, `lab`. Answers are deserialised into [`faultline_api`] types, so a field renamed
 //! on the server breaks the build or the tests, not a column of this output.
 //!
 //! They talk to `--api` (env `FAULTLINE_API`, default `http://127.0.0.1:9180`) under the
@@ -7,6 +7,7 @@
 
 mod incidents;
 mod lab;
+mod ready;
 mod show;
 mod status;
 mod timeline;
@@ -20,6 +21,7 @@ use serde::de::DeserializeOwned;
 
 pub use incidents::{IncidentsArgs, incidents};
 pub use lab::{LabArgs, lab};
+pub use ready::{ReadyArgs, ready};
 pub(crate) use show::print_incident;
 pub use status::{StatusArgs, status};
 pub use timeline::{TimelineArgs, timeline};
