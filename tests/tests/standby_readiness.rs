@@ -27,6 +27,8 @@ const PAGE_TIMEOUT: Duration = Duration::from_secs(45);
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(45);
 /// After a transition: long enough for a stray extra page to show (a poll, a probe, a hold).
 const QUIET: Duration = Duration::from_secs(4);
+/// The engine's settle window (5 s) plus delivery.
+const PAGE_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn standby_not_ready_warns_before_the_failover_and_merges_into_it() {
@@ -52,6 +54,16 @@ async fn standby_not_ready_warns_before_the_failover_and_merges_into_it() {
                 .ok_or_else(|| "no warning yet".to_string())
         })
         .await;
+    // A warning's first page waits for its classification to settle (the engine's
+    // `settle_ms`, 5 s by default); then nothing more may come.
+    s.wait("the warning's page", PAGE_TIMEOUT, || async {
+        if s.hooks.pages_for("chat").is_empty() {
+            Err("no page yet".to_string())
+        } else {
+            Ok(())
+        }
+    })
+    .await;
     tokio::time::sleep(QUIET).await;
     let mut problems = check_warning(&warning);
     let open = s.api.incidents().await.map(|i| i.open).unwrap_or_default();
