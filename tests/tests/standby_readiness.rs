@@ -28,7 +28,7 @@ const RESOLVE_TIMEOUT: Duration = Duration::from_secs(45);
 /// After a transition: long enough for a stray extra page to show (a poll, a probe, a hold).
 const QUIET: Duration = Duration::from_secs(4);
 /// The engine's settle window (5 s) plus delivery.
-const PAGE_TIMEOUT: Duration = Duration::from_secs(15);
+const FIRST_PAGE_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn standby_not_ready_warns_before_the_failover_and_merges_into_it() {
@@ -56,7 +56,7 @@ async fn standby_not_ready_warns_before_the_failover_and_merges_into_it() {
         .await;
     // A warning's first page waits for its classification to settle (the engine's
     // `settle_ms`, 5 s by default); then nothing more may come.
-    s.wait("the warning's page", PAGE_TIMEOUT, || async {
+    s.wait("the warning's page", FIRST_PAGE_TIMEOUT, || async {
         if s.hooks.pages_for("chat").is_empty() {
             Err("no page yet".to_string())
         } else {

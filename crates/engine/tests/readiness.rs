@@ -45,6 +45,8 @@ fn config() -> EngineConfig {
             up_ms: 60 * S,
         },
         stale_after_ms: 90 * S,
+        // Readiness timing on its own: the first-page settle window is tested in lifecycle.rs.
+        settle_ms: 0,
         ..EngineConfig::default()
     }
 }

@@ -77,16 +77,19 @@ impl Engine {
         let affected = self.affected(&services);
         let start = self.first_cause(key, root);
         let mut evidence: Vec<Evidence> = self.state.evidence.recent(root).cloned().collect();
+        // Standby readiness (issue #10): since when a member was known not ready. It predates
+        // the incident by design, so it is exempt from the evidence start below.
+        let mut readiness = Vec::new();
         let verdict = match failed_services.first() {
             Some(&s) => {
                 evidence.extend(self.closure_evidence(s));
-                // Standby readiness (issue #10): since when a member was known not ready.
-                evidence.extend(self.readiness_evidence(s));
+                readiness = self.readiness_evidence(s);
                 self.service_failure_verdict(s, root, &root_id, &affected)
             }
             None => component_failure_verdict(&root_id, &affected),
         };
         evidence.retain(|e| e.at >= start);
+        evidence.extend(readiness);
         evidence.sort_by(|a, b| (a.at, &a.subject, &a.text).cmp(&(b.at, &b.subject, &b.text)));
         evidence.dedup();
         let suppressed =
