@@ -37,25 +37,36 @@ pub struct Args {
     pub json: bool,
 }
 
+/// `--timeout`: a humantime duration (`5s`, `500ms`, `1m`) or a bare number of seconds, the
+/// workspace's one rule for durations. Zero, negative and out-of-range values are refused
+/// instead of panicking in `Duration::from_secs_f64`.
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .map(|i| s.split_at(i))
-        .unwrap_or((s, "s"));
-    let v: f64 = num
-        .parse()
-        .map_err(|_| format!("invalid duration {s:?} (try 5s or 500ms)"))?;
-    let secs = match unit {
-        "ms" => v / 1000.0,
-        "s" | "" => v,
-        "m" => v * 60.0,
-        _ => return Err(format!("invalid duration unit in {s:?} (use ms, s or m)")),
+    let d = match s.parse::<f64>() {
+        Ok(secs) => Duration::try_from_secs_f64(secs)
+            .map_err(|_| format!("duration out of range: {s:?}"))?,
+        Err(_) => humantime::parse_duration(s)
+            .map_err(|e| format!("invalid duration {s:?} ({e}; try 5s or 500ms)"))?,
     };
-    if !(secs.is_finite() && secs > 0.0) {
+    if d.is_zero() {
         return Err(format!("duration must be positive: {s:?}"));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(d)
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_and_bad_ones_are_refused_without_panicking() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        for bad in ["0", "-1", "1e300", "inf", "NaN", "5 parsecs", ""] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }
 
 pub fn run(args: Args) -> ExitCode {
