@@ -54,21 +54,6 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-#[cfg(test)]
-mod duration_tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse_and_bad_ones_are_refused_without_panicking() {
-        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        for bad in ["0", "-1", "1e300", "inf", "NaN", "5 parsecs", ""] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-    }
-}
-
 pub fn run(args: Args) -> ExitCode {
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -226,5 +211,20 @@ fn print_outcome(target: &str, o: &faultline_probe::ProbeOutcome, json: bool) {
             if o.ok { "OK  " } else { "FAIL" },
             o.latency_ms
         );
+    }
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_and_bad_ones_are_refused_without_panicking() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        for bad in ["0", "-1", "1e300", "inf", "NaN", "5 parsecs", ""] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 }
