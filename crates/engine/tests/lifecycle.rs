@@ -556,3 +556,40 @@ fn a_journaled_clock_advance_replays_to_the_same_incident_ids() {
     assert_eq!(triggers(&again).len(), 1, "{again:#?}");
     assert_eq!(again[0], fired[0]);
 }
+
+/// The probe sees the outage before the poll sees the spare take over (fw-b still reports
+/// standby for a minute): the incident opens as a service down and becomes "failover
+/// ineffective" under the same id when the takeover is seen, naming fw-b first. This is not a
+/// recovery relabelling it: fw-a's failure is still there.
+#[test]
+fn a_takeover_seen_after_the_outage_makes_it_failover_ineffective() {
+    let mut e = Engine::new(graph(), equal_holds());
+    let mut lab = Lab::new();
+    let mut out = Vec::new();
+    run(&mut e, &lab, T0, T0 + 60 * S, &mut out);
+    lab.down_ifs.insert("fw-a:out0");
+    lab.roles.insert("fw-a", HaRole::Failed);
+    lab.portal = 404;
+    run(&mut e, &lab, T0 + 60 * S, T0 + 120 * S, &mut out);
+    lab.roles.insert("fw-b", HaRole::Active);
+    run(&mut e, &lab, T0 + 120 * S, T0 + 180 * S, &mut out);
+    let ts = transitions(&out);
+    // (fw-pair with no active member is an incident of its own until fw-b reports active.)
+    let link: Vec<&IncidentTransition> = ts
+        .iter()
+        .filter(|t| t.incident.id.starts_with("fw-a:out0--sw-out"))
+        .collect();
+    let first = link.first().expect("the link's incident");
+    assert_eq!(first.action, TransitionAction::Trigger);
+    assert_eq!(first.incident.kind, IncidentKind::ServiceDown, "{ts:#?}");
+    let last = link.last().expect("transitions");
+    assert_eq!(last.incident.id, first.incident.id);
+    assert_eq!(last.incident.kind, IncidentKind::FailoverIneffective);
+    assert!(
+        last.incident.title.contains("fw-b took over"),
+        "{}",
+        last.incident.title
+    );
+    let suspect = last.incident.suspects.first().map(|s| s.component.as_str());
+    assert_eq!(suspect, Some("fw-b"), "{:#?}", last.incident.suspects);
+}

@@ -281,10 +281,6 @@ async fn every_route_answers_its_type_under_both_prefixes() {
 /// warning while the portal still works; `lab fail fw-a` then pages one failover incident that
 /// names fw-b first and cites since when it was known not ready.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known regression from merging escalate-only stories (issue #9 item 5) with readiness \
-            (issue #10): in the simulated lab the portal's probe can fail before fw-b's takeover \
-            is polled, the incident opens as service_down, keeps that kind and gets no \
-            readiness suspects; the real-peer e2e (tests/standby_readiness.rs) passes"]
 async fn drift_on_the_standby_warns_before_the_failover() {
     let c = start_demo().await;
     c.until("fw-b ready as the standby", async || {

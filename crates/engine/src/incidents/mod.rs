@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::feed::DeadlineKind;
 use crate::ha::SplitBrain;
-use crate::ids::{Comp, ServiceIdx, TypedComponents};
+use crate::ids::{Comp, DeviceIdx, ServiceIdx, TypedComponents};
 use crate::{Engine, Output};
 
 /// Resolved incidents kept in memory for the API (the store keeps all of them).
@@ -128,7 +128,14 @@ impl Incidents {
 
     /// Make the open incidents what `next` says: resolve the ones it lacks, open the new ones,
     /// update the ones whose fingerprint changed. Transitions go to `out`.
-    fn publish(&mut self, next: BTreeMap<String, Incident>, now: UnixMillis, out: &mut Outbox) {
+    /// `takeovers` holds, per key, the latest takeover below the incident's failing service.
+    fn publish(
+        &mut self,
+        next: BTreeMap<String, Incident>,
+        takeovers: &BTreeMap<String, UnixMillis>,
+        now: UnixMillis,
+        out: &mut Outbox,
+    ) {
         let closing: Vec<String> = self
             .open
             .keys()
@@ -139,7 +146,8 @@ impl Incidents {
             self.resolve(&key, now, out);
         }
         for (key, inc) in next {
-            self.open_or_update(key, inc, now, out);
+            let takeover_at = takeovers.get(&key).copied();
+            self.open_or_update(key, inc, takeover_at, now, out);
         }
     }
 
@@ -178,11 +186,12 @@ impl Incidents {
         &mut self,
         key: String,
         mut inc: Incident,
+        takeover_at: Option<UnixMillis>,
         now: UnixMillis,
         out: &mut Outbox,
     ) {
         if let Some(o) = self.open.get(&key) {
-            story::keep_story(&o.incident, &mut inc);
+            story::keep_story(&o.incident, &mut inc, takeover_at);
             story::keep_outages(&o.incident, &mut inc, now);
         }
         let fingerprint = Fingerprint::of(&inc);
@@ -266,6 +275,25 @@ fn transition(seq: u64, action: TransitionAction, at: UnixMillis, inc: &Incident
 }
 
 impl Engine {
+    /// The latest takeover below incident `d`'s failing service by a device that is not part
+    /// of its root cause: a spare taking the traffic, not the failed member taking it back.
+    fn takeover_away_from(&self, d: &Desired) -> Option<UnixMillis> {
+        let s = *d.failed_services.first()?;
+        let t = self.graph.topology();
+        let involved = |device: DeviceIdx| match self.graph.comp(d.root) {
+            Comp::Device(root) => root == device,
+            Comp::Link(link) => {
+                let l = &t.links[link.0];
+                [l.a_device, l.b_device].contains(&(device.0 as u32))
+            }
+            Comp::Group(_) | Comp::Service(_) => false,
+        };
+        self.recent_role_changes(s)
+            .into_iter()
+            .find(|took| !involved(took.device))
+            .map(|took| took.at)
+    }
+
     /// Work out which incidents should be open now (one per root cause, failing services merged
     /// into the failure below them, plus the split brains) and emit the transitions.
     pub(crate) fn reconcile_incidents(&mut self, split: Vec<SplitBrain>, out: &mut Vec<Output>) {
@@ -278,10 +306,14 @@ impl Engine {
         let (desired, hosts) = self.desired_incidents(&roots, &cones);
         self.state.incidents.service_host = hosts;
         let mut next: BTreeMap<String, Incident> = BTreeMap::new();
+        let mut takeovers: BTreeMap<String, UnixMillis> = BTreeMap::new();
         for (key, d) in &desired {
             let above = cones.above.get(&d.root).map(Vec::as_slice).unwrap_or(&[]);
             let inc = self.build_incident(key, d.root, &d.failed_services, above);
             next.insert(key.clone(), inc);
+            if let Some(at) = self.takeover_away_from(d) {
+                takeovers.insert(key.clone(), at);
+            }
         }
         for sb in split {
             let (key, inc) = self.build_split_brain(&sb);
@@ -295,7 +327,9 @@ impl Engine {
             rechecks: Vec::new(),
             settle_ms: self.cfg.settle_ms,
         };
-        self.state.incidents.publish(next, now, &mut outbox);
+        self.state
+            .incidents
+            .publish(next, &takeovers, now, &mut outbox);
         for at in outbox.rechecks {
             // A recheck only re-runs correlation; the component it names is not used.
             self.state

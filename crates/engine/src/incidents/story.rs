@@ -4,7 +4,9 @@
 //! does not turn into "failover ineffective" because one of two failures healed first, and
 //! "fw-b took over" does not become "fw-a took over" when fw-a takes the traffic back.
 //! Every service the incident hurt stays listed with its outage window, so the history of a
-//! resolved incident keeps what happened.
+//! resolved incident keeps what happened. One change of kind is not an escalation and is still
+//! allowed: a service down becomes "failover ineffective" when the spare's takeover is seen
+//! only after the outage (see `takeover_seen_late`).
 
 use std::collections::BTreeSet;
 
@@ -31,10 +33,24 @@ fn down(i: &Incident) -> BTreeSet<&str> {
         .collect()
 }
 
+/// A service down that turns out to sit behind a failover: a spare took over (at
+/// `takeover_at`) after the incident opened, the probe having seen the outage before the poll
+/// saw the takeover, and every root cause of the incident is still failed. That is the same
+/// story told with more facts, not a recovery relabelling it, so it may change kind: the
+/// suspects (the standby's readiness among them) are what the on-call engineer needs. When
+/// another failure healed instead (no takeover since the incident opened), the kind stays.
+fn takeover_seen_late(old: &Incident, new: &Incident, takeover_at: Option<UnixMillis>) -> bool {
+    old.kind == IncidentKind::ServiceDown
+        && new.kind == IncidentKind::FailoverIneffective
+        && takeover_at.is_some_and(|at| at > old.opened_at)
+        && old.root_causes.iter().all(|r| new.root_causes.contains(r))
+}
+
 /// Keep `old`'s story in `new` (the same incident, recomputed) unless `new` escalates it.
 /// The services' current states, the evidence and suppression are always `new`'s.
-pub(super) fn keep_story(old: &Incident, new: &mut Incident) {
-    let worse_kind = rank(new.kind) > rank(old.kind);
+/// `takeover_at` is the latest takeover in the failing service's dependencies, if any.
+pub(super) fn keep_story(old: &Incident, new: &mut Incident, takeover_at: Option<UnixMillis>) {
+    let worse_kind = rank(new.kind) > rank(old.kind) || takeover_seen_late(old, new, takeover_at);
     let same_kind = new.kind == old.kind;
     let more_down = {
         let (was, is) = (down(old), down(new));
