@@ -169,6 +169,12 @@ impl Collector {
         )
     }
 
+    /// `kill -9`: no shutdown path runs (no final snapshot, no flush), as in a crash.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Whether it is still running.
     pub fn running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
