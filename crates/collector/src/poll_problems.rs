@@ -24,6 +24,7 @@ pub(crate) fn failure_label(f: PollFailure) -> &'static str {
         PollFailure::AuthFailure => "SNMP auth failure",
         PollFailure::Malformed => "SNMP malformed answer",
         PollFailure::Local => "SNMP local error",
+        PollFailure::ProfileMismatch => "SNMP profile does not match",
     }
 }
 
@@ -82,9 +83,14 @@ impl PollProblems {
                 }
             }
             _ => {
+                let what = if error.kind == PollFailure::ProfileMismatch {
+                    "SNMP poll incomplete"
+                } else {
+                    "SNMP poll failed"
+                };
                 warn!(
                     device,
-                    "SNMP poll failed: {}: {}",
+                    "{what}: {}: {}",
                     failure_label(error.kind),
                     error.message
                 );

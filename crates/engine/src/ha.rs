@@ -108,15 +108,36 @@ impl Engine {
     }
 
     /// The own state of an active-standby group: down once no member has been active for the
-    /// device hold-down; degraded while a standby is declared not ready to take over (the
-    /// redundancy is already consumed, see `readiness`); else up (its members' liveness is the
-    /// graph's business).
+    /// device hold-down; unknown while a live member's role cannot be read; degraded while a
+    /// standby is declared not ready to take over (the redundancy is already consumed, see
+    /// `readiness`); else up (its members' liveness is the graph's business).
     pub(crate) fn group_ha_state(&self, group: GroupIdx) -> State {
         match self.state.ha.no_active_since.get(&group) {
             Some(since) if since + self.cfg.device.down_ms <= self.state.now => State::Down,
+            _ if self.role_unreadable(group) => State::Unknown,
             _ if self.standby_not_ready(group) => State::Degraded,
             _ => State::Up,
         }
+    }
+
+    /// A member that answers but whose latest current HA report is `Unknown` (its profile's
+    /// HA objects are not answered, or the role value is not one the profile knows): nobody
+    /// can tell which member carries the traffic, so the group is unknown, never silently up.
+    fn role_unreadable(&self, group: GroupIdx) -> bool {
+        let fresh = self.freshness();
+        self.graph.topology().groups[group.0]
+            .members
+            .iter()
+            .any(|m| match self.graph.resolve_comp(m) {
+                Some(Comp::Device(device)) => {
+                    let tr = &self.state.tracks[device.comp(&self.graph)];
+                    tr.raw != State::Down
+                        && self.state.signals.devices[device]
+                            .ha
+                            .is_some_and(|h| fresh.fresh(h.at) && h.value.role == HaRole::Unknown)
+                }
+                _ => false,
+            })
     }
 
     /// Known roles of an active-standby group's members. A member that looks dead (failing or

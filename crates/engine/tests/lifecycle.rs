@@ -593,3 +593,28 @@ fn a_takeover_seen_after_the_outage_makes_it_failover_ineffective() {
     let suspect = last.incident.suspects.first().map(|s| s.component.as_str());
     assert_eq!(suspect, Some("fw-b"), "{:#?}", last.incident.suspects);
 }
+
+/// A firewall whose HA profile cannot be read (its HA objects are not answered: the poller
+/// reports the role `unknown`) makes its pair `unknown`, never silently up; a readable role
+/// again makes it up. No incident pages for it: unknown is not down.
+#[test]
+fn an_unreadable_ha_role_makes_the_group_unknown() {
+    let own = |e: &Engine| {
+        e.components()
+            .into_iter()
+            .find(|c| c.id == "fw-pair")
+            .map(|c| c.own)
+    };
+    let mut e = Engine::new(graph(), equal_holds());
+    let mut lab = Lab::new();
+    let mut out = Vec::new();
+    run(&mut e, &lab, T0, T0 + 60 * S, &mut out);
+    assert_eq!(own(&e), Some(faultline_graph::State::Up));
+    lab.roles.insert("fw-b", HaRole::Unknown);
+    run(&mut e, &lab, T0 + 60 * S, T0 + 90 * S, &mut out);
+    assert_eq!(own(&e), Some(faultline_graph::State::Unknown));
+    lab.roles.insert("fw-b", HaRole::Standby);
+    run(&mut e, &lab, T0 + 90 * S, T0 + 120 * S, &mut out);
+    assert_eq!(own(&e), Some(faultline_graph::State::Up));
+    assert!(triggers(&transitions(&out)).is_empty(), "{out:#?}");
+}

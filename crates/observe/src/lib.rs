@@ -171,6 +171,10 @@ pub enum PollFailure {
     Malformed,
     /// Local error (socket, resolution).
     Local,
+    /// The agent answered, but not the objects the device's profile names (noSuchObject):
+    /// the profile does not match the device, or the vendor MIB is not enabled. Not a failed
+    /// poll: what was read is used, and what the profile could not read is unknown.
+    ProfileMismatch,
 }
 
 /// A value read for a readiness check (see [`Signal::Readiness`]).

@@ -292,3 +292,37 @@ async fn circuit_breaker_skips_a_dead_device_without_waiting() {
         out.report.errors
     );
 }
+
+/// A profile that does not match the device (net-snmp's snmpd polled as a FortiGate): the
+/// poll still works, the HA role is reported `unknown` (the engine holds the group unknown)
+/// and the report says why, so that the mismatch is never silent.
+#[tokio::test]
+async fn a_profile_that_does_not_match_reports_the_role_unknown_and_says_why() {
+    let Some(agent) = Snmpd::start() else { return };
+    let poller = SnmpPoller::new(PollerConfig::default());
+    let mut t = target(agent.addr, Credentials::v2c("public"));
+    t.profile = Some("fortigate".into());
+    let out = poller.poll(&t, None).await;
+    assert!(out.report.failure().is_none(), "{:?}", out.report.errors);
+    assert!(out.report.system.is_some());
+    let mismatch = out
+        .report
+        .errors
+        .iter()
+        .find(|e| e.kind == PollFailure::ProfileMismatch)
+        .unwrap_or_else(|| panic!("no profile mismatch in {:?}", out.report.errors));
+    assert!(
+        mismatch.message.contains("fortigate"),
+        "{}",
+        mismatch.message
+    );
+    let roles: Vec<_> = out
+        .observations
+        .iter()
+        .filter_map(|o| match &o.signal {
+            Signal::HaRole { role, .. } => Some(*role),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(roles, [faultline_observe::HaRole::Unknown]);
+}

@@ -347,17 +347,31 @@ pub fn decode(
     report.neighbors = decode_lldp(raw);
     if let Some(spec) = &profile.ha {
         report.ha = decode_ha(spec, raw);
-        if let Some(ha) = &report.ha {
-            obs.push(Observation::new(
-                at,
-                Subject::device(&device),
-                Signal::HaRole {
-                    role: ha.role,
-                    peer: ha.peer,
-                    in_sync: ha.in_sync,
-                },
-            ));
-        }
+        // A profile whose HA objects the device does not answer: the role is unknown (the
+        // engine holds the group unknown, never silently up) and the poll says why.
+        let (role, peer, in_sync) = match &report.ha {
+            Some(ha) => (ha.role, ha.peer, ha.in_sync),
+            None => {
+                report.errors.push(PollErrorReport {
+                    kind: PollFailure::ProfileMismatch,
+                    message: format!(
+                        "profile `{}`: the device does not answer its HA objects \
+                         (noSuchObject); the profile does not match or the HA MIB is off",
+                        profile.name
+                    ),
+                });
+                (HaRole::Unknown, None, None)
+            }
+        };
+        obs.push(Observation::new(
+            at,
+            Subject::device(&device),
+            Signal::HaRole {
+                role,
+                peer,
+                in_sync,
+            },
+        ));
     }
     (report, obs, state)
 }

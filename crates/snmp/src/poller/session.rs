@@ -103,7 +103,7 @@ impl<'a> Session<'a> {
                 addr,
                 detail: e.to_string(),
             },
-            PollFailure::Malformed => PollError::Malformed {
+            PollFailure::Malformed | PollFailure::ProfileMismatch => PollError::Malformed {
                 device,
                 addr,
                 during,
