@@ -44,6 +44,7 @@ pub struct Metrics {
     transitions: Family<ActionLabel, Counter>,
     engine_seq: Gauge,
     repolls_dropped: Counter,
+    trap_repeats_dropped: Counter,
     notify: Arc<NotifyStats>,
     notify_delivered: Gauge<u64, AtomicU64>,
     notify_retries: Gauge<u64, AtomicU64>,
@@ -101,6 +102,12 @@ impl Metrics {
             "repolls_dropped",
             "Device re-polls dropped because the re-poll queue was full",
             repolls_dropped.clone(),
+        );
+        let trap_repeats_dropped = Counter::default();
+        registry.register(
+            "trap_repeats_dropped",
+            "Trap observations not journaled because they repeated one forwarded moments ago",
+            trap_repeats_dropped.clone(),
         );
         let notify_delivered = Gauge::<u64, AtomicU64>::default();
         registry.register(
@@ -164,6 +171,7 @@ impl Metrics {
             transitions,
             engine_seq,
             repolls_dropped,
+            trap_repeats_dropped,
             notify,
             notify_delivered,
             notify_retries,
@@ -192,6 +200,11 @@ impl Metrics {
     /// Re-polls of `devices` devices were dropped (queue full).
     pub fn repoll_dropped(&self, devices: usize) {
         self.repolls_dropped.inc_by(devices as u64);
+    }
+
+    /// `n` repeated trap observations were dropped before the journal.
+    pub fn trap_repeats_dropped(&self, n: usize) {
+        self.trap_repeats_dropped.inc_by(n as u64);
     }
 
     pub fn transitions(&self, ts: &[IncidentTransition]) {

@@ -163,6 +163,7 @@ impl Wiring {
                 std::mem::take(&mut self.trap_communities),
                 observations.clone(),
                 repoll,
+                self.shared.clone(),
                 self.shutdown.clone(),
             )
             .await

@@ -1,6 +1,12 @@
 //! The trap task: SNMP traps and informs become observations, and each prompts a re-poll of its
-//! device (polled state stays the truth).
+//! device (polled state stays the truth). A trap that only repeats one forwarded moments ago is
+//! not journaled again ([`Repeats`]).
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use faultline_observe::Observation;
 use faultline_trap::{TrapConfig, TrapEvent, TrapReceiver};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -8,7 +14,61 @@ use tracing::{info, warn};
 
 use super::{Observations, RepollRequests};
 use crate::config::TrapSettings;
+use crate::Shared;
 use crate::plan::PollTarget;
+
+/// A trap observation equal to one forwarded within this window (same subject, same signal)
+/// tells the engine nothing new: it is dropped before the journal and counted. A flood of one
+/// spoofed trap then costs one journal entry per window instead of one per datagram; the
+/// re-poll it prompts (coalesced per device) still reads the truth.
+pub(crate) const TRAP_REPEAT_WINDOW: Duration = Duration::from_secs(10);
+
+/// Distinct trap observations remembered at most. Past it the expired ones are forgotten, and
+/// if none has expired, all of them: forgetting only lets a repeat through, never drops news.
+const TRAP_REPEATS_TRACKED: usize = 10_000;
+
+/// The trap observations forwarded recently, by what they say (subject and signal, not time).
+#[derive(Default)]
+pub(crate) struct Repeats {
+    forwarded: HashMap<String, Instant>,
+}
+
+impl Repeats {
+    /// Keep the observations not forwarded within [`TRAP_REPEAT_WINDOW`] before `now` and
+    /// remember them; returns them and how many repeats were dropped.
+    pub(crate) fn news(
+        &mut self,
+        observations: Vec<Observation>,
+        now: Instant,
+    ) -> (Vec<Observation>, usize) {
+        if self.forwarded.len() >= TRAP_REPEATS_TRACKED {
+            self.forwarded
+                .retain(|_, at| now.duration_since(*at) < TRAP_REPEAT_WINDOW);
+            if self.forwarded.len() >= TRAP_REPEATS_TRACKED {
+                self.forwarded.clear();
+            }
+        }
+        let before = observations.len();
+        let news: Vec<Observation> = observations
+            .into_iter()
+            .filter(|o| {
+                // An observation that cannot be keyed is always news.
+                let Ok(key) = serde_json::to_string(&(&o.subject, &o.signal)) else {
+                    return true;
+                };
+                match self.forwarded.get(&key) {
+                    Some(at) if now.duration_since(*at) < TRAP_REPEAT_WINDOW => false,
+                    _ => {
+                        self.forwarded.insert(key, now);
+                        true
+                    }
+                }
+            })
+            .collect();
+        let dropped = before - news.len();
+        (news, dropped)
+    }
+}
 
 /// Forwards decoded notifications from the trap receiver.
 pub(crate) struct TrapTask {
@@ -21,6 +81,10 @@ pub(crate) struct TrapTask {
     observations: Observations,
     /// Where re-poll requests go (dropped and counted when the queue is full).
     repoll: RepollRequests,
+    /// Recently forwarded trap observations, to drop repeats.
+    repeats: Repeats,
+    /// Its metrics count the repeats dropped.
+    shared: Arc<Shared>,
 }
 
 impl TrapTask {
@@ -32,6 +96,7 @@ impl TrapTask {
         communities: Vec<faultline_trap::Secret>,
         observations: Observations,
         repoll: RepollRequests,
+        shared: Arc<Shared>,
         shutdown: CancellationToken,
     ) -> Option<TrapTask> {
         let mut tc = TrapConfig::new(settings.listen);
@@ -51,6 +116,8 @@ impl TrapTask {
                     events,
                     observations,
                     repoll,
+                    repeats: Repeats::default(),
+                    shared,
                 })
             }
             Err(e) => {
@@ -65,11 +132,65 @@ impl TrapTask {
             if let Some(dev) = ev.repoll {
                 self.repoll.request(vec![dev]);
             }
-            if !ev.observations.is_empty() && self.observations.send(ev.observations).await.is_err()
-            {
+            let (news, repeats) = self.repeats.news(ev.observations, Instant::now());
+            if repeats > 0 {
+                self.shared.metrics.trap_repeats_dropped(repeats);
+            }
+            if !news.is_empty() && self.observations.send(news).await.is_err() {
                 break;
             }
         }
         drop(self.receiver);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use faultline_observe::{IfStatus, Signal, Subject};
+
+    use super::*;
+
+    fn link_down(at: u64, ifname: &str) -> Observation {
+        Observation::new(
+            at,
+            Subject::interface("fw-a", ifname),
+            Signal::Interface {
+                oper: IfStatus::Down,
+                admin: IfStatus::Up,
+                last_change_cs: None,
+            },
+        )
+    }
+
+    #[test]
+    fn a_repeated_trap_is_dropped_within_the_window_and_news_always_passes() {
+        let mut r = Repeats::default();
+        let t0 = Instant::now();
+        let (news, dropped) = r.news(vec![link_down(1, "out0")], t0);
+        assert_eq!((news.len(), dropped), (1, 0));
+        // The same trap 50 000 times a second later: nothing new.
+        let flood: Vec<Observation> = (0..50_000).map(|i| link_down(2 + i, "out0")).collect();
+        let (news, dropped) = r.news(flood, t0 + Duration::from_secs(1));
+        assert_eq!((news.len(), dropped), (0, 50_000));
+        // Another interface is news; so is the same trap after the window.
+        let (news, _) = r.news(vec![link_down(3, "in0")], t0 + Duration::from_secs(2));
+        assert_eq!(news.len(), 1);
+        let later = t0 + TRAP_REPEAT_WINDOW + Duration::from_secs(1);
+        let (news, _) = r.news(vec![link_down(4, "out0")], later);
+        assert_eq!(news.len(), 1);
+    }
+
+    #[test]
+    fn the_memory_of_repeats_is_bounded() {
+        let mut r = Repeats::default();
+        let t0 = Instant::now();
+        let many: Vec<Observation> = (0..TRAP_REPEATS_TRACKED + 10)
+            .map(|i| link_down(1, &format!("if{i}")))
+            .collect();
+        let (news, _) = r.news(many, t0);
+        assert_eq!(news.len(), TRAP_REPEATS_TRACKED + 10);
+        let (news, _) = r.news(vec![link_down(2, "if0")], t0);
+        assert!(news.len() <= 1);
+        assert!(r.forwarded.len() <= TRAP_REPEATS_TRACKED + 10);
     }
 }
