@@ -43,6 +43,8 @@ async fn pagerduty_trigger_update_resolve_pass_strict_schema() {
         assert_eq!(r.body["payload"]["severity"], "critical");
         assert_eq!(r.body["payload"]["class"], "service_down");
         assert_eq!(r.body["payload"]["component"], "fw-a");
+        // PagerDuty asks for the affected system, not the monitoring tool.
+        assert_eq!(r.body["payload"]["source"], "fw-a");
         assert_eq!(r.body["payload"]["group"], "portal");
         assert_eq!(
             r.body["links"][0]["href"],

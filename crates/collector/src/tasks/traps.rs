@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::{Observations, RepollRequests};
-use crate::config::TrapSettings;
 use crate::Shared;
+use crate::config::TrapSettings;
 use crate::plan::PollTarget;
 
 /// A trap observation equal to one forwarded within this window (same subject, same signal)

@@ -36,7 +36,8 @@ pub struct PagerDutySection {
     pub routing_key_env: Option<String>,
     #[serde(default)]
     pub routing_key_file: Option<PathBuf>,
-    /// `payload.source` (default `faultline`).
+    /// `payload.source`: fixed for every event when set; by default the affected system, as
+    /// PagerDuty asks (the root-cause component, else the failing service).
     #[serde(default)]
     pub source: Option<String>,
 }
@@ -73,7 +74,7 @@ impl ReceiverSection for PagerDutySection {
             url: url?,
             key_fingerprint: fingerprint(key.as_ref()?),
             routing_key: key?,
-            source: self.source.clone().unwrap_or_else(|| "faultline".into()),
+            source: self.source.clone(),
             public_url: ctx.public_url(),
         })
     }
@@ -91,7 +92,7 @@ pub struct PagerDuty {
     url: String,
     routing_key: Secret,
     key_fingerprint: String,
-    source: String,
+    source: Option<String>,
     public_url: Option<String>,
 }
 
@@ -107,7 +108,7 @@ impl Receiver for PagerDuty {
     ) -> Result<reqwest::RequestBuilder, String> {
         let event = event(
             self.routing_key.expose(),
-            &self.source,
+            self.source.as_deref(),
             self.public_url.as_deref(),
             &entry.transition,
         );
@@ -123,10 +124,12 @@ impl Receiver for PagerDuty {
     }
 }
 
-/// A PagerDuty Events v2 event for one transition.
+/// A PagerDuty Events v2 event for one transition. `source` overrides `payload.source`, which
+/// is otherwise the affected component (the root cause, else the first affected service, else
+/// the incident).
 pub fn event(
     routing_key: &str,
-    source: &str,
+    source: Option<&str>,
     public_url: Option<&str>,
     t: &IncidentTransition,
 ) -> Value {
@@ -139,16 +142,22 @@ pub fn event(
         .into_iter()
         .map(|(href, text)| json!({"href": href, "text": text}))
         .collect();
+    let component = inc
+        .root_causes
+        .first()
+        .or_else(|| inc.affected_services.first().map(|s| &s.id))
+        .cloned()
+        .unwrap_or_else(|| inc.id.clone());
     let mut ev = json!({
         "routing_key": routing_key,
         "event_action": action,
         "dedup_key": dedup_key(&inc.id),
         "payload": {
             "summary": truncate(&inc.title, PD_SUMMARY_MAX),
-            "source": source,
+            "source": source.map_or_else(|| component.clone(), str::to_string),
             "severity": inc.severity.as_str(),
             "timestamp": rfc3339(t.at),
-            "component": inc.root_causes.first().cloned().unwrap_or_else(|| inc.id.clone()),
+            "component": component,
             "group": inc.affected_services.first().map(|s| s.id.clone()).unwrap_or_default(),
             "class": inc.kind.as_str(),
             "custom_details": details(inc, t.action, t.seq),
