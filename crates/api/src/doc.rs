@@ -78,6 +78,18 @@ pub const ROUTES: &[Route] = &[
         path: path::METRICS,
         legacy_alias: false,
     },
+    Route {
+        method: Method::Get,
+        prefix: "",
+        path: path::HEALTHY,
+        legacy_alias: false,
+    },
+    Route {
+        method: Method::Get,
+        prefix: "",
+        path: path::READY_PROBE,
+        legacy_alias: false,
+    },
 ];
 
 /// The OpenAPI 3.1 document of the collector's API.
@@ -101,7 +113,9 @@ pub const ROUTES: &[Route] = &[
         ops::lab_action_id,
         ops::lab_drift,
         ops::openapi,
-        ops::metrics
+        ops::metrics,
+        ops::healthy,
+        ops::ready_probe
     ),
     components(schemas(
         State,
@@ -251,4 +265,18 @@ mod ops {
         responses((status = 200, description = "OpenMetrics text", body = String,
             content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8")))]
     pub fn metrics() {}
+
+    /// Liveness: answers while the process serves HTTP.
+    #[utoipa::path(get, path = path::HEALTHY, tag = "meta",
+        responses((status = 200, description = "Alive", body = String, content_type = "text/plain")))]
+    pub fn healthy() {}
+
+    /// Readiness: the store accepts writes (the journal and the outbox), so observations are
+    /// recorded and pages go out.
+    #[utoipa::path(get, path = path::READY_PROBE, tag = "meta",
+        responses(
+            (status = 200, description = "Ready", body = String, content_type = "text/plain"),
+            (status = 503, description = "The store fails; the reason", body = String,
+                content_type = "text/plain")))]
+    pub fn ready_probe() {}
 }

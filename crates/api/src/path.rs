@@ -29,6 +29,11 @@ pub const LAB_DRIFT: &str = "/lab/drift/{id}/{what}";
 pub const OPENAPI: &str = "/openapi.json";
 /// Prometheus / OpenMetrics text: absolute, outside the API prefix.
 pub const METRICS: &str = "/metrics";
+/// Liveness for orchestrators and load balancers (Prometheus's convention): 200 while the
+/// process serves HTTP.
+pub const HEALTHY: &str = "/-/healthy";
+/// Readiness: 200 while the store accepts writes (journal, outbox), 503 with the reason else.
+pub const READY_PROBE: &str = "/-/ready";
 
 /// `PREFIX` + `route`, for a route without parameters.
 pub fn v1(route: &str) -> String {

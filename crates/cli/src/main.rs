@@ -101,6 +101,7 @@ enum Command {
 
 fn main() -> ExitCode {
     restore_sigpipe();
+    faultline_collector::set_build_commit(env!("FAULTLINE_COMMIT"));
     let cli = Cli::parse();
     // The collector reports state changes and incidents at info; one-shot commands stay quiet.
     // async-snmp logs handled timeouts at ERROR: they are results here, not errors.

@@ -145,7 +145,7 @@ async fn a_full_disk_pauses_the_engine_and_pages_once_space_returns() {
     let m = metrics(&client, &api).await;
     assert!(m.contains("faultline_store_healthy 0"), "{m}");
     assert!(
-        !m.contains("faultline_store_failed_operations 0\n"),
+        !m.contains("faultline_store_failed_operations_total 0\n"),
         "failures counted: {m}"
     );
     assert!(

@@ -53,7 +53,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::config::Config;
-pub use crate::metrics::Metrics;
+pub use crate::metrics::{Metrics, set_build_commit};
 pub use crate::plan::{SnmpAgent, TargetOverrides};
 pub use crate::prepare::{Prepared, Problem, Problems, Summary};
 pub use faultline_observe::time::now_ms;

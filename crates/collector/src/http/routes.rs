@@ -13,7 +13,8 @@
 //! | `GET /api/v1/timeline[?since=MS]` | [`api::TimelineResponse`]: state changes and evidence, oldest first |
 //! | `GET /api/v1/ready` | [`api::ReadyResponse`]: standby readiness of every active-standby group |
 //! | `GET /api/v1/openapi.json` | the OpenAPI document ([`faultline_api::openapi`]) |
-//! | `GET /metrics` | Prometheus / OpenMetrics text (with `faultline_store_healthy`, `faultline_store_failed_operations`, `faultline_journal_pending_observations`) |
+//! | `GET /metrics` | Prometheus / OpenMetrics text (see `metrics`: state series, counters, `faultline_build_info`, `process_*`) |
+//! | `GET /-/healthy`, `GET /-/ready` | liveness; readiness (503 while the store fails) |
 //!
 //! Errors answer [`api::ApiError`] with 400 or 404. The embedding program may merge more
 //! routes (`faultline run` adds the demo lab's `/api/v1/lab`, served by `faultline_lab::api`).
@@ -29,8 +30,8 @@ use axum::{Json, Router};
 use faultline_api::{self as api, LEGACY_PREFIX, PREFIX, path};
 use faultline_graph::State as GState;
 
-use crate::Shared;
 use crate::wire::{ToApi, incident_summary};
+use crate::{Shared, metrics};
 
 type S = State<Arc<Shared>>;
 
@@ -43,6 +44,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .nest(PREFIX, routes().route(path::OPENAPI, get(openapi)))
         .nest(LEGACY_PREFIX, routes())
         .route(path::METRICS, get(metrics))
+        .route(path::HEALTHY, get(healthy))
+        .route(path::READY_PROBE, get(ready_probe))
         .with_state(shared)
 }
 
@@ -183,15 +186,36 @@ async fn openapi() -> impl IntoResponse {
     Json(faultline_api::openapi())
 }
 
-async fn metrics(State(s): S) -> Response {
+async fn healthy() -> &'static str {
+    "faultline is healthy\n"
+}
+
+/// Ready while the store accepts writes: a collector whose journal fails records nothing and
+/// pages nothing new, and a load balancer or orchestrator should know.
+async fn ready_probe(State(s): S) -> Response {
+    let health = s.store.health();
+    if health.is_ok() {
+        (StatusCode::OK, "faultline is ready\n").into_response()
+    } else {
+        let body = format!("faultline is not ready: store {health}\n");
+        (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+    }
+}
+
+/// OpenMetrics for scrapers that ask for it (Prometheus does), else the classic text format.
+async fn metrics(State(s): S, headers: axum::http::HeaderMap) -> Response {
     s.metrics.refresh(&s.engine());
     s.metrics.store(&s.store.health());
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        s.metrics.encode(),
-    )
-        .into_response()
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let openmetrics = s.metrics.encode();
+    if metrics::wants_openmetrics(accept) {
+        (
+            [(header::CONTENT_TYPE, metrics::OPENMETRICS_TEXT)],
+            openmetrics,
+        )
+            .into_response()
+    } else {
+        let text = metrics::to_prometheus_text(&openmetrics);
+        ([(header::CONTENT_TYPE, metrics::PROMETHEUS_TEXT)], text).into_response()
+    }
 }

@@ -1,4 +1,16 @@
-//! Prometheus metrics (OpenMetrics text on `/metrics`).
+//! Prometheus metrics (OpenMetrics text on `/metrics`): faultline's own under the
+//! `faultline_` prefix (every counter ends in `_total`), plus `process_*` ([`process`]).
+//!
+//! State series use one value per state, worst last: 0 up, 1 degraded, 2 unknown, 3 down
+//! (`faultline_service_state{service,tier}`, `faultline_component_state{id,kind}`), so that
+//! `faultline_service_state >= 3` is an alert rule.
+
+mod process;
+mod text;
+
+pub(crate) use text::{OPENMETRICS_TEXT, PROMETHEUS_TEXT, to_prometheus_text, wants_openmetrics};
+
+use std::sync::OnceLock;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -34,6 +46,52 @@ struct ActionLabel {
     action: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServiceLabel {
+    service: String,
+    tier: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ComponentLabel {
+    id: String,
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabel {
+    version: String,
+    commit: String,
+}
+
+/// The commit the binary was built from, set once by the program (`faultline` knows it from
+/// its build script); "unknown" until then.
+static BUILD_COMMIT: OnceLock<String> = OnceLock::new();
+
+/// Record the commit shown by `faultline_build_info` (the first call wins).
+pub fn set_build_commit(commit: &str) {
+    let _ = BUILD_COMMIT.set(commit.to_string());
+}
+
+/// A state as a series value: worse is higher.
+fn state_value(s: State) -> i64 {
+    match s {
+        State::Up => 0,
+        State::Degraded => 1,
+        State::Unknown => 2,
+        State::Down => 3,
+    }
+}
+
+/// Bring a counter up to a running total kept elsewhere (the notifier's and the store's own
+/// counts): counters only go up, so a total that went down (never expected) is ignored.
+fn sync_counter(c: &Counter, total: u64) {
+    let now = c.get();
+    if total > now {
+        c.inc_by(total - now);
+    }
+}
+
 pub struct Metrics {
     registry: Registry,
     observations: Counter,
@@ -46,19 +104,24 @@ pub struct Metrics {
     repolls_dropped: Counter,
     trap_repeats_dropped: Counter,
     notify: Arc<NotifyStats>,
-    notify_delivered: Gauge<u64, AtomicU64>,
-    notify_retries: Gauge<u64, AtomicU64>,
-    notify_dead: Gauge<u64, AtomicU64>,
+    notify_delivered: Counter,
+    notify_retries: Counter,
+    notify_dead: Counter,
     notify_pending: Gauge<u64, AtomicU64>,
     store_healthy: Gauge,
-    store_failures: Gauge<u64, AtomicU64>,
-    store_reopens: Gauge<u64, AtomicU64>,
+    store_failures: Counter,
+    store_reopens: Counter,
     journal_pending: Gauge<u64, AtomicU64>,
+    service_state: Family<ServiceLabel, Gauge>,
+    component_state: Family<ComponentLabel, Gauge>,
+    process: process::ProcessMetrics,
 }
 
 impl Metrics {
     pub fn new(notify: Arc<NotifyStats>) -> Metrics {
-        let mut registry = Registry::with_prefix("faultline");
+        let mut root = Registry::default();
+        let process = process::ProcessMetrics::register(&mut root);
+        let registry = root.sub_registry_with_prefix("faultline");
         let observations = Counter::default();
         registry.register(
             "observations",
@@ -109,19 +172,19 @@ impl Metrics {
             "Trap observations not journaled because they repeated one forwarded moments ago",
             trap_repeats_dropped.clone(),
         );
-        let notify_delivered = Gauge::<u64, AtomicU64>::default();
+        let notify_delivered = Counter::default();
         registry.register(
             "notify_delivered",
             "Deliveries accepted by receivers since start",
             notify_delivered.clone(),
         );
-        let notify_retries = Gauge::<u64, AtomicU64>::default();
+        let notify_retries = Counter::default();
         registry.register(
             "notify_retries",
             "Failed delivery attempts that will be retried",
             notify_retries.clone(),
         );
-        let notify_dead = Gauge::<u64, AtomicU64>::default();
+        let notify_dead = Counter::default();
         registry.register(
             "notify_dead_lettered",
             "Deliveries moved to the dead letters",
@@ -139,13 +202,13 @@ impl Metrics {
             "1 while the store accepts writes, 0 while it fails (disk full, I/O error)",
             store_healthy.clone(),
         );
-        let store_failures = Gauge::<u64, AtomicU64>::default();
+        let store_failures = Counter::default();
         registry.register(
             "store_failed_operations",
-            "Failed store operations since start (a counter; alert on its increase)",
+            "Failed store operations since start (alert on its increase)",
             store_failures.clone(),
         );
-        let store_reopens = Gauge::<u64, AtomicU64>::default();
+        let store_reopens = Counter::default();
         registry.register(
             "store_reopens",
             "Re-opens of the store's database after an I/O error since start",
@@ -157,8 +220,39 @@ impl Metrics {
             "Observations held back because the journal cannot be written (the engine waits)",
             journal_pending.clone(),
         );
+        let service_state = Family::<ServiceLabel, Gauge>::default();
+        registry.register(
+            "service_state",
+            "Each service's state: 0 up, 1 degraded, 2 unknown, 3 down",
+            service_state.clone(),
+        );
+        let component_state = Family::<ComponentLabel, Gauge>::default();
+        registry.register(
+            "component_state",
+            "Each component's state (device, link, group, service): 0 up, 1 degraded, 2 \
+             unknown, 3 down",
+            component_state.clone(),
+        );
+        let build_info = Family::<BuildLabel, Gauge>::default();
+        registry.register(
+            "build_info",
+            "The running faultline's version and commit (always 1)",
+            build_info.clone(),
+        );
+        build_info
+            .get_or_create(&BuildLabel {
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                commit: BUILD_COMMIT
+                    .get()
+                    .cloned()
+                    .unwrap_or_else(|| "unknown".into()),
+            })
+            .set(1);
         Metrics {
-            registry,
+            registry: root,
+            service_state,
+            component_state,
+            process,
             store_healthy,
             store_failures,
             store_reopens,
@@ -230,8 +324,8 @@ impl Metrics {
     /// Set the store gauges from its health (at scrape time).
     pub fn store(&self, h: &StoreHealth) {
         self.store_healthy.set(i64::from(h.is_ok()));
-        self.store_failures.set(h.failures_total);
-        self.store_reopens.set(h.reopens_total);
+        sync_counter(&self.store_failures, h.failures_total);
+        sync_counter(&self.store_reopens, h.reopens_total);
     }
 
     /// Recompute the state gauges from the engine. Called when /metrics is scraped, not per
@@ -249,6 +343,25 @@ impl Metrics {
                     .set(n);
             }
         }
+        for c in engine.components() {
+            let label = ComponentLabel {
+                id: c.id,
+                kind: c.kind.to_string(),
+            };
+            self.component_state
+                .get_or_create(&label)
+                .set(state_value(c.state));
+        }
+        for s in engine.services() {
+            let label = ServiceLabel {
+                service: s.id,
+                tier: s.tier.to_string(),
+            };
+            self.service_state
+                .get_or_create(&label)
+                .set(state_value(s.state));
+        }
+        self.process.refresh();
         self.incidents_open
             .set(engine.open_incidents().len() as i64);
         self.engine_seq.set(engine.seq() as i64);
@@ -256,9 +369,9 @@ impl Metrics {
 
     pub fn encode(&self) -> String {
         let s = self.notify.snapshot();
-        self.notify_delivered.set(s.delivered);
-        self.notify_retries.set(s.retries);
-        self.notify_dead.set(s.dead_lettered);
+        sync_counter(&self.notify_delivered, s.delivered);
+        sync_counter(&self.notify_retries, s.retries);
+        sync_counter(&self.notify_dead, s.dead_lettered);
         self.notify_pending.set(s.pending);
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
