@@ -1,10 +1,11 @@
 //! End-to-end test support: the real `faultline` binary as a process ([`process`]), a signed
 //! webhook receiver standing in for the pager ([`webhook`]), the collector's HTTP API read as
-//! JSON ([`api`]), bounded waits that explain themselves ([`wait`]) and the seed lab's scene,
+//! JSON ([`api`]), a loopback web service that fails on command ([`portal`]), bounded waits that explain themselves ([`wait`]) and the seed lab's scene,
 //! configuration and health ([`seed`]). The labs themselves
 //! (namespaces, keepalived, snmpd, web servers) are in `faultline-testpeers`.
 
 pub mod api;
+pub mod portal;
 pub mod process;
 pub mod seed;
 pub mod wait;

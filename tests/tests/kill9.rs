@@ -8,14 +8,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::get;
+use faultline_e2e::portal::Portal;
 use faultline_e2e::process::Collector;
 use faultline_e2e::webhook::{Page, WebhookReceiver};
 
@@ -30,44 +25,6 @@ const TRIGGER_TIMEOUT: Duration = Duration::from_secs(30);
 const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
 /// A restarted collector's API must come up within this.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A loopback "portal" whose answer the test sets.
-struct Portal {
-    status: Arc<AtomicU16>,
-    url: String,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Portal {
-    async fn start() -> Portal {
-        let status = Arc::new(AtomicU16::new(200));
-        let app = Router::new()
-            .route("/", get(answer))
-            .with_state(status.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the portal");
-        let url = format!("http://{}/", listener.local_addr().expect("portal address"));
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Portal { status, url, task }
-    }
-
-    fn set(&self, code: u16) {
-        self.status.store(code, Ordering::SeqCst);
-    }
-}
-
-impl Drop for Portal {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn answer(State(status): State<Arc<AtomicU16>>) -> StatusCode {
-    StatusCode::from_u16(status.load(Ordering::SeqCst)).unwrap_or(StatusCode::OK)
-}
 
 fn write_files(dir: &Path, portal: &str, hooks: &str) -> std::path::PathBuf {
     let topology = format!(

@@ -2,13 +2,16 @@
 //! configuration) plus the journal written after it; otherwise the whole journal through a
 //! fresh engine. Either is deterministic, so the engine reaches the same incidents with the same
 //! ids. Transitions past the recorded engine sequence number (produced before a crash but never
-//! enqueued) are enqueued now.
+//! enqueued) are enqueued now. Then the pages are reconciled with the restored state: an
+//! incident still paged at a receiver that this run does not have open (its component left the
+//! topology, or the store lost journal entries) is resolved there, so no alert fires forever.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use faultline_engine::{Engine, EngineConfig, Output};
 use faultline_graph::DependencyGraph;
-use faultline_incident::IncidentTransition;
+use faultline_incident::{IncidentStatus, IncidentTransition, TransitionAction};
 use faultline_notify::Notifier;
 use faultline_observe::Observation;
 use faultline_store::{Store, StoreError};
@@ -56,6 +59,9 @@ pub(crate) async fn restore(
         );
         unsent = enqueue(notifier, missed).await.unwrap_or_default();
     }
+    if unsent.is_empty() {
+        resolve_orphans(store, notifier, &engine).await;
+    }
     info!(
         observations = replayed,
         open_incidents = engine.open_incidents().len(),
@@ -67,6 +73,62 @@ pub(crate) async fn restore(
         journal_seq,
         unsent,
     })
+}
+
+/// Resolve, at every receiver where they are still paged, the incidents the restored engine does
+/// not have open. Their resolve carries the incident as last paged, resolved now. Nothing is
+/// journaled: the engine never had them open, so a replay has nothing to reproduce. Failures
+/// are logged (the next start tries again: the paged records stay until a resolve is enqueued).
+async fn resolve_orphans(store: &Store, notifier: &Notifier, engine: &Engine) {
+    let open: BTreeSet<String> = engine
+        .open_incidents()
+        .iter()
+        .map(|i| i.id.clone())
+        .collect();
+    let st = store.clone();
+    let paged = match blocking(move || st.paged(None)).await {
+        Ok(p) => p,
+        Err(e) => {
+            warn!(error = %e, "cannot read the paged incidents to reconcile them");
+            return;
+        }
+    };
+    // One resolve per incident: the notifier sends it to every receiver where it is paged.
+    let orphans: BTreeMap<String, faultline_incident::Incident> = paged
+        .into_iter()
+        .filter(|r| !open.contains(&r.incident.id))
+        .map(|r| (r.incident.id.clone(), r.incident))
+        .collect();
+    if orphans.is_empty() {
+        return;
+    }
+    let now = faultline_observe::time::now_ms();
+    let ids: Vec<&str> = orphans.keys().map(String::as_str).collect();
+    warn!(
+        incidents = ?ids,
+        "resolving incidents still paged that this run does not have open (a component left the \
+         topology, or journal entries were lost)"
+    );
+    let resolves: Vec<IncidentTransition> = orphans
+        .into_values()
+        .map(|mut incident| {
+            incident.status = IncidentStatus::Resolved;
+            incident.resolved_at = Some(now);
+            incident.updated_at = now;
+            IncidentTransition {
+                seq: engine.seq(),
+                action: TransitionAction::Resolve,
+                at: now,
+                incident,
+            }
+        })
+        .collect();
+    let n = notifier.clone();
+    match tokio::task::spawn_blocking(move || n.enqueue_many(&resolves)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => warn!(error = %e, "could not enqueue the resolves of orphaned incidents"),
+        Err(e) => warn!(error = %e, "enqueue task failed"),
+    }
 }
 
 /// The engine from the snapshot, and the first journal sequence number it has not seen; a fresh
