@@ -13,14 +13,18 @@
 #   bench/soak-rss.sh                  # both, 30 min soak
 #   DURATION=600 CYCLE=30 bench/soak-rss.sh
 #   PART=reload bench/soak-rss.sh
+#   FAULTLINE_BIN=target/debug/faultline DURATION=600 CYCLE=30 bench/soak-rss.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-1800}
 CYCLE=${CYCLE:-60}
 DEVICES=${DEVICES:-100000}
 PART=${PART:-both}
-cargo build --release -q -p faultline-cli
-bin=$PWD/target/release/faultline
+# FAULTLINE_BIN runs another build (e.g. target/debug/faultline: slower, same growth shape).
+if [ -z "${FAULTLINE_BIN:-}" ]; then
+    cargo build --release -q -p faultline-cli
+fi
+bin=${FAULTLINE_BIN:-$PWD/target/release/faultline}
 tmp=$(mktemp -d)
 cleanup() { kill "${coll:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT

@@ -66,6 +66,22 @@ fn print_group(g: &GroupReady) {
     for s in &g.standbys {
         print_standby(s);
     }
+    if let Some(note) = spof_note(g) {
+        println!("  {note}");
+    }
+}
+
+/// What offline `spof` cannot know: a group whose every standby is declared not ready is,
+/// right now, a single point of failure in front of its services.
+fn spof_note(g: &GroupReady) -> Option<String> {
+    let active = g.active.as_deref()?;
+    let all_not_ready = !g.standbys.is_empty() && g.standbys.iter().all(|s| s.declared_not_ready);
+    all_not_ready.then(|| {
+        format!(
+            "=> {} is effectively a single point of failure: no standby can take over from {active}",
+            g.group
+        )
+    })
 }
 
 fn print_standby(s: &StandbyReady) {
@@ -91,5 +107,46 @@ fn print_standby(s: &StandbyReady) {
             Readiness::Unknown => "??  ",
         };
         println!("    {mark} {}", c.detail);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn standby(device: &str, declared: bool) -> StandbyReady {
+        StandbyReady {
+            device: device.into(),
+            verdict: if declared {
+                Readiness::NotReady
+            } else {
+                Readiness::Ready
+            },
+            since: None,
+            declared_not_ready: declared,
+            checks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_group_without_a_ready_standby_is_called_a_single_point_of_failure() {
+        let mut g = GroupReady {
+            group: "fw-pair".into(),
+            active: Some("fw-a".into()),
+            standbys: vec![standby("fw-b", true)],
+        };
+        let note = spof_note(&g).expect("a note");
+        assert!(
+            note.contains("fw-pair is effectively a single point of failure"),
+            "{note}"
+        );
+        assert!(note.contains("from fw-a"), "{note}");
+        g.standbys.push(standby("fw-c", false));
+        assert_eq!(spof_note(&g), None, "one ready standby is enough");
+        g.standbys.clear();
+        assert_eq!(spof_note(&g), None);
+        g.standbys.push(standby("fw-b", true));
+        g.active = None;
+        assert_eq!(spof_note(&g), None, "no active: nothing to fail over from");
     }
 }
