@@ -6,7 +6,7 @@
 //!
 //! `layout-rs` (suggested for this) has not been evaluated yet; this layout has no third-party
 //! dependency, knows clusters, and is linear in nodes plus edges (the 2,000-device map renders
-//! in well under the 100 ms budget, `benches/render.rs`).
+//! within the 100 ms budget, `benches/render.rs`).
 
 use std::collections::HashMap;
 
