@@ -8,11 +8,11 @@ use utoipa::OpenApi;
 
 use crate::path;
 use crate::{
-    AffectedService, ApiError, CheckValue, ComponentStatus, ComponentsResponse, Evidence,
-    GroupReady, HaRole, Incident, IncidentKind, IncidentStatus, IncidentSummary, IncidentsResponse,
-    LabAction, LabStatus, NotifyStats, Outage, PREFIX, Readiness, ReadyCheck, ReadyResponse,
-    ServiceStatus, ServicesResponse, Severity, StandbyReady, State, StatusResponse, StoreStatus,
-    Suspect, TimelineEntry, TimelineResponse, UnixMillis, WhyNode, WhyResponse,
+    AffectedService, ApiError, ChangeEvent, CheckValue, ComponentStatus, ComponentsResponse,
+    Evidence, GroupReady, HaRole, Incident, IncidentKind, IncidentStatus, IncidentSummary,
+    IncidentsResponse, LabAction, LabStatus, NotifyStats, Outage, PREFIX, Readiness, ReadyCheck,
+    ReadyResponse, ServiceStatus, ServicesResponse, Severity, StandbyReady, State, StatusResponse,
+    StoreStatus, Suspect, TimelineEntry, TimelineResponse, UnixMillis, WhyNode, WhyResponse,
 };
 
 /// HTTP method of a route.
@@ -69,6 +69,12 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: Method::Get,
         prefix: PREFIX,
+        path: path::EVENTS,
+        legacy_alias: false,
+    },
+    Route {
+        method: Method::Get,
+        prefix: PREFIX,
         path: path::OPENAPI,
         legacy_alias: false,
     },
@@ -112,6 +118,7 @@ pub const ROUTES: &[Route] = &[
         ops::lab_action,
         ops::lab_action_id,
         ops::lab_drift,
+        ops::events,
         ops::openapi,
         ops::metrics,
         ops::healthy,
@@ -150,7 +157,8 @@ pub const ROUTES: &[Route] = &[
         CheckValue,
         Readiness,
         LabStatus,
-        LabAction
+        LabAction,
+        ChangeEvent
     )),
     tags(
         (name = "live", description = "The collector's view now"),
@@ -170,8 +178,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 mod ops {
     use crate::path;
     use crate::{
-        ApiError, ComponentsResponse, IncidentsQuery, IncidentsResponse, LabStatus, PREFIX,
-        ReadyResponse, ServicesResponse, StatusResponse, TimelineQuery, TimelineResponse,
+        ApiError, ChangeEvent, ComponentsResponse, IncidentsQuery, IncidentsResponse, LabStatus,
+        PREFIX, ReadyResponse, ServicesResponse, StatusResponse, TimelineQuery, TimelineResponse,
         WhyResponse,
     };
 
@@ -254,6 +262,13 @@ mod ops {
             (status = 400, description = "Unknown device or drift", body = ApiError),
             (status = 404, description = "Not running the demo lab", body = ApiError)))]
     pub fn lab_drift() {}
+
+    /// Server-Sent Events (`text/event-stream`): `hello` on connect, then `change` whenever the
+    /// engine changed a state or an incident; the data of each is a `ChangeEvent`.
+    #[utoipa::path(get, context_path = PREFIX, path = path::EVENTS, tag = "live",
+        responses((status = 200, description = "Event stream of ChangeEvent data", body = ChangeEvent,
+            content_type = "text/event-stream")))]
+    pub fn events() {}
 
     /// This document.
     #[utoipa::path(get, context_path = PREFIX, path = path::OPENAPI, tag = "meta",

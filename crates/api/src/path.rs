@@ -25,6 +25,9 @@ pub const LAB_ACTION: &str = "/lab/{action}";
 pub const LAB_ACTION_ID: &str = "/lab/{action}/{id}";
 /// Demo lab: inject a configuration drift (`forwarding`) into a device.
 pub const LAB_DRIFT: &str = "/lab/drift/{id}/{what}";
+/// Server-Sent Events: `hello`, then `change` whenever a state or an incident changed
+/// (versioned prefix only).
+pub const EVENTS: &str = "/events";
 /// The OpenAPI document (versioned prefix only).
 pub const OPENAPI: &str = "/openapi.json";
 /// Prometheus / OpenMetrics text: absolute, outside the API prefix.

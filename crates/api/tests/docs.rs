@@ -32,6 +32,7 @@ fn check(type_name: &str, block: &str) -> Result<(), String> {
         "ReadyResponse" => same_after_round_trip::<ReadyResponse>(block),
         "ImpactReport" => same_after_round_trip::<ImpactReport>(block),
         "ApiError" => same_after_round_trip::<ApiError>(block),
+        "ChangeEvent" => same_after_round_trip::<ChangeEvent>(block),
         "GraphExport" => same_keys_as_real_export(block),
         other => Err(format!("unknown type `{other}` (add it to this test)")),
     }

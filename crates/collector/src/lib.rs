@@ -115,6 +115,11 @@ pub(crate) struct Shared {
     /// Whether [`TargetOverrides`] stand in for the devices and services (the demo lab).
     pub simulated: bool,
     pub started: Instant,
+    /// Counts the engine rounds that changed a state or an incident: the console's live
+    /// updates (`/api/v1/events`) wait on it.
+    pub changes: tokio::sync::watch::Sender<u64>,
+    /// Fires at shutdown: long-lived answers (the event stream) end with it.
+    pub stopping: CancellationToken,
 }
 
 impl Shared {
@@ -208,17 +213,22 @@ impl Prepared {
             topology_name: plan.topology_name.clone(),
             simulated,
             started: Instant::now(),
+            changes: tokio::sync::watch::Sender::new(0),
+            stopping: shutdown.clone(),
         });
-        let mut router = http::routes::router(shared.clone());
+        let mut router =
+            http::routes::router(shared.clone()).merge(http::console::router(shared.clone()));
         if let Some(extra) = routes {
             router = router.merge(extra);
         }
         // After the merge: the guard covers every route, the embedder's included.
         let policy = Arc::new(http::guard::Policy::new(&cfg.api.hosts, api_token));
-        let router = router.layer(axum::middleware::from_fn_with_state(
-            policy,
-            http::guard::guard,
-        ));
+        let router = router
+            .layer(axum::middleware::from_fn_with_state(
+                policy,
+                http::guard::guard,
+            ))
+            .layer(axum::middleware::map_response(http::headers::secure));
         let wiring = tasks::Wiring {
             shared,
             journal_seq: restored.journal_seq,

@@ -206,6 +206,25 @@ async fn check_route(c: &Running, route: &api::Route, prefix: &str) {
                 .await;
             assert_eq!(code, 400, "{}", e.error);
         }
+        path::EVENTS => {
+            let mut resp = c
+                .client
+                .get(format!("{}{}", c.base, p(path::EVENTS)))
+                .send()
+                .await
+                .expect("events");
+            assert_eq!(
+                resp.headers()["content-type"].to_str().ok(),
+                Some("text/event-stream")
+            );
+            let first = tokio::time::timeout(Duration::from_secs(5), resp.chunk())
+                .await
+                .expect("hello within 5 s")
+                .expect("chunk")
+                .expect("not the end");
+            let text = String::from_utf8_lossy(&first);
+            assert!(text.starts_with("event: hello\ndata: {\"seq\":"), "{text}");
+        }
         path::OPENAPI => {
             let doc: serde_json::Value = c.get(&p(path::OPENAPI)).await;
             assert!(doc["paths"]["/api/v1/why/{id}"]["get"].is_object());

@@ -10,6 +10,7 @@
 //! ```
 
 pub mod alertmanager;
+pub mod chromium;
 pub mod cmd;
 pub mod fake_agent;
 pub mod http_receiver;

@@ -12,6 +12,7 @@
 //! | `GET /api/v1/why/{id}` | [`api::WhyResponse`]: live why-tree, service status, the incident concerning it |
 //! | `GET /api/v1/timeline[?since=MS]` | [`api::TimelineResponse`]: state changes and evidence, oldest first |
 //! | `GET /api/v1/ready` | [`api::ReadyResponse`]: standby readiness of every active-standby group |
+//! | `GET /api/v1/events` | Server-Sent Events: `hello`, then `change` ([`api::ChangeEvent`]) |
 //! | `GET /api/v1/openapi.json` | the OpenAPI document ([`faultline_api::openapi`]) |
 //! | `GET /metrics` | Prometheus / OpenMetrics text (see `metrics`: state series, counters, `faultline_build_info`, `process_*`) |
 //! | `GET /-/healthy`, `GET /-/ready` | liveness; readiness (503 while the store fails) |
@@ -43,6 +44,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .nest(PREFIX, routes().route(path::OPENAPI, get(openapi)))
         .nest(LEGACY_PREFIX, routes())
+        .route(&path::v1(path::EVENTS), get(super::events::events))
         .route(path::METRICS, get(metrics))
         .route(path::HEALTHY, get(healthy))
         .route(path::READY_PROBE, get(ready_probe))
@@ -116,7 +118,7 @@ async fn components(State(s): S) -> Json<api::ComponentsResponse> {
 }
 
 /// Resolved incidents `?all=true` lists at most: the newest first.
-const RESOLVED_LISTED: usize = 100;
+pub(crate) const RESOLVED_LISTED: usize = 100;
 
 async fn incidents(
     State(s): S,
@@ -139,10 +141,18 @@ async fn incidents(
 }
 
 async fn why(State(s): S, Path(id): Path<String>) -> Result<Json<api::WhyResponse>, Response> {
-    let engine = s.engine();
-    let tree = engine
-        .why(&id)
-        .map_err(|e| error(StatusCode::NOT_FOUND, e.to_string()))?;
+    why_response(&s.engine(), id)
+        .map(Json)
+        .map_err(|e| error(StatusCode::NOT_FOUND, e))
+}
+
+/// The live why of a component (the API's and the console's): its tree, its service status
+/// and the open incident concerning it. `Err` names an unknown id.
+pub(crate) fn why_response(
+    engine: &faultline_engine::Engine,
+    id: String,
+) -> Result<api::WhyResponse, String> {
+    let tree = engine.why(&id).map_err(|e| e.to_string())?;
     let incident = engine
         .open_incidents()
         .into_iter()
@@ -159,7 +169,7 @@ async fn why(State(s): S, Path(id): Path<String>) -> Result<Json<api::WhyRespons
             sv.expected.as_str()
         ));
     }
-    Ok(Json(api::WhyResponse {
+    Ok(api::WhyResponse {
         state: tree.state.to_api(),
         down: Vec::new(),
         failed: tree.failed_components(),
@@ -168,7 +178,7 @@ async fn why(State(s): S, Path(id): Path<String>) -> Result<Json<api::WhyRespons
         service: service.to_api(),
         incident,
         id,
-    }))
+    })
 }
 
 async fn timeline(State(s): S, Query(q): Query<api::TimelineQuery>) -> Json<api::TimelineResponse> {

@@ -227,6 +227,12 @@ impl EngineTask {
             outs.extend(engine.advance(now));
             outs
         };
+        let changed = outs
+            .iter()
+            .any(|o| matches!(o, Output::Transition(_) | Output::StateChanged { .. }));
+        if changed {
+            self.shared.changes.send_modify(|n| *n = n.wrapping_add(1));
+        }
         let mut transitions = Vec::new();
         for o in outs {
             match o {
