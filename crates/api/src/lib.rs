@@ -21,6 +21,7 @@
 
 mod common;
 mod doc;
+mod drift;
 mod incident;
 mod lab;
 mod offline;
@@ -32,6 +33,7 @@ mod why;
 
 pub use common::{ApiError, HaRole, State, UnixMillis};
 pub use doc::{ApiDoc, Method, ROUTES, Route, openapi};
+pub use drift::{DriftLink, DriftReport, MovedLink};
 pub use incident::{
     AffectedService, Evidence, Incident, IncidentKind, IncidentStatus, IncidentsQuery,
     IncidentsResponse, Outage, Severity, Suspect,

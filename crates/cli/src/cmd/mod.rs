@@ -1,6 +1,8 @@
 //! One module per subcommand.
 pub mod client;
+pub mod discover;
 pub mod docs;
+pub mod drift;
 pub mod outbox;
 pub mod poll;
 pub mod probe;
@@ -10,3 +12,4 @@ pub mod store;
 pub mod test_page;
 pub mod topo;
 pub mod traps;
+pub mod walk_args;
