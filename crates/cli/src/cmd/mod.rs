@@ -3,6 +3,7 @@ pub mod client;
 pub mod discover;
 pub mod docs;
 pub mod drift;
+pub mod import;
 pub mod outbox;
 pub mod poll;
 pub mod probe;

@@ -1,0 +1,75 @@
+//! `faultline import`: a topology from another tool's inventory.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub source: Source,
+}
+
+#[derive(clap::Subcommand)]
+pub enum Source {
+    /// Nagios/Icinga 1 object configuration: a main nagios.cfg (cfg_file and cfg_dir followed)
+    /// or object files. Hosts become devices, parents requirements (several: one `any`
+    /// group), hostgroups tags; templates never become devices. Problems (hosts without
+    /// address, unknown parents or templates) are listed as FILE:LINE on standard error.
+    Nagios(NagiosArgs),
+}
+
+#[derive(clap::Args)]
+pub struct NagiosArgs {
+    /// nagios.cfg or object files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write the topology here instead of standard output.
+    #[arg(short = 'o', long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Topology name.
+    #[arg(long, default_value = "nagios")]
+    pub name: String,
+}
+
+pub fn run(a: Args) -> ExitCode {
+    match a.source {
+        Source::Nagios(n) => match nagios(&n) {
+            Ok(code) => code,
+            Err(msg) => {
+                eprintln!("faultline import nagios: {msg}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
+fn nagios(a: &NagiosArgs) -> Result<ExitCode, String> {
+    let imported = faultline_import::nagios::import(&a.files)?;
+    for p in &imported.problems {
+        eprintln!("{p}");
+    }
+    if imported.hosts.is_empty() {
+        return Err("no hosts found".into());
+    }
+    let files: Vec<String> = a.files.iter().map(|f| f.display().to_string()).collect();
+    let text = imported.to_yaml(
+        &a.name,
+        &format!("imported by `faultline import nagios {}`", files.join(" ")),
+    );
+    let shown = a
+        .output
+        .as_ref()
+        .map_or("<imported>".to_owned(), |p| p.display().to_string());
+    // What we write must load: otherwise the problem is shown and nothing written.
+    faultline_model::Topology::from_yaml_str(&text, &shown).map_err(|e| e.to_string())?;
+    match &a.output {
+        Some(p) => std::fs::write(p, &text).map_err(|e| format!("{}: {e}", p.display()))?,
+        None => print!("{text}"),
+    }
+    eprintln!(
+        "imported {} hosts ({} problems)",
+        imported.hosts.len(),
+        imported.problems.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
