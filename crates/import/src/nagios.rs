@@ -211,62 +211,102 @@ fn scalar(s: &str) -> String {
     }
 }
 
+/// A device or group of the imported topology, with the comment written above it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub comment: String,
+    /// The entry as the schema writes it (`id`, `kind`, `address`, `requires`, `tags`, or a
+    /// group's `id`, `mode`, `members`).
+    pub value: serde_json::Value,
+}
+
 impl Import {
-    /// The topology as YAML, each device under a comment naming its Nagios origin.
-    pub fn to_yaml(&self, name: &str, header: &str) -> String {
+    /// Devices and groups (one `any` group per host with several parents).
+    pub fn entries(&self) -> (Vec<Entry>, Vec<Entry>) {
+        use serde_json::json;
         let id_of: HashMap<&str, &str> = self
             .hosts
             .iter()
             .map(|h| (h.name.as_str(), h.id.as_str()))
             .collect();
         let mut ids = IdAllocator::with_taken(self.hosts.iter().map(|h| h.id.clone()));
-        let mut out = String::with_capacity(self.hosts.len() * 160);
-        let _ = writeln!(out, "# {header}\nname: {}\n\ndevices:", scalar(name));
-        let mut groups = String::new();
+        let mut devices = Vec::with_capacity(self.hosts.len());
+        let mut groups = vec![];
         for h in &self.hosts {
+            let quoted = serde_json::Value::from(h.name.as_str());
             let parents: Vec<&str> = h
                 .parents
                 .iter()
                 .filter_map(|p| id_of.get(p.as_str()).copied())
                 .collect();
-            let _ = writeln!(
-                out,
-                "  # nagios host {} at {}",
-                serde_json::Value::from(h.name.as_str()),
-                h.place.replace(['\n', '\r'], " ")
-            );
-            let _ = write!(out, "  - {{id: {}, kind: host", scalar(&h.id));
+            let mut d = json!({"id": h.id, "kind": "host"});
             if let Some(a) = &h.address {
-                let _ = write!(out, ", address: {}", scalar(a));
+                d["address"] = json!(a);
             }
-            let requires = match parents.as_slice() {
-                [] => None,
-                [one] => Some((*one).to_owned()),
+            match parents.as_slice() {
+                [] => {}
+                [one] => d["requires"] = json!([one]),
                 many => {
                     let gid = ids.allocate(&format!("{}-parents", h.id));
-                    let members: Vec<String> = many.iter().map(|m| scalar(m)).collect();
-                    let _ = writeln!(
-                        groups,
-                        "  # parents of nagios host {}: reachable while any is up\n  - {{id: {}, mode: any, members: [{}]}}",
-                        serde_json::Value::from(h.name.as_str()),
-                        scalar(&gid),
-                        members.join(", ")
-                    );
-                    Some(gid)
+                    groups.push(Entry {
+                        comment: format!("parents of nagios host {quoted}: reachable while any is up"),
+                        value: json!({"id": gid, "mode": "any", "members": many}),
+                    });
+                    d["requires"] = json!([gid]);
                 }
-            };
-            if let Some(r) = requires {
-                let _ = write!(out, ", requires: [{}]", scalar(&r));
             }
             if !h.hostgroups.is_empty() {
-                let tags: Vec<String> = h.hostgroups.iter().map(|t| scalar(t)).collect();
-                let _ = write!(out, ", tags: [{}]", tags.join(", "));
+                d["tags"] = json!(h.hostgroups);
             }
-            out.push_str("}\n");
+            devices.push(Entry {
+                comment: format!("nagios host {quoted} at {}", h.place.replace(['\n', '\r'], " ")),
+                value: d,
+            });
+        }
+        (devices, groups)
+    }
+
+    /// The topology as JSON (for validation through the model's fast path).
+    pub fn to_json(&self, name: &str) -> String {
+        let (devices, groups) = self.entries();
+        let values = |v: Vec<Entry>| v.into_iter().map(|e| e.value).collect::<Vec<_>>();
+        serde_json::json!({"name": name, "devices": values(devices), "groups": values(groups)})
+            .to_string()
+    }
+
+    /// The topology as YAML, each entry under a comment naming its Nagios origin.
+    pub fn to_yaml(&self, name: &str, header: &str) -> String {
+        let (devices, groups) = self.entries();
+        let mut out = String::with_capacity(self.hosts.len() * 160);
+        let _ = writeln!(out, "# {header}\nname: {}\n\ndevices:", scalar(name));
+        for e in &devices {
+            let _ = writeln!(out, "  # {}\n  - {}", e.comment, flow(&e.value));
         }
         if !groups.is_empty() {
-            let _ = write!(out, "\ngroups:\n{groups}");
+            let _ = writeln!(out, "\ngroups:");
+            for e in &groups {
+                let _ = writeln!(out, "  # {}\n  - {}", e.comment, flow(&e.value));
+            }
         }
         out
+    }
+}
+
+/// A JSON value as a YAML flow node, strings plain where that is safe.
+fn flow(v: &serde_json::Value) -> String {
+    use serde_json::Value as V;
+    match v {
+        V::String(s) => scalar(s),
+        V::Array(items) => format!("[{}]", items.iter().map(flow).collect::<Vec<_>>().join(", ")),
+        V::Object(map) => {
+            // The schema's order, not the map's (alphabetical).
+            const ORDER: [&str; 7] = ["id", "kind", "address", "mode", "members", "requires", "tags"];
+            let fields: Vec<String> = ORDER
+                .iter()
+                .filter_map(|k| map.get(*k).map(|v| format!("{k}: {}", flow(v))))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }
+        other => other.to_string(),
     }
 }

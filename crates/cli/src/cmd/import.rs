@@ -60,8 +60,12 @@ fn nagios(a: &NagiosArgs) -> Result<ExitCode, String> {
         .output
         .as_ref()
         .map_or("<imported>".to_owned(), |p| p.display().to_string());
-    // What we write must load: otherwise the problem is shown and nothing written.
-    faultline_model::Topology::from_yaml_str(&text, &shown).map_err(|e| e.to_string())?;
+    // What we write must load (a parent cycle does not): otherwise the problem is shown and
+    // nothing written. The same entries as JSON take the model's fast path; only a failure
+    // is re-read from the YAML, for positions in the file the user gets.
+    if faultline_model::Topology::from_json_str(&imported.to_json(&a.name), &shown).is_err() {
+        faultline_model::Topology::from_yaml_str(&text, &shown).map_err(|e| e.to_string())?;
+    }
     match &a.output {
         Some(p) => std::fs::write(p, &text).map_err(|e| format!("{}: {e}", p.display()))?,
         None => print!("{text}"),
