@@ -39,7 +39,7 @@ pub use incident::{
     IncidentsResponse, Outage, Severity, Suspect,
 };
 pub use lab::{LabAction, LabStatus};
-pub use offline::{ImpactReport, ServiceImpact};
+pub use offline::{ComponentImpact, ComponentState, ImpactReport, ServiceImpact};
 pub use ready::{CheckValue, GroupReady, Readiness, ReadyCheck, ReadyResponse, StandbyReady};
 pub use status::{
     ComponentStatus, ComponentsResponse, IncidentSummary, NotifyStats, ServiceStatus,

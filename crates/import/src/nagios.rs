@@ -249,7 +249,9 @@ impl Import {
                 many => {
                     let gid = ids.allocate(&format!("{}-parents", h.id));
                     groups.push(Entry {
-                        comment: format!("parents of nagios host {quoted}: reachable while any is up"),
+                        comment: format!(
+                            "parents of nagios host {quoted}: reachable while any is up"
+                        ),
                         value: json!({"id": gid, "mode": "any", "members": many}),
                     });
                     d["requires"] = json!([gid]);
@@ -259,7 +261,10 @@ impl Import {
                 d["tags"] = json!(h.hostgroups);
             }
             devices.push(Entry {
-                comment: format!("nagios host {quoted} at {}", h.place.replace(['\n', '\r'], " ")),
+                comment: format!(
+                    "nagios host {quoted} at {}",
+                    h.place.replace(['\n', '\r'], " ")
+                ),
                 value: d,
             });
         }
@@ -297,10 +302,15 @@ fn flow(v: &serde_json::Value) -> String {
     use serde_json::Value as V;
     match v {
         V::String(s) => scalar(s),
-        V::Array(items) => format!("[{}]", items.iter().map(flow).collect::<Vec<_>>().join(", ")),
+        V::Array(items) => format!(
+            "[{}]",
+            items.iter().map(flow).collect::<Vec<_>>().join(", ")
+        ),
         V::Object(map) => {
             // The schema's order, not the map's (alphabetical).
-            const ORDER: [&str; 7] = ["id", "kind", "address", "mode", "members", "requires", "tags"];
+            const ORDER: [&str; 7] = [
+                "id", "kind", "address", "mode", "members", "requires", "tags",
+            ];
             let fields: Vec<String> = ORDER
                 .iter()
                 .filter_map(|k| map.get(*k).map(|v| format!("{k}: {}", flow(v))))
