@@ -5,6 +5,9 @@
 //!   (several parents become one `any` group). Templates (`register 0`, `use`) are resolved and
 //!   never become devices. Names ids do not allow are mapped by [`faultline_discover::ids`]'
 //!   rule; the original name stays in the comment above the device.
+//! - [`netbox`]: saved NetBox/Nautobot API pages (devices, interfaces, cables) → devices,
+//!   links (cables between two interfaces) and `any` groups (virtual chassis).
 
 pub mod nagios;
+pub mod netbox;
 mod objects;

@@ -16,6 +16,23 @@ pub enum Source {
     /// group), hostgroups tags; templates never become devices. Problems (hosts without
     /// address, unknown parents or templates) are listed as FILE:LINE on standard error.
     Nagios(NagiosArgs),
+    /// A saved NetBox/Nautobot inventory: JSON pages of /api/dcim/devices/, /api/dcim/interfaces/
+    /// and /api/dcim/cables/ (any order, any number of pages). Cables between two interfaces
+    /// become links, virtual chassis `any` groups; the rest is reported. Writes JSON.
+    Netbox(NetboxArgs),
+}
+
+#[derive(clap::Args)]
+pub struct NetboxArgs {
+    /// Saved API pages (JSON).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write the topology here instead of standard output.
+    #[arg(short = 'o', long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Topology name.
+    #[arg(long, default_value = "netbox")]
+    pub name: String,
 }
 
 #[derive(clap::Args)]
@@ -37,6 +54,13 @@ pub fn run(a: Args) -> ExitCode {
             Ok(code) => code,
             Err(msg) => {
                 eprintln!("faultline import nagios: {msg}");
+                ExitCode::from(1)
+            }
+        },
+        Source::Netbox(n) => match netbox(&n) {
+            Ok(code) => code,
+            Err(msg) => {
+                eprintln!("faultline import netbox: {msg}");
                 ExitCode::from(1)
             }
         },
@@ -73,6 +97,33 @@ fn nagios(a: &NagiosArgs) -> Result<ExitCode, String> {
     eprintln!(
         "imported {} hosts ({} problems)",
         imported.hosts.len(),
+        imported.problems.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn netbox(a: &NetboxArgs) -> Result<ExitCode, String> {
+    let imported = faultline_import::netbox::import(&a.files)?;
+    for p in &imported.problems {
+        eprintln!("{p}");
+    }
+    if imported.devices.is_empty() {
+        return Err("no devices found".into());
+    }
+    let text = imported.to_json(&a.name);
+    let shown = a
+        .output
+        .as_ref()
+        .map_or("<imported>".to_owned(), |p| p.display().to_string());
+    faultline_model::Topology::from_json_str(&text, &shown).map_err(|e| e.to_string())?;
+    match &a.output {
+        Some(p) => std::fs::write(p, &text).map_err(|e| format!("{}: {e}", p.display()))?,
+        None => println!("{text}"),
+    }
+    eprintln!(
+        "imported {} devices, {} links ({} problems)",
+        imported.devices.len(),
+        imported.links.len(),
         imported.problems.len()
     );
     Ok(ExitCode::SUCCESS)
