@@ -12,14 +12,16 @@
 //!   what was announced; each end records which ([`links::PortSource`]).
 //! - [`render`]: YAML output, new or merged into an existing topology, with comments of origin.
 //! - [`drift::compare`]: declared vs seen links (missing, unexpected, moved).
-//! - [`ids`]: the rule that turns foreign names into topology ids.
+//! - [`ids`] (from `faultline-model`): the rule that turns foreign names into topology ids.
 
 pub mod drift;
-pub mod ids;
 pub mod links;
 pub mod mib;
 pub mod render;
 pub mod walk;
+
+/// The id rule, shared with the imports.
+pub use faultline_model::ids;
 
 pub use render::Discovered;
 pub use walk::{Discovery, Node, NodeStatus, Progress, WalkOptions, walk};

@@ -9,14 +9,14 @@
 //!   `<id>-parents` (Nagios calls a host unreachable only when every parent is down).
 //!   Unknown parents are reported and dropped.
 //! - Hostgroups (`hostgroups` on hosts, `members` on `define hostgroup`) become tags.
-//! - Ids follow [`faultline_discover::ids::sanitize`]; the original name is kept in the
+//! - Ids follow [`faultline_model::ids::sanitize`]; the original name is kept in the
 //!   comment above each device.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use faultline_discover::ids::IdAllocator;
+use faultline_model::ids::IdAllocator;
 
 use crate::objects::{Config, Object, Origin};
 
@@ -269,6 +269,17 @@ impl Import {
             });
         }
         (devices, groups)
+    }
+
+    /// The topology as YAML, checked: what is returned loads (a parent cycle, say, does not:
+    /// then the model's diagnostics are the error). The same entries as JSON take the model's
+    /// fast path; only a failure is re-read from the YAML, for positions in the text.
+    pub fn to_checked_yaml(&self, name: &str, header: &str, file: &str) -> Result<String, String> {
+        let text = self.to_yaml(name, header);
+        if faultline_model::Topology::from_json_str(&self.to_json(name), file).is_err() {
+            faultline_model::Topology::from_yaml_str(&text, file).map_err(|e| e.to_string())?;
+        }
+        Ok(text)
     }
 
     /// The topology as JSON (for validation through the model's fast path).

@@ -4,7 +4,7 @@
 //! pages. Which endpoint a page came from is told by its objects (`device_type`: a device;
 //! `a_terminations` or `termination_a_type`: a cable; `device` with a `name`: an interface).
 //!
-//! - Devices: id from `name` by [`faultline_discover::ids`]' rule (`device-<id>` without a
+//! - Devices: id from `name` by [`faultline_model::ids`]' rule (`device-<id>` without a
 //!   name), address from `primary_ip4` (else `primary_ip`) without its prefix length, kind
 //!   from the role's slug (`role`, NetBox 4; `device_role`, 3.x).
 //! - Cables with exactly one interface at each end become links; others (circuits, front
@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use faultline_discover::ids::IdAllocator;
+use faultline_model::ids::IdAllocator;
 use serde_json::{Value, json};
 
 /// The import: the topology's entries and every problem found.
@@ -211,7 +211,7 @@ impl Pages {
             .ok_or_else(|| format!("interface `{ifname}` is on a device not in the saved pages"))?;
         Ok(format!(
             "{device}:{}",
-            faultline_discover::ids::interface(ifname)
+            faultline_model::ids::interface(ifname)
         ))
     }
 }

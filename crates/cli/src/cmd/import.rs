@@ -76,20 +76,12 @@ fn nagios(a: &NagiosArgs) -> Result<ExitCode, String> {
         return Err("no hosts found".into());
     }
     let files: Vec<String> = a.files.iter().map(|f| f.display().to_string()).collect();
-    let text = imported.to_yaml(
-        &a.name,
-        &format!("imported by `faultline import nagios {}`", files.join(" ")),
-    );
     let shown = a
         .output
         .as_ref()
         .map_or("<imported>".to_owned(), |p| p.display().to_string());
-    // What we write must load (a parent cycle does not): otherwise the problem is shown and
-    // nothing written. The same entries as JSON take the model's fast path; only a failure
-    // is re-read from the YAML, for positions in the file the user gets.
-    if faultline_model::Topology::from_json_str(&imported.to_json(&a.name), &shown).is_err() {
-        faultline_model::Topology::from_yaml_str(&text, &shown).map_err(|e| e.to_string())?;
-    }
+    let header = format!("imported by `faultline import nagios {}`", files.join(" "));
+    let text = imported.to_checked_yaml(&a.name, &header, &shown)?;
     match &a.output {
         Some(p) => std::fs::write(p, &text).map_err(|e| format!("{}: {e}", p.display()))?,
         None => print!("{text}"),

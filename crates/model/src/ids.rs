@@ -1,4 +1,5 @@
-//! Topology ids from names the network (or another tool) chose.
+//! Topology ids from names the network (or another tool) chose: the rule `faultline discover`
+//! and `faultline import` apply, so that a foreign name always becomes a valid id.
 //!
 //! The rule: every character other than a letter, a digit, `-`, `_`, `.` or `/` becomes `-`;
 //! runs of `-` collapse into one (`--` is reserved for link names); leading and trailing `-`
