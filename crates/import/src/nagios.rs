@@ -275,8 +275,9 @@ impl Import {
     /// then the model's diagnostics are the error). The same entries as JSON take the model's
     /// fast path; only a failure is re-read from the YAML, for positions in the text.
     pub fn to_checked_yaml(&self, name: &str, header: &str, file: &str) -> Result<String, String> {
-        let text = self.to_yaml(name, header);
-        if faultline_model::Topology::from_json_str(&self.to_json(name), file).is_err() {
+        let (devices, groups) = self.entries();
+        let text = yaml(name, header, &devices, &groups);
+        if faultline_model::Topology::from_json_str(&json(name, devices, groups), file).is_err() {
             faultline_model::Topology::from_yaml_str(&text, file).map_err(|e| e.to_string())?;
         }
         Ok(text)
@@ -285,27 +286,35 @@ impl Import {
     /// The topology as JSON (for validation through the model's fast path).
     pub fn to_json(&self, name: &str) -> String {
         let (devices, groups) = self.entries();
-        let values = |v: Vec<Entry>| v.into_iter().map(|e| e.value).collect::<Vec<_>>();
-        serde_json::json!({"name": name, "devices": values(devices), "groups": values(groups)})
-            .to_string()
+        json(name, devices, groups)
     }
 
     /// The topology as YAML, each entry under a comment naming its Nagios origin.
     pub fn to_yaml(&self, name: &str, header: &str) -> String {
         let (devices, groups) = self.entries();
-        let mut out = String::with_capacity(self.hosts.len() * 160);
-        let _ = writeln!(out, "# {header}\nname: {}\n\ndevices:", scalar(name));
-        for e in &devices {
+        yaml(name, header, &devices, &groups)
+    }
+}
+
+fn json(name: &str, devices: Vec<Entry>, groups: Vec<Entry>) -> String {
+    let values = |v: Vec<Entry>| v.into_iter().map(|e| e.value).collect::<Vec<_>>();
+    serde_json::json!({"name": name, "devices": values(devices), "groups": values(groups)})
+        .to_string()
+}
+
+fn yaml(name: &str, header: &str, devices: &[Entry], groups: &[Entry]) -> String {
+    let mut out = String::with_capacity(devices.len() * 160);
+    let _ = writeln!(out, "# {header}\nname: {}\n\ndevices:", scalar(name));
+    for e in devices {
+        let _ = writeln!(out, "  # {}\n  - {}", e.comment, flow(&e.value));
+    }
+    if !groups.is_empty() {
+        let _ = writeln!(out, "\ngroups:");
+        for e in groups {
             let _ = writeln!(out, "  # {}\n  - {}", e.comment, flow(&e.value));
         }
-        if !groups.is_empty() {
-            let _ = writeln!(out, "\ngroups:");
-            for e in &groups {
-                let _ = writeln!(out, "  # {}\n  - {}", e.comment, flow(&e.value));
-            }
-        }
-        out
     }
+    out
 }
 
 /// A JSON value as a YAML flow node, strings plain where that is safe.

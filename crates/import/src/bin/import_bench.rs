@@ -12,9 +12,17 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let run = || -> Result<usize, String> {
+        let started = std::time::Instant::now();
         let imported = faultline_import::nagios::import(&[PathBuf::from(cfg)])?;
+        let read = started.elapsed();
         let text = imported.to_checked_yaml("nagios", "import-bench", out)?;
+        let checked = started.elapsed();
         std::fs::write(out, text).map_err(|e| format!("{out}: {e}"))?;
+        eprintln!(
+            "phases: read+resolve {read:.2?}, render+validate {:.2?}, write {:.2?}",
+            checked - read,
+            started.elapsed() - checked
+        );
         Ok(imported.hosts.len())
     };
     match run() {
