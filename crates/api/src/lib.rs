@@ -21,6 +21,7 @@
 
 mod common;
 mod doc;
+mod drift;
 mod events;
 mod incident;
 mod lab;
@@ -33,13 +34,14 @@ mod why;
 
 pub use common::{ApiError, HaRole, State, UnixMillis};
 pub use doc::{ApiDoc, Method, ROUTES, Route, openapi};
+pub use drift::{DriftLink, DriftReport, MovedLink};
 pub use events::{ChangeEvent, EVENT_CHANGE, EVENT_HELLO};
 pub use incident::{
     AffectedService, Evidence, Incident, IncidentKind, IncidentStatus, IncidentsQuery,
     IncidentsResponse, Outage, Severity, Suspect,
 };
 pub use lab::{LabAction, LabStatus};
-pub use offline::{ImpactReport, ServiceImpact};
+pub use offline::{ComponentImpact, ComponentState, ImpactReport, ServiceImpact};
 pub use ready::{CheckValue, GroupReady, Readiness, ReadyCheck, ReadyResponse, StandbyReady};
 pub use status::{
     ComponentStatus, ComponentsResponse, IncidentSummary, NotifyStats, ServiceStatus,

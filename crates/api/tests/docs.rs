@@ -31,6 +31,7 @@ fn check(type_name: &str, block: &str) -> Result<(), String> {
         "LabStatus" => same_after_round_trip::<LabStatus>(block),
         "ReadyResponse" => same_after_round_trip::<ReadyResponse>(block),
         "ImpactReport" => same_after_round_trip::<ImpactReport>(block),
+        "DriftReport" => same_after_round_trip::<DriftReport>(block),
         "ApiError" => same_after_round_trip::<ApiError>(block),
         "ChangeEvent" => same_after_round_trip::<ChangeEvent>(block),
         "GraphExport" => same_keys_as_real_export(block),

@@ -336,6 +336,16 @@ fn errors_and_impact() {
             state: State::Degraded,
             causes: vec!["fw-a".into()],
         }],
+        components: vec![
+            ComponentImpact {
+                id: "fw-a".into(),
+                state: ComponentState::Down,
+            },
+            ComponentImpact {
+                id: "web-1".into(),
+                state: ComponentState::Unreachable,
+            },
+        ],
     });
 }
 

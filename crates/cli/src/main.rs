@@ -87,6 +87,12 @@ enum Command {
     Traps(cmd::traps::Args),
     /// Poll one SNMP agent and print what its profile sees; exit 2 auth failure, 3 timeout.
     Poll(cmd::poll::Args),
+    /// Build a topology from LLDP/CDP neighbour tables, breadth-first from seed agents.
+    Discover(cmd::discover::Args),
+    /// Declared links against what LLDP/CDP show now: missing, unexpected, moved (exit 1).
+    Drift(cmd::drift::Args),
+    /// Import a topology from another tool's inventory (Nagios object configuration).
+    Import(cmd::import::Args),
     /// Send a test page (trigger, then resolve) to one configured receiver and show its answer.
     TestPage(cmd::test_page::Args),
     /// List pending and dead-lettered page deliveries from the store file.
@@ -129,6 +135,9 @@ fn main() -> ExitCode {
         Command::Probe(a) => cmd::probe::run(a),
         Command::Traps(a) => cmd::traps::run(a),
         Command::Poll(a) => cmd::poll::run(a),
+        Command::Discover(a) => cmd::discover::run(a),
+        Command::Drift(a) => cmd::drift::run(a),
+        Command::Import(a) => cmd::import::run(a),
         Command::TestPage(a) => cmd::test_page::run(a),
         Command::Outbox(a) => cmd::outbox::run(a),
         Command::Completions(a) => cmd::docs::completions(a, Cli::command()),

@@ -204,3 +204,56 @@ fn logs_to_a_pipe_carry_no_colour_codes_and_can_be_json() {
     assert_eq!(v["level"], "WARN", "{v}");
     assert!(!line.contains('\u{1b}'), "{line:?}");
 }
+
+/// An imported Nagios topology (no services) answers what-if questions: `impact --json` lists
+/// every device that is not up, a host whose parents all failed as `unreachable`.
+#[test]
+fn impact_lists_components_with_nagios_unreachable_rule() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("hosts.cfg");
+    std::fs::write(
+        &cfg,
+        "define host {\n host_name core1\n address 10.0.0.1\n}\n\
+         define host {\n host_name core2\n address 10.0.0.2\n}\n\
+         define host {\n host_name edge\n address 10.0.0.3\n parents core1,core2\n}\n\
+         define host {\n host_name leaf\n address 10.0.0.4\n parents edge\n}\n",
+    )
+    .expect("write cfg");
+    let topo = dir.path().join("t.yaml");
+    let o = faultline(&[
+        "import",
+        "nagios",
+        cfg.to_str().expect("utf-8"),
+        "-o",
+        topo.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = topo.to_str().expect("utf-8");
+    let one = json_stdout(&faultline(&["impact", t, "--down", "core1", "--json"]));
+    assert_eq!(
+        one["components"],
+        serde_json::json!([
+            {"id": "core1", "state": "down"},
+            {"id": "edge", "state": "degraded"},
+            {"id": "leaf", "state": "degraded"}
+        ]),
+        "{one}"
+    );
+    let both = json_stdout(&faultline(&[
+        "impact",
+        t,
+        "--down",
+        "core1,core2",
+        "--json",
+    ]));
+    assert_eq!(
+        both["components"],
+        serde_json::json!([
+            {"id": "core1", "state": "down"},
+            {"id": "core2", "state": "down"},
+            {"id": "edge", "state": "unreachable"},
+            {"id": "leaf", "state": "unreachable"}
+        ]),
+        "{both}"
+    );
+}

@@ -249,6 +249,20 @@ impl ToApi for faultline_graph::ImpactReport {
                     causes: s.causes.clone(),
                 })
                 .collect(),
+            components: self
+                .components
+                .iter()
+                .map(|c| api::ComponentImpact {
+                    id: c.id.clone(),
+                    state: match c.state {
+                        faultline_graph::ComponentState::Down => api::ComponentState::Down,
+                        faultline_graph::ComponentState::Unreachable => {
+                            api::ComponentState::Unreachable
+                        }
+                        faultline_graph::ComponentState::Degraded => api::ComponentState::Degraded,
+                    },
+                })
+                .collect(),
         }
     }
 }

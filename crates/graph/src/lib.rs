@@ -160,6 +160,28 @@ pub struct ServiceImpact {
 pub struct ImpactReport {
     pub down: Vec<String>,
     pub services: Vec<ServiceImpact>,
+    /// Every device that is not up, in topology order.
+    pub components: Vec<ComponentImpact>,
+}
+
+/// A device that is not up in a what-if.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ComponentImpact {
+    pub id: String,
+    pub state: ComponentState,
+}
+
+/// Why a device is not up in a what-if (Nagios' words: a device that did not fail itself but
+/// lost what it requires is *unreachable*, not down).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ComponentState {
+    /// Assumed failed.
+    Down,
+    /// Not failed itself; something it requires is unavailable.
+    Unreachable,
+    /// Working with redundancy consumed below it.
+    Degraded,
 }
 
 /// A component name that does not exist in the topology.
@@ -400,9 +422,28 @@ impl DependencyGraph {
                 }
             })
             .collect();
+        let components = (0..self.topo.devices.len())
+            .filter_map(|i| {
+                let c = self.comp_id(ComponentRef::Device(i));
+                let state = if sorted.binary_search(&c).is_ok() {
+                    ComponentState::Down
+                } else {
+                    match ev.state(self.canonical(c)) {
+                        State::Up => return None,
+                        State::Degraded => ComponentState::Degraded,
+                        State::Down | State::Unknown => ComponentState::Unreachable,
+                    }
+                };
+                Some(ComponentImpact {
+                    id: self.topo.devices[i].id.clone(),
+                    state,
+                })
+            })
+            .collect();
         ImpactReport {
             down: sorted.iter().map(|c| self.id_of(*c).to_string()).collect(),
             services,
+            components,
         }
     }
 

@@ -33,6 +33,7 @@
 //! ```
 
 pub mod generate;
+pub mod ids;
 mod lenient;
 mod raw;
 mod validate;

@@ -15,6 +15,7 @@ pub mod cmd;
 pub mod fake_agent;
 pub mod http_receiver;
 pub mod keepalived;
+pub mod lldp;
 pub mod namespace;
 pub mod netblock;
 pub mod ns_agent;

@@ -1,6 +1,9 @@
 //! One module per subcommand.
 pub mod client;
+pub mod discover;
 pub mod docs;
+pub mod drift;
+pub mod import;
 pub mod outbox;
 pub mod poll;
 pub mod probe;
@@ -10,3 +13,4 @@ pub mod store;
 pub mod test_page;
 pub mod topo;
 pub mod traps;
+pub mod walk_args;

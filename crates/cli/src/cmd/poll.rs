@@ -119,7 +119,7 @@ fn credentials(a: &Args) -> Result<Credentials, String> {
     }
 }
 
-fn resolve(host: &str) -> Result<SocketAddr, String> {
+pub(crate) fn resolve(host: &str) -> Result<SocketAddr, String> {
     // Accept a bare IPv6 address, HOST, or HOST:PORT.
     if let Ok(ip) = host.parse::<std::net::IpAddr>() {
         return Ok(SocketAddr::new(ip, 161));

@@ -88,13 +88,16 @@ pub struct RawPoll {
 }
 
 impl RawPoll {
-    fn scalar(&self, oid: &str) -> Option<&SnmpValue> {
+    /// The value of scalar `oid`, if read.
+    pub fn scalar(&self, oid: &str) -> Option<&SnmpValue> {
         self.scalars.get(oid)
     }
-    fn column(&self, oid: &str) -> Option<&BTreeMap<String, SnmpValue>> {
+    /// The rows (index → value) of column `oid`, if it has any.
+    pub fn column(&self, oid: &str) -> Option<&BTreeMap<String, SnmpValue>> {
         self.columns.get(oid).filter(|c| !c.is_empty())
     }
-    fn cell(&self, column: &str, index: &str) -> Option<&SnmpValue> {
+    /// The value of column `column` in row `index`.
+    pub fn cell(&self, column: &str, index: &str) -> Option<&SnmpValue> {
         self.columns.get(column).and_then(|c| c.get(index))
     }
 }

@@ -3,6 +3,7 @@
 
 mod breaker;
 mod plan;
+mod read;
 mod report;
 mod session;
 

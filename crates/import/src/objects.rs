@@ -1,0 +1,190 @@
+//! Nagios object configuration syntax: `define TYPE { key value ... }` blocks with `#` and `;`
+//! comments, and the main configuration's `cfg_file=` / `cfg_dir=` lines. Every object keeps
+//! the file and line it starts on.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Files read at most while following `cfg_file` / `cfg_dir` (a loop or a runaway directory).
+const MAX_FILES: usize = 100_000;
+
+/// Where something was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub file: usize,
+    pub line: u32,
+}
+
+/// One `define` block.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub kind: String,
+    pub attrs: HashMap<String, String>,
+    pub at: Origin,
+}
+
+/// Everything read: the files (by index) and the objects in reading order.
+#[derive(Debug, Default)]
+pub struct Config {
+    pub files: Vec<PathBuf>,
+    pub objects: Vec<Object>,
+    /// Problems of syntax or reading, `file:line: message`.
+    pub problems: Vec<String>,
+}
+
+impl Config {
+    pub fn place(&self, at: &Origin) -> String {
+        format!("{}:{}", self.files[at.file].display(), at.line)
+    }
+
+    /// Read `paths` (main configurations or object files), following `cfg_file` and `cfg_dir`
+    /// relative to the file naming them.
+    pub fn read(paths: &[PathBuf]) -> Result<Config, String> {
+        let mut cfg = Config::default();
+        let mut pending: Vec<PathBuf> = paths.iter().rev().cloned().collect();
+        let mut seen: std::collections::HashSet<PathBuf> = Default::default();
+        while let Some(p) = pending.pop() {
+            let canon = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
+            if !seen.insert(canon) {
+                continue;
+            }
+            if cfg.files.len() >= MAX_FILES {
+                return Err(format!("more than {MAX_FILES} configuration files"));
+            }
+            let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let file = cfg.files.len();
+            cfg.files.push(p.clone());
+            let base = p.parent().unwrap_or(Path::new(".")).to_path_buf();
+            let mut includes = cfg.parse(file, &text, &base);
+            includes.reverse();
+            pending.extend(includes);
+        }
+        Ok(cfg)
+    }
+
+    /// Parse one file's text; returns the files it includes, in order.
+    fn parse(&mut self, file: usize, text: &str, base: &Path) -> Vec<PathBuf> {
+        let mut includes = vec![];
+        let mut current: Option<Object> = None;
+        for (n, raw) in text.lines().enumerate() {
+            let line_no = u32::try_from(n + 1).unwrap_or(u32::MAX);
+            let line = strip_comment(raw);
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            if let Some(obj) = current.as_mut() {
+                let (body, closes) = match line.strip_suffix('}') {
+                    Some(b) => (b.trim(), true),
+                    None => (line, false),
+                };
+                if !body.is_empty() {
+                    let (k, v) = body
+                        .split_once(char::is_whitespace)
+                        .map_or((body, ""), |(k, v)| (k, v.trim()));
+                    obj.attrs.insert(k.to_owned(), v.to_owned());
+                }
+                if closes {
+                    self.objects.extend(current.take());
+                }
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("define") {
+                let kind = rest.trim().trim_end_matches('{').trim();
+                if kind.is_empty() || !rest.contains('{') {
+                    self.problems.push(format!(
+                        "{}:{line_no}: malformed `define` line",
+                        self.files[file].display()
+                    ));
+                    continue;
+                }
+                current = Some(Object {
+                    kind: kind.to_owned(),
+                    attrs: HashMap::new(),
+                    at: Origin {
+                        file,
+                        line: line_no,
+                    },
+                });
+                continue;
+            }
+            match line.split_once('=') {
+                Some(("cfg_file", f)) => includes.push(base.join(f.trim())),
+                Some(("cfg_dir", d)) => includes.extend(cfg_files(&base.join(d.trim()))),
+                // Other main-configuration settings do not concern the topology.
+                Some(_) => {}
+                None => self.problems.push(format!(
+                    "{}:{line_no}: neither a `define` block nor a `key=value` setting",
+                    self.files[file].display()
+                )),
+            }
+        }
+        if let Some(obj) = current {
+            self.problems.push(format!(
+                "{}:{}: `define {}` is never closed",
+                self.files[file].display(),
+                obj.at.line,
+                obj.kind
+            ));
+        }
+        includes
+    }
+}
+
+/// The text before the first unescaped `;` (Nagios' inline comment), or nothing for a `#`
+/// comment line.
+fn strip_comment(line: &str) -> std::borrow::Cow<'_, str> {
+    if line.trim_start().starts_with('#') {
+        return "".into();
+    }
+    let bytes = line.as_bytes();
+    let mut escaped = false;
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b';' if !escaped => return line[..i].to_owned().replace("\\;", ";").into(),
+            b'\\' => escaped = !escaped,
+            _ => escaped = false,
+        }
+    }
+    if line.contains("\\;") {
+        line.replace("\\;", ";").into()
+    } else {
+        line.into()
+    }
+}
+
+/// `*.cfg` files under `dir`, recursively, sorted (Nagios reads every `.cfg` file there).
+fn cfg_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.filter_map(Result::ok) {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "cfg") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_and_escaped_semicolons() {
+        assert_eq!(strip_comment("  # all"), "");
+        assert_eq!(
+            strip_comment("address 10.0.0.1 ; the router"),
+            "address 10.0.0.1 "
+        );
+        assert_eq!(strip_comment("notes a\\;b"), "notes a;b");
+    }
+}

@@ -1,0 +1,176 @@
+//! `faultline import nagios`: templates, parents, hostgroups and problems on a small config;
+//! and on a generated 2,000-host configuration that Nagios itself (`nagios4 -v`) accepts, the
+//! same hosts and the same parent relations as written.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use faultline_import::nagios::import;
+use faultline_model::{ComponentRef, GroupMode, Topology};
+use faultline_testpeers::have;
+
+const SMALL: &str = "
+define host {
+    name        base        ; template
+    hostgroups  all-hosts
+    register    0
+}
+define host {
+    name        routers
+    use         base
+    hostgroups  +routers
+    register    0
+}
+define host {
+    use         routers
+    host_name   core router
+    address     10.0.0.1
+}
+define host {
+    use         base
+    host_name   edge
+    address     10.0.0.2
+    parents     core router
+}
+define host {
+    use         base
+    host_name   web
+    address     web.example.net
+    parents     core router, edge
+}
+define host {
+    use         base, nosuch
+    host_name   orphan
+    parents     ghost
+}
+";
+
+#[test]
+fn templates_parents_hostgroups_and_problems() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("hosts.cfg");
+    std::fs::write(&file, SMALL).expect("write");
+    let imp = import(std::slice::from_ref(&file)).expect("import");
+    let names: Vec<&str> = imp.hosts.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["core router", "edge", "web", "orphan"],
+        "templates are not hosts"
+    );
+    assert_eq!(imp.hosts[0].id, "core-router");
+    assert_eq!(
+        imp.hosts[0].hostgroups,
+        BTreeSet::from(["all-hosts".to_owned(), "routers".to_owned()]),
+        "`+` adds to the inherited value"
+    );
+    let place = |line: u32| format!("{}:{line}", file.display());
+    assert_eq!(
+        imp.problems,
+        [
+            format!("{}: unknown template `nosuch`", place(30)),
+            format!("{}: host `orphan` has no address", place(30)),
+            format!("{}: host `orphan` has unknown parent `ghost`", place(30)),
+        ]
+    );
+    let text = imp.to_yaml("small", "test");
+    let t = Topology::from_yaml_str(&text, "small.yaml").expect(&text);
+    assert!(text.contains("# nagios host \"core router\" at"), "{text}");
+    assert_eq!(
+        t.device("edge").map(|d| d.requires.clone()),
+        Some(vec!["core-router".to_owned()])
+    );
+    let web = t.device("web").expect("web");
+    let Some(ComponentRef::Group(g)) = t.resolve(&web.requires[0]) else {
+        panic!("web requires a group: {text}");
+    };
+    assert_eq!(t.groups[g].mode, GroupMode::Any);
+    assert_eq!(t.groups[g].members, ["core-router", "edge"]);
+    assert!(t.device("orphan").is_some_and(|d| d.address.is_none()));
+}
+
+/// Host name → sorted parent names, from the generator's record.
+fn expected(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    std::fs::read_to_string(dir.join("expected.tsv"))
+        .expect("expected.tsv")
+        .lines()
+        .map(|l| {
+            let (h, p) = l.split_once('\t').unwrap_or((l, ""));
+            let parents = p
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            (h.to_owned(), parents)
+        })
+        .collect()
+}
+
+#[test]
+fn nagios4_accepts_the_config_and_the_import_has_the_same_hosts_and_parents() {
+    if !have("nagios4") || !have("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gen_script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/nagios-gen.py");
+    let ok = Command::new("python3")
+        .arg(&gen_script)
+        .args(["2000"])
+        .arg(dir.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "nagios-gen.py failed");
+    let main = dir.path().join("nagios.cfg");
+    let out = Command::new("/usr/sbin/nagios4")
+        .arg("-v")
+        .arg(&main)
+        .output()
+        .expect("run nagios4 -v");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "nagios4 -v rejected the config:\n{report}"
+    );
+    assert!(report.contains("Checked 2000 hosts."), "{report}");
+    assert!(report.contains("Total Errors:   0"), "{report}");
+
+    let imp = import(&[PathBuf::from(&main)]).expect("import");
+    assert!(imp.problems.is_empty(), "{:?}", imp.problems);
+    let want = expected(dir.path());
+    let got: BTreeMap<String, BTreeSet<String>> = imp
+        .hosts
+        .iter()
+        .map(|h| (h.name.clone(), h.parents.iter().cloned().collect()))
+        .collect();
+    assert_eq!(got.len(), 2000);
+    assert_eq!(got, want);
+
+    // The topology says the same: each host requires its parent, or an `any` group of them.
+    let text = imp.to_yaml("gen", "test");
+    let t = Topology::from_yaml_str(&text, "gen.yaml").expect("valid topology");
+    assert_eq!(t.devices.len(), 2000);
+    let id_of: BTreeMap<&str, &str> = imp
+        .hosts
+        .iter()
+        .map(|h| (h.name.as_str(), h.id.as_str()))
+        .collect();
+    for (host, parents) in &want {
+        let d = t.device(id_of[host.as_str()]).expect("device");
+        let required: BTreeSet<String> = match d.requires.as_slice() {
+            [] => BTreeSet::new(),
+            [r] => match t.resolve(r) {
+                Some(ComponentRef::Group(g)) => {
+                    assert_eq!(t.groups[g].mode, GroupMode::Any);
+                    t.groups[g].members.iter().cloned().collect()
+                }
+                _ => BTreeSet::from([r.clone()]),
+            },
+            more => panic!("{host} requires {more:?}"),
+        };
+        let want_ids: BTreeSet<String> = parents
+            .iter()
+            .map(|p| id_of[p.as_str()].to_owned())
+            .collect();
+        assert_eq!(required, want_ids, "{host}");
+    }
+}
