@@ -15,6 +15,7 @@ pub mod fake_agent;
 pub mod http_receiver;
 pub mod keepalived;
 pub mod namespace;
+pub mod nats;
 pub mod netblock;
 pub mod ns_agent;
 pub mod pagerduty;
