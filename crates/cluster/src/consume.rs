@@ -1,6 +1,8 @@
 //! The correlator's consumer: a durable pull consumer on [`STREAM`](crate::STREAM) that hands
 //! out batches in stream order; each is acknowledged by the caller once journaled.
 
+use std::time::Duration;
+
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
 use async_nats::jetstream::{Context, Message};
 use futures::StreamExt;
@@ -11,6 +13,22 @@ use crate::{ClusterError, DURABLE, ensure_stream};
 /// Messages delivered and not yet acknowledged: the correlator's journal writes in between.
 /// Enough to keep the pipe full at one journal fsync per few batches.
 const MAX_ACK_PENDING: i64 = 4_096;
+
+/// Messages asked for per pull request.
+const PULL_BATCH: usize = 512;
+
+/// A pull request's life on the server. Short: after a lost connection (a whole cluster
+/// restarted) a stale request stops capturing messages within this, and a consumer bound again
+/// gets them.
+const PULL_EXPIRES: Duration = Duration::from_secs(5);
+
+/// The server's idle heartbeat on a pull request; two missed ones end the subscription with an
+/// error, and the correlator binds again.
+const PULL_HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// How long a delivered, unacknowledged batch waits before JetStream delivers it again (the
+/// correlator died before journaling it, or it went to a subscription lost in an outage).
+const ACK_WAIT: Duration = Duration::from_secs(10);
 
 /// One batch from the stream with what acknowledges it.
 pub struct Delivery {
@@ -49,12 +67,17 @@ impl Consumer {
                     ack_policy: AckPolicy::Explicit,
                     deliver_policy: DeliverPolicy::All,
                     max_ack_pending: MAX_ACK_PENDING,
+                    ack_wait: ACK_WAIT,
                     ..Default::default()
                 },
             )
             .await
             .map_err(|e| ClusterError::Consumer(e.to_string()))?;
         let messages = consumer
+            .stream()
+            .max_messages_per_batch(PULL_BATCH)
+            .expires(PULL_EXPIRES)
+            .heartbeat(PULL_HEARTBEAT)
             .messages()
             .await
             .map_err(|e| ClusterError::Consumer(e.to_string()))?;

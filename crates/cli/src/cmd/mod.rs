@@ -1,8 +1,10 @@
 //! One module per subcommand.
 pub mod client;
+pub mod cluster;
 pub mod docs;
 pub mod outbox;
 pub mod poll;
+pub mod poller;
 pub mod probe;
 pub mod replay;
 pub mod run;
