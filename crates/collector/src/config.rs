@@ -357,6 +357,22 @@ mod tests {
     /// Issue #9 item 16: each of these used to panic (exit 101), panic in every poll task, or
     /// silently become 200 ms polling. Now each is an error at its key's position.
     #[test]
+    fn the_cluster_section_is_optional_and_validated() {
+        assert!(parse("topology = \"t.yaml\"\n").unwrap().cluster.is_none());
+        let c = parse(
+            "topology = \"t.yaml\"\n[cluster]\nnats = [\"nats://127.0.0.1:4222\"]\nzone = \"dmz\"\n",
+        )
+        .unwrap()
+        .cluster
+        .unwrap();
+        assert_eq!(c.zone.as_deref(), Some("dmz"));
+        assert_eq!((c.replicas.get(), c.buffer_max_batches.get()), (3, 100_000));
+        let err = parse("topology = \"t.yaml\"\n[cluster]\nnats = []\nreplicas = 9\n")
+            .expect_err("replicas out of range");
+        assert!(err.contains("between"), "{err}");
+    }
+
+    #[test]
     fn bad_numbers_are_errors_at_their_position() {
         for (section, key, value) in [
             ("poll", "interval_s", "inf"),

@@ -19,10 +19,6 @@ pub type Replicas = Count<1, 5>;
 /// fills 100 000 in about eight hours).
 pub type BufferBatches = Count<1, 10_000_000>;
 
-/// `[cluster] lease_s`: the correlator leader's lease, 1 s to 10 minutes; a standby takes over
-/// within twice this after the leader stops renewing it.
-pub type LeaseSeconds = Count<1, 600>;
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterSettings {
@@ -42,8 +38,6 @@ pub struct ClusterSettings {
     pub buffer_max_batches: BufferBatches,
     #[serde(default = "default_replicas")]
     pub replicas: Replicas,
-    #[serde(default = "default_lease")]
-    pub lease_s: LeaseSeconds,
 }
 
 fn default_buffer() -> BufferBatches {
@@ -52,8 +46,4 @@ fn default_buffer() -> BufferBatches {
 
 fn default_replicas() -> Replicas {
     const { Replicas::from_const(3) }
-}
-
-fn default_lease() -> LeaseSeconds {
-    const { LeaseSeconds::from_const(5) }
 }
