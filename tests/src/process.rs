@@ -105,9 +105,15 @@ impl Collector {
     /// Start the collector on `config`, logging to `log`. Use `[api] listen = "127.0.0.1:0"`
     /// and [`Self::wait_api`] to learn the port.
     pub fn start(config: &Path, log: &Path) -> Collector {
+        Self::start_command("run", config, log)
+    }
+
+    /// Start `faultline COMMAND --config CONFIG` (`run`, or `poller` for a zone's poller, which
+    /// logs the same start line), logging to `log`.
+    pub fn start_command(command: &str, config: &Path, log: &Path) -> Collector {
         let file = std::fs::File::create(log).expect("collector log file");
         let child = Command::new(binary())
-            .args(["run", "--config"])
+            .args([command, "--config"])
             .arg(config)
             .env("FAULTLINE_LOG", LOG_FILTER)
             .env("NO_COLOR", "1")

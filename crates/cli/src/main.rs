@@ -67,6 +67,9 @@ enum Command {
     Lab(cmd::client::LabArgs),
     /// Re-run the engine over a recorded journal: what exactly stopped, and when.
     Replay(cmd::replay::ReplayArgs),
+    /// A poller-only process for one zone: its devices' and services' observations go to NATS
+    /// JetStream for a correlator (`[cluster]` in the configuration).
+    Poller(cmd::poller::Args),
     /// Validate a topology file and summarise it.
     Check(cmd::topo::CheckArgs),
     /// What-if: every service's state with the given components failed, and the causes.
@@ -113,7 +116,9 @@ fn main() -> ExitCode {
     // async-snmp logs handled timeouts at ERROR: they are results here, not errors.
     init_tracing(
         match cli.command {
-            Command::Run(_) => "warn,faultline_collector=info,faultline_lab=info,async_snmp=off",
+            Command::Run(_) | Command::Poller(_) => {
+                "warn,faultline_collector=info,faultline_lab=info,faultline_cluster=info,faultline_cli=info,async_snmp=off"
+            }
             _ => "warn,async_snmp=off",
         },
         cli.log_format,
@@ -126,6 +131,7 @@ fn main() -> ExitCode {
         Command::Ready(a) => cmd::client::ready(a),
         Command::Lab(a) => cmd::client::lab(a),
         Command::Replay(a) => cmd::replay::replay(a),
+        Command::Poller(a) => cmd::poller::run(a),
         Command::Check(a) => cmd::topo::check(a),
         Command::Impact(a) => cmd::topo::impact(a),
         Command::Why(a) => cmd::topo::why(a),

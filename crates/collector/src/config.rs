@@ -7,6 +7,7 @@
 //! take a number in the unit their name says (`interval_s = 30`, `timeout_ms = 2000`) or a
 //! humantime string (`interval_s = "90s"`, `journal_retention_h = "3d"`).
 
+mod cluster;
 mod credentials;
 mod units;
 
@@ -20,6 +21,7 @@ use faultline_secret::Secret;
 use faultline_store::StoreConfig;
 use serde::Deserialize;
 
+pub use cluster::ClusterSettings;
 pub use credentials::CredentialSet;
 pub use units::{Count, DAY_MS, Fraction, HOURS, Interval, MILLIS, OutOfRange, SECONDS};
 
@@ -98,6 +100,9 @@ pub struct Config {
     /// (the collector itself knows nothing of the lab).
     #[serde(default)]
     pub lab: bool,
+    /// The distributed shape (NATS JetStream); absent: the single-process collector.
+    #[serde(default)]
+    pub cluster: Option<ClusterSettings>,
 }
 
 /// `[api] max_connections`: connections served at once, 1 to 65 536. The default (512) stays
@@ -267,6 +272,11 @@ impl Config {
         if cfg.store.path.is_relative() {
             cfg.store.path = base.join(&cfg.store.path);
         }
+        if let Some(dir) = cfg.cluster.as_mut().and_then(|c| c.buffer_dir.as_mut())
+            && dir.is_relative()
+        {
+            *dir = base.join(&*dir);
+        }
         Ok(cfg)
     }
 
@@ -321,6 +331,7 @@ impl Config {
             engine,
             notify: NotifyConfig::default(),
             lab: true,
+            cluster: None,
         }
     }
 }
@@ -345,6 +356,22 @@ mod tests {
 
     /// Issue #9 item 16: each of these used to panic (exit 101), panic in every poll task, or
     /// silently become 200 ms polling. Now each is an error at its key's position.
+    #[test]
+    fn the_cluster_section_is_optional_and_validated() {
+        assert!(parse("topology = \"t.yaml\"\n").unwrap().cluster.is_none());
+        let c = parse(
+            "topology = \"t.yaml\"\n[cluster]\nnats = [\"nats://127.0.0.1:4222\"]\nzone = \"dmz\"\n",
+        )
+        .unwrap()
+        .cluster
+        .unwrap();
+        assert_eq!(c.zone.as_deref(), Some("dmz"));
+        assert_eq!((c.replicas.get(), c.buffer_max_batches.get()), (3, 100_000));
+        let err = parse("topology = \"t.yaml\"\n[cluster]\nnats = []\nreplicas = 9\n")
+            .expect_err("replicas out of range");
+        assert!(err.contains("between"), "{err}");
+    }
+
     #[test]
     fn bad_numbers_are_errors_at_their_position() {
         for (section, key, value) in [

@@ -56,6 +56,7 @@ use crate::config::Config;
 pub use crate::metrics::{Metrics, set_build_commit};
 pub use crate::plan::{SnmpAgent, TargetOverrides};
 pub use crate::prepare::{Prepared, Problem, Problems, Summary};
+pub use crate::tasks::shape::{FeedBatch, Shape};
 pub use faultline_observe::time::now_ms;
 
 /// How long [`Collector::wait`] gives the tasks to stop after shutdown before aborting them.
@@ -101,6 +102,8 @@ pub struct StartOptions {
     /// axum refuses overlapping routes with a panic at start. The API's guard (`Host:` names,
     /// JSON or token for changes) applies to them as to every route.
     pub routes: Option<axum::Router>,
+    /// Single process (default), poller or correlator: see [`Shape`].
+    pub shape: Shape,
 }
 
 /// State shared by the tasks and the API.
@@ -147,8 +150,12 @@ impl Collector {
             topology,
             overrides,
             routes,
+            shape,
         } = options;
-        prepare::prepare(cfg, topology, overrides, routes).await
+        let mut prepared = prepare::prepare(cfg, topology, overrides, routes).await?;
+        prepared.plan.retain_zone(|zone| shape.watches(zone));
+        prepared.shape = shape;
+        Ok(prepared)
     }
 
     /// [`prepare`](Self::prepare), then [`Prepared::start`].
@@ -198,6 +205,7 @@ impl Prepared {
             api_token,
             simulated,
             routes,
+            shape,
         } = self;
         // The API first: a port in use fails the start before a store file is created.
         let (listener, api_addr) = bind_api(cfg.api.listen).await?;
@@ -237,6 +245,7 @@ impl Prepared {
             router,
             limits: http::serve::Limits::new(&cfg.api),
             trap_communities,
+            shape,
             shutdown: shutdown.clone(),
         };
         let devices = plan.targets.len();

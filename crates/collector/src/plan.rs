@@ -98,6 +98,19 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// Keep only the poll targets and probes whose device's or service's `zone:` `keep`
+    /// accepts (the engine's configuration keeps every monitored component).
+    pub(crate) fn retain_zone(&mut self, keep: impl Fn(Option<&str>) -> bool) {
+        let graph = self.graph.clone();
+        let t = graph.topology();
+        let device_zone = |id: &str| t.devices.iter().find(|d| d.id == id)?.zone.as_deref();
+        let service_zone = |id: &str| t.services.iter().find(|s| s.id == id)?.zone.as_deref();
+        self.targets.retain(|x| keep(device_zone(&x.device)));
+        self.probes.retain(|p| keep(service_zone(&p.service)));
+    }
+}
+
 /// Devices to poll and how.
 async fn poll_targets(
     cfg: &Config,

@@ -86,6 +86,8 @@ pub struct Prepared {
     pub(crate) api_token: Option<Secret>,
     pub(crate) simulated: bool,
     pub(crate) routes: Option<axum::Router>,
+    /// Set by [`Collector::prepare`](crate::Collector::prepare) from the start options.
+    pub(crate) shape: crate::Shape,
 }
 
 /// What a prepared collector will watch, for `run --check`.
@@ -182,6 +184,7 @@ pub(crate) async fn prepare(
         api_token,
         simulated: overrides.is_some(),
         routes,
+        shape: crate::Shape::Single,
     })
 }
 

@@ -54,6 +54,7 @@ async fn start_demo() -> Running {
         topology: Some(topo),
         overrides: Some(std::sync::Arc::new(lab.clone())),
         routes: Some(faultline_lab::api::routes(Some(lab))),
+        ..StartOptions::default()
     };
     let collector = Collector::start(cfg, options, stop.clone())
         .await

@@ -142,6 +142,10 @@ pub struct Device {
     pub requires: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The zone whose poller watches it (`faultline poller`); the single-process collector
+    /// watches every device whatever its zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
     pub line: u32,
 }
 
@@ -256,6 +260,10 @@ pub struct Service {
     pub tags: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeSpec>,
+    /// The zone whose poller probes it (`faultline poller`); the single-process collector
+    /// probes every service whatever its zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
     pub line: u32,
 }
 

@@ -40,6 +40,9 @@ pub(crate) struct RawDevice {
     pub requires: Vec<S<String>>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The zone whose poller watches the device (distributed shape only).
+    #[serde(default)]
+    pub zone: Option<String>,
 }
 
 /// `[a:if, b:if]` or `{a: a:if, b: b:if}`.
@@ -75,6 +78,9 @@ pub(crate) struct RawService {
     pub tags: Vec<String>,
     #[serde(default)]
     pub probe: Option<ProbeSpec>,
+    /// The zone whose poller probes the service (distributed shape only).
+    #[serde(default)]
+    pub zone: Option<String>,
 }
 
 pub(crate) fn parse_yaml(text: &str, file: &str) -> Result<RawTopology, LoadError> {

@@ -445,6 +445,7 @@ fn validate_devices(cx: &mut Ctx, raw: &RawTopology, refs: &Refs) -> Vec<Device>
             snmp: d.snmp.clone(),
             requires: d.requires.iter().map(|r| r.value.clone()).collect(),
             tags: d.tags.clone(),
+            zone: d.zone.clone(),
             line: d.id.referenced.line() as u32,
         });
     }
@@ -569,6 +570,7 @@ fn validate_services(cx: &mut Ctx, raw: &RawTopology, refs: &Refs) -> Vec<Servic
             requires: s.requires.iter().map(|r| r.value.clone()).collect(),
             tags: s.tags.clone(),
             probe: s.probe.clone(),
+            zone: s.zone.clone(),
             line: s.id.referenced.line() as u32,
         });
     }

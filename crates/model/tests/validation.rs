@@ -381,3 +381,16 @@ fn large_yaml_topology_loads() {
     let t = Topology::from_yaml_str(&yaml, "big.yaml").expect("large file loads");
     assert_eq!(t.devices[0].tags.len(), 260_000);
 }
+
+#[test]
+fn devices_and_services_carry_their_optional_zone() {
+    let t = Topology::from_yaml_str(
+        "name: z\ndevices:\n  - {id: fw, kind: firewall, zone: dmz}\n  - {id: sw, kind: switch}\n\
+         services:\n  - {id: portal, requires: [fw], zone: outside}\n",
+        "z.yaml",
+    )
+    .unwrap();
+    assert_eq!(t.devices[0].zone.as_deref(), Some("dmz"));
+    assert_eq!(t.devices[1].zone, None);
+    assert_eq!(t.services[0].zone.as_deref(), Some("outside"));
+}

@@ -17,6 +17,7 @@ pub mod http_receiver;
 pub mod keepalived;
 pub mod lldp;
 pub mod namespace;
+pub mod nats;
 pub mod netblock;
 pub mod ns_agent;
 pub mod pagerduty;

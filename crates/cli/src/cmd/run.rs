@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use faultline_collector::config::Config;
-use faultline_collector::{Collector, CollectorError, Prepared, StartOptions};
+use faultline_collector::{Collector, CollectorError, Prepared, Shape, StartOptions};
 use faultline_lab::Lab;
 use faultline_model::Topology;
 use faultline_store::StoreError;
@@ -223,6 +223,8 @@ fn same_topology(a: &Topology, b: &Topology) -> bool {
 struct Candidate {
     prepared: Prepared,
     lab: Option<Lab>,
+    /// A correlator's feed from the observation stream (`[cluster]`), started with the collector.
+    feed: Option<super::cluster::Feed>,
 }
 
 /// Construct the collector for `cfg`. With `lab = true` the demo lab stands in for every device
@@ -242,17 +244,35 @@ async fn prepare(
         (Some(t), true) => Some(labs.for_topology(t).await?),
         _ => None,
     };
+    let (feed, shape) = match &cfg.cluster {
+        None => (None, Shape::Single),
+        Some(c) if c.zone.is_some() => {
+            return Err(
+                "[cluster] zone is set: this is a poller's configuration (`faultline poller`)"
+                    .into(),
+            );
+        }
+        Some(c) => {
+            let (feed, receiver) = super::cluster::feed(c);
+            (Some(feed), Shape::Correlator { feed: receiver })
+        }
+    };
     let options = StartOptions {
         topology,
         overrides: lab
             .clone()
             .map(|l| Arc::new(l) as Arc<dyn faultline_collector::TargetOverrides>),
         routes: Some(faultline_lab::api::routes(lab.clone())),
+        shape,
     };
     let prepared = Collector::prepare(cfg.clone(), options)
         .await
         .map_err(|e| e.to_string())?;
-    Ok(Candidate { prepared, lab })
+    Ok(Candidate {
+        prepared,
+        lab,
+        feed,
+    })
 }
 
 /// A running collector and how to stop it.
@@ -280,6 +300,9 @@ impl Running {
             .await
             .map_err(|e| with_hint(&e))?;
         labs.keep(c.lab);
+        if let Some(feed) = c.feed {
+            feed.start();
+        }
         Ok(Running {
             api_addr: collector.api_addr(),
             shutdown,

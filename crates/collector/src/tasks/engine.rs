@@ -20,12 +20,13 @@ use faultline_engine::Output;
 use faultline_incident::IncidentTransition;
 use faultline_observe::time::now_ms;
 use faultline_observe::{Observation, Signal, Subject, UnixMillis};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use super::RepollRequests;
+use super::shape::FeedBatch;
 use crate::Shared;
 use crate::persist;
 
@@ -101,6 +102,13 @@ pub(crate) struct EngineTask {
     /// Observation batches from every source. Batches still queued at shutdown are dropped,
     /// never half-processed (their sources observe again after the restart).
     pub observations: mpsc::Receiver<Vec<Observation>>,
+    /// A correlator's external feed (the stream consumer), taken in its order; `None` in the
+    /// single process.
+    pub feed: Option<mpsc::Receiver<FeedBatch>>,
+    /// Confirmations owed to the feed for the batch being journaled, sent once it is.
+    pub journaled: Vec<oneshot::Sender<()>>,
+    /// The engine's time follows the observations (a correlator), not the wall clock.
+    pub stream_clock: bool,
     /// Where the engine's re-poll requests go (dropped and counted when the queue is full).
     pub repoll: RepollRequests,
     /// Sequence number of the last journal entry the engine has seen: what the next snapshot
@@ -115,6 +123,14 @@ pub(crate) struct EngineTask {
     /// Journal entries older than this (and covered by a snapshot) are pruned.
     pub retention: Duration,
     pub shutdown: CancellationToken,
+}
+
+/// The next batch of a correlator's feed; never ready without one.
+async fn next_fed(feed: &mut Option<mpsc::Receiver<FeedBatch>>) -> Option<FeedBatch> {
+    match feed {
+        Some(f) => f.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 impl EngineTask {
@@ -135,7 +151,14 @@ impl EngineTask {
             let Some(batch) = self.journal(batch).await else {
                 break;
             };
-            let now = now_ms().max(clock);
+            for done in self.journaled.drain(..) {
+                let _ = done.send(());
+            }
+            let now = if self.stream_clock {
+                clock
+            } else {
+                now_ms().max(clock)
+            };
             clock = now;
             let transitions = self.step(&batch, now);
             if !transitions.is_empty() {
@@ -162,13 +185,28 @@ impl EngineTask {
         let mut batch = Vec::new();
         tokio::select! {
             _ = self.shutdown.cancelled() => return None,
-            got = self.observations.recv() => batch.extend(got?),
+            got = self.observations.recv(), if self.feed.is_none() => batch.extend(got?),
+            got = next_fed(&mut self.feed) => {
+                let fed = got?;
+                batch.extend(fed.observations);
+                self.journaled.extend(fed.journaled);
+            }
             _ = tick.tick() => return Some(batch),
         }
         while batch.len() < MAX_BATCH {
-            match self.observations.try_recv() {
-                Ok(more) => batch.extend(more),
-                Err(_) => break,
+            if let Some(feed) = &mut self.feed {
+                match feed.try_recv() {
+                    Ok(fed) => {
+                        batch.extend(fed.observations);
+                        self.journaled.extend(fed.journaled);
+                    }
+                    Err(_) => break,
+                }
+            } else {
+                match self.observations.try_recv() {
+                    Ok(more) => batch.extend(more),
+                    Err(_) => break,
+                }
             }
         }
         Some(batch)

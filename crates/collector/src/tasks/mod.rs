@@ -11,6 +11,7 @@
 
 pub(crate) mod engine;
 pub(crate) mod pollers;
+pub(crate) mod shape;
 pub(crate) mod traps;
 
 use std::collections::HashMap;
@@ -30,6 +31,7 @@ use crate::config::Config;
 use crate::plan::{Plan, PollTarget};
 use engine::EngineTask;
 use pollers::{IcmpTask, ProbeTask, RepollDispatcher, SnmpTask};
+use shape::Shape;
 use traps::TrapTask;
 
 /// Observation batches waiting for the engine task. Bounded, so that when the journal cannot
@@ -89,6 +91,8 @@ pub(crate) struct Wiring {
     pub limits: crate::http::serve::Limits,
     /// Accepted v1/v2c trap communities, read at construction.
     pub trap_communities: Vec<faultline_trap::Secret>,
+    /// Where observations come from and go.
+    pub shape: Shape,
     pub shutdown: CancellationToken,
 }
 
@@ -100,22 +104,37 @@ impl Wiring {
         let (observations, queued) = mpsc::channel(OBSERVATION_QUEUE);
         let (repoll_queue, repoll_requests) = mpsc::channel(REPOLL_QUEUE);
         let repoll = RepollRequests::new(repoll_queue, self.shared.clone());
-        // The restart marker goes through the journal like any observation.
-        let marker = Observation::new(now_ms(), Subject::device(""), Signal::CollectorStarted);
-        let _ = observations.send(vec![marker]).await;
-        tasks.spawn(
-            EngineTask {
-                shared: self.shared.clone(),
-                observations: queued,
-                repoll: repoll.clone(),
-                journal_seq: self.journal_seq,
-                unsent: std::mem::take(&mut self.unsent),
-                snapshot_every: cfg.snapshot.interval_s.get(),
-                retention: cfg.snapshot.journal_retention_h.get(),
-                shutdown: self.shutdown.clone(),
+        let (feed, observations, run_engine) = match std::mem::take(&mut self.shape) {
+            Shape::Single => {
+                // The restart marker goes through the journal like any observation.
+                let marker =
+                    Observation::new(now_ms(), Subject::device(""), Signal::CollectorStarted);
+                let _ = observations.send(vec![marker]).await;
+                (None, observations, true)
             }
-            .run(),
-        );
+            Shape::Correlator { feed } => (Some(feed), observations, true),
+            // A poller's sources send to its sink; its engine is not fed, so not run.
+            Shape::Poller { sink, .. } => (None, sink, false),
+        };
+        let correlator = feed.is_some();
+        if run_engine {
+            tasks.spawn(
+                EngineTask {
+                    shared: self.shared.clone(),
+                    observations: queued,
+                    stream_clock: correlator,
+                    feed,
+                    journaled: Vec::new(),
+                    repoll: repoll.clone(),
+                    journal_seq: self.journal_seq,
+                    unsent: std::mem::take(&mut self.unsent),
+                    snapshot_every: cfg.snapshot.interval_s.get(),
+                    retention: cfg.snapshot.journal_retention_h.get(),
+                    shutdown: self.shutdown.clone(),
+                }
+                .run(),
+            );
+        }
         let wakers = spawn_snmp(&mut tasks, cfg, &plan.targets, &self, &observations);
         tasks.spawn(
             RepollDispatcher {
@@ -156,7 +175,7 @@ impl Wiring {
                 .run(),
             );
         }
-        if let Some(settings) = &cfg.traps
+        if let Some(settings) = cfg.traps.as_ref().filter(|_| !correlator)
             && let Some(traps) = TrapTask::bind(
                 settings,
                 &plan.targets,

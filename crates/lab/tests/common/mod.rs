@@ -50,6 +50,7 @@ pub async fn start(edit: impl FnOnce(&mut Config)) -> Demo {
         topology: Some(topo),
         overrides: Some(std::sync::Arc::new(lab.clone())),
         routes: Some(faultline_lab::api::routes(Some(lab))),
+        ..StartOptions::default()
     };
     let collector = Collector::start(cfg, options, stop.clone())
         .await
