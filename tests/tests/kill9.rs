@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use faultline_e2e::portal::Portal;
+use faultline_e2e::portal::{Portal, probed_service, write_probe_config};
 use faultline_e2e::process::Collector;
 use faultline_e2e::webhook::{Page, WebhookReceiver};
 
@@ -28,39 +28,11 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn write_files(dir: &Path, portal: &str, hooks: &str) -> std::path::PathBuf {
     let topology = format!(
-        "name: kill9\nservices:\n  - id: portal\n    name: Portal\n    tier: critical\n    \
-         probe: {{url: \"{portal}\", expect_status: [200]}}\n"
+        "name: kill9\nservices:\n{}",
+        probed_service("portal", portal)
     );
     std::fs::write(dir.join("topology.yaml"), topology).expect("write topology");
-    let config = format!(
-        r#"topology = "topology.yaml"
-[api]
-listen = "127.0.0.1:0"
-[icmp]
-enabled = false
-[probe]
-interval_s = 0.3
-timeout_ms = 500
-[store]
-path = "faultline.redb"
-[engine]
-settle_ms = 0
-[engine.probe]
-down_ms = 1000
-up_ms = 1000
-[notify.retry]
-base_ms = 50
-max_ms = 500
-[[notify.receivers]]
-name = "oncall"
-kind = "webhook"
-url = "{hooks}/oncall"
-secret = "{SECRET}"
-"#
-    );
-    let path = dir.join("faultline.toml");
-    std::fs::write(&path, config).expect("write config");
-    path
+    write_probe_config(dir, hooks, SECRET)
 }
 
 /// How many times `action` appears among the collector's logged transitions.

@@ -5,51 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use faultline_e2e::portal::Portal;
+use faultline_e2e::portal::{Portal, probed_service as service, write_probe_config};
 use faultline_e2e::process::Collector;
 use faultline_e2e::webhook::{Page, WebhookReceiver};
 
 const SECRET: &str = "orphans-webhook-secret";
 const TIMEOUT: Duration = Duration::from_secs(30);
-
-fn service(id: &str, url: &str) -> String {
-    format!(
-        "  - id: {id}\n    name: {id}\n    tier: critical\n    \
-         probe: {{url: \"{url}\", expect_status: [200]}}\n"
-    )
-}
-
-fn write_config(dir: &std::path::Path, hooks: &str) -> std::path::PathBuf {
-    let config = format!(
-        r#"topology = "topology.yaml"
-[api]
-listen = "127.0.0.1:0"
-[icmp]
-enabled = false
-[probe]
-interval_s = 0.3
-timeout_ms = 500
-[store]
-path = "faultline.redb"
-[engine]
-settle_ms = 0
-[engine.probe]
-down_ms = 1000
-up_ms = 1000
-[notify.retry]
-base_ms = 50
-max_ms = 500
-[[notify.receivers]]
-name = "oncall"
-kind = "webhook"
-url = "{hooks}/oncall"
-secret = "{SECRET}"
-"#
-    );
-    let path = dir.join("faultline.toml");
-    std::fs::write(&path, config).expect("write config");
-    path
-}
 
 async fn wait_pages(hooks: &WebhookReceiver, what: &str, f: impl Fn(&[Page]) -> bool) {
     let t = Instant::now();
@@ -76,7 +37,7 @@ async fn an_incident_paged_before_a_restart_and_gone_after_it_is_resolved() {
     let legacy = Portal::start().await;
     let hooks = WebhookReceiver::start(SECRET).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = write_config(dir.path(), &hooks.url());
+    let config = write_probe_config(dir.path(), &hooks.url(), SECRET);
     let topology = dir.path().join("topology.yaml");
     let both = format!(
         "name: orphans\nservices:\n{}{}",

@@ -242,6 +242,15 @@ async fn check_route(c: &Running, route: &api::Route, prefix: &str) {
                 .expect("text");
             assert!(text.contains("faultline_incidents_open 1"), "{text}");
         }
+        path::HEALTHY | path::READY_PROBE => {
+            let resp = c
+                .client
+                .get(format!("{}{}", c.base, route.path))
+                .send()
+                .await
+                .expect("probe route");
+            assert_eq!(resp.status(), 200, "{}", route.path);
+        }
         other => panic!("route {other} has no check in this test"),
     }
 }
