@@ -33,20 +33,7 @@ fn raw_poll(varbinds: &[async_snmp::VarBind]) -> RawPoll {
 }
 
 fn report() -> DeviceReport {
-    DeviceReport {
-        device_id: "fw-a".into(),
-        address: "127.0.0.1:161".into(),
-        version: "v2c".into(),
-        profile: None,
-        system: None,
-        interfaces: vec![],
-        ha: None,
-        neighbors: vec![],
-        rebooted: None,
-        errors: vec![],
-        elapsed_ms: 0,
-        varbinds: 0,
-    }
+    DeviceReport::empty("fw-a", "127.0.0.1:161".into(), "v2c")
 }
 
 fn profiles() -> &'static Profiles {

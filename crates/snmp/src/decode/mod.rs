@@ -251,7 +251,9 @@ pub struct DeviceReport {
 }
 
 impl DeviceReport {
-    pub(crate) fn empty(device_id: &str, address: String, version: &str) -> Self {
+    /// A report of nothing read yet, for `decode` to fill (also what the fuzz target starts
+    /// from, so that a new field never breaks it).
+    pub fn empty(device_id: &str, address: String, version: &str) -> Self {
         DeviceReport {
             device_id: device_id.to_owned(),
             address,
