@@ -260,14 +260,36 @@ impl Prepared {
 }
 
 /// Open the store (redb: journal, incidents, outbox) and the notifier that delivers from it.
+/// How long opening a locked store is retried. After a SIGHUP the previous run's tasks may hold
+/// the store's handle a little past their stop deadline (a poll round of 100k devices aborted
+/// mid-way releases it when its blocking writes finish); without the wait the reload, and the
+/// fallback to the previous configuration, would fail and the collector exit.
+const STORE_LOCK_WAIT: Duration = Duration::from_secs(30);
+
 async fn open_store(
     cfg: &Config,
     receivers: Receivers,
 ) -> Result<(Store, Notifier), CollectorError> {
-    let path = cfg.store.path.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&path))
-        .await
-        .map_err(|e| CollectorError::Join(e.to_string()))??;
+    let started = Instant::now();
+    let store = loop {
+        let path = cfg.store.path.clone();
+        let opened = tokio::task::spawn_blocking(move || Store::open(&path))
+            .await
+            .map_err(|e| CollectorError::Join(e.to_string()))?;
+        match opened {
+            Err(e) if e.is_locked() && started.elapsed() < STORE_LOCK_WAIT => {
+                if started.elapsed() < Duration::from_millis(250) {
+                    tracing::warn!(
+                        "{e}; waiting up to {}s for the handle to be released (a reload whose \
+                         previous run is still stopping, or another faultline on this file)",
+                        STORE_LOCK_WAIT.as_secs()
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            other => break other?,
+        }
+    };
     let notifier = Notifier::new(store.clone(), receivers, HttpOptions::default())?;
     Ok((store, notifier))
 }

@@ -149,6 +149,18 @@ impl StoreError {
         }
     }
 
+    /// True if the file is locked by another open handle: another process, or a handle of this
+    /// one not yet dropped (a reload whose previous run is still stopping).
+    pub fn is_locked(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Open {
+                source: redb::DatabaseError::DatabaseAlreadyOpen,
+                ..
+            }
+        )
+    }
+
     /// True if the operation may succeed later without anyone touching the file's contents:
     /// an I/O error, a full disk, a store being re-opened. False for corruption, records that do
     /// not decode, bad input and read-only handles: repeating those fails the same way.
