@@ -189,8 +189,19 @@ mod tests {
             .collect();
         let (news, _) = r.news(many, t0);
         assert_eq!(news.len(), TRAP_REPEATS_TRACKED + 10);
-        let (news, _) = r.news(vec![link_down(2, "if0")], t0);
-        assert!(news.len() <= 1);
-        assert!(r.forwarded.len() <= TRAP_REPEATS_TRACKED + 10);
+        // Full and nothing expired: everything is forgotten, so a repeat passes as news
+        // (forgetting never drops news) and the memory starts over.
+        let (news, dropped) = r.news(vec![link_down(2, "if0")], t0);
+        assert_eq!((news.len(), dropped), (1, 0));
+        assert_eq!(r.forwarded.len(), 1);
+        // Full with expired entries: only those are forgotten.
+        let mut r = Repeats::default();
+        let old: Vec<Observation> = (0..TRAP_REPEATS_TRACKED)
+            .map(|i| link_down(1, &format!("old{i}")))
+            .collect();
+        r.news(old, t0);
+        let later = t0 + TRAP_REPEAT_WINDOW;
+        r.news(vec![link_down(3, "fresh")], later);
+        assert_eq!(r.forwarded.len(), 1, "the expired entries were forgotten");
     }
 }
