@@ -29,6 +29,35 @@ Exit codes:
 pub struct Args {
     /// Agent address, HOST or HOST:PORT (default port 161).
     pub host: String,
+    #[command(flatten)]
+    pub snmp: CredentialArgs,
+    /// Profile name; default: chosen from sysObjectID.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Directory of extra/overriding profile TOML files.
+    #[arg(long, value_name = "DIR")]
+    pub profiles_dir: Option<PathBuf>,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = 2.0)]
+    pub timeout: f64,
+    /// Retries per request after a timeout.
+    #[arg(long, default_value_t = 1)]
+    pub retries: u32,
+    /// GETBULK max-repetitions.
+    #[arg(long, default_value_t = 25)]
+    pub max_repetitions: u32,
+    /// Poll twice this many seconds apart and show traffic rates.
+    #[arg(long, value_name = "SECS")]
+    pub rates: Option<f64>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The SNMP credential flags of every command that talks to agents (`poll`, `discover`,
+/// `drift`): one set of names and environment variables, secrets never echoed.
+#[derive(clap::Args, Debug)]
+pub(crate) struct CredentialArgs {
     /// SNMP version: 1, 2c or 3.
     #[arg(long = "version", value_name = "1|2c|3", default_value = "2c")]
     pub snmp_version: String,
@@ -59,63 +88,45 @@ pub struct Args {
     /// SNMPv3 context name.
     #[arg(long, default_value = "")]
     pub context: String,
-    /// Profile name; default: chosen from sysObjectID.
-    #[arg(long)]
-    pub profile: Option<String>,
-    /// Directory of extra/overriding profile TOML files.
-    #[arg(long, value_name = "DIR")]
-    pub profiles_dir: Option<PathBuf>,
-    /// Per-request timeout in seconds.
-    #[arg(long, default_value_t = 2.0)]
-    pub timeout: f64,
-    /// Retries per request after a timeout.
-    #[arg(long, default_value_t = 1)]
-    pub retries: u32,
-    /// GETBULK max-repetitions.
-    #[arg(long, default_value_t = 25)]
-    pub max_repetitions: u32,
-    /// Poll twice this many seconds apart and show traffic rates.
-    #[arg(long, value_name = "SECS")]
-    pub rates: Option<f64>,
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
-fn credentials(a: &Args) -> Result<Credentials, String> {
-    match a.snmp_version.as_str() {
-        "1" | "v1" => Ok(Credentials::V1 {
-            community: a.community.clone(),
-        }),
-        "2c" | "v2c" | "2" => Ok(Credentials::V2c {
-            community: a.community.clone(),
-        }),
-        "3" | "v3" => {
-            let user = a.user.clone().ok_or("--version 3 needs --user")?;
-            let auth = match a.auth_proto {
-                Some(p) => Some((
-                    p,
-                    Secret::from_env(&a.auth_pass_env)
-                        .map_err(|e| format!("auth passphrase: {e}"))?,
-                )),
-                None => None,
-            };
-            let privacy = match a.priv_proto {
-                Some(p) => Some((
-                    p,
-                    Secret::from_env(&a.priv_pass_env)
-                        .map_err(|e| format!("privacy passphrase: {e}"))?,
-                )),
-                None => None,
-            };
-            Ok(Credentials::V3 {
-                user,
-                auth,
-                privacy,
-                context: a.context.clone(),
-            })
+impl CredentialArgs {
+    /// The credentials the flags describe; passphrases come from the named variables.
+    pub(crate) fn credentials(&self) -> Result<Credentials, String> {
+        match self.snmp_version.as_str() {
+            "1" | "v1" => Ok(Credentials::V1 {
+                community: self.community.clone(),
+            }),
+            "2c" | "v2c" | "2" => Ok(Credentials::V2c {
+                community: self.community.clone(),
+            }),
+            "3" | "v3" => {
+                let user = self.user.clone().ok_or("--version 3 needs --user")?;
+                let auth = match self.auth_proto {
+                    Some(p) => Some((
+                        p,
+                        Secret::from_env(&self.auth_pass_env)
+                            .map_err(|e| format!("auth passphrase: {e}"))?,
+                    )),
+                    None => None,
+                };
+                let privacy = match self.priv_proto {
+                    Some(p) => Some((
+                        p,
+                        Secret::from_env(&self.priv_pass_env)
+                            .map_err(|e| format!("privacy passphrase: {e}"))?,
+                    )),
+                    None => None,
+                };
+                Ok(Credentials::V3 {
+                    user,
+                    auth,
+                    privacy,
+                    context: self.context.clone(),
+                })
+            }
+            other => Err(format!("unknown SNMP version {other:?} (use 1, 2c or 3)")),
         }
-        other => Err(format!("unknown SNMP version {other:?} (use 1, 2c or 3)")),
     }
 }
 
@@ -175,7 +186,7 @@ fn exit_code(report: &DeviceReport) -> u8 {
 
 /// Poll as the arguments say; `Err` for usage and configuration errors.
 fn execute(args: Args) -> Result<DeviceReport, String> {
-    let credentials = credentials(&args)?;
+    let credentials = args.snmp.credentials()?;
     let addr = resolve(&args.host)?;
     let profiles = Profiles::load(args.profiles_dir.as_deref()).map_err(|e| e.to_string())?;
     if let Some(p) = &args.profile

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use faultline_discover::WalkOptions;
-use faultline_snmp::{AuthProto, Credentials, PrivProto, Profiles, Secret};
+use faultline_snmp::Profiles;
+
+use super::poll::CredentialArgs;
 
 /// Shown under `--help`.
 pub const SECRETS_HELP: &str = "\
@@ -18,36 +20,8 @@ Keep secrets out of shell history and process lists by passing them in the envir
 /// SNMP credentials and request settings.
 #[derive(clap::Args, Debug)]
 pub struct SnmpArgs {
-    /// SNMP version: 1, 2c or 3.
-    #[arg(long = "version", value_name = "1|2c|3", default_value = "2c")]
-    pub snmp_version: String,
-    /// Community (v1/v2c).
-    #[arg(
-        long,
-        short = 'c',
-        env = "FAULTLINE_COMMUNITY",
-        hide_env_values = true,
-        default_value = "public"
-    )]
-    pub community: Secret,
-    /// SNMPv3 user name.
-    #[arg(long, short = 'u')]
-    pub user: Option<String>,
-    /// SNMPv3 authentication protocol: md5, sha, sha224, sha256, sha384, sha512.
-    #[arg(long)]
-    pub auth_proto: Option<AuthProto>,
-    /// Name of the environment variable holding the authentication passphrase.
-    #[arg(long, value_name = "VAR", default_value = "FAULTLINE_AUTH_PASS")]
-    pub auth_pass_env: String,
-    /// SNMPv3 privacy protocol: des, aes, aes192, aes256.
-    #[arg(long)]
-    pub priv_proto: Option<PrivProto>,
-    /// Name of the environment variable holding the privacy passphrase.
-    #[arg(long, value_name = "VAR", default_value = "FAULTLINE_PRIV_PASS")]
-    pub priv_pass_env: String,
-    /// SNMPv3 context name.
-    #[arg(long, default_value = "")]
-    pub context: String,
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
     /// SNMP port of devices reached through an announced management address.
     #[arg(long, default_value_t = 161)]
     pub port: u16,
@@ -63,38 +37,6 @@ pub struct SnmpArgs {
 }
 
 impl SnmpArgs {
-    fn credentials(&self) -> Result<Credentials, String> {
-        match self.snmp_version.as_str() {
-            "1" | "v1" => Ok(Credentials::V1 {
-                community: self.community.clone(),
-            }),
-            "2c" | "v2c" | "2" => Ok(Credentials::V2c {
-                community: self.community.clone(),
-            }),
-            "3" | "v3" => {
-                let user = self.user.clone().ok_or("--version 3 needs --user")?;
-                let secret = |var: &str, what: &str| {
-                    Secret::from_env(var).map_err(|e| format!("{what} passphrase: {e}"))
-                };
-                let auth = match self.auth_proto {
-                    Some(p) => Some((p, secret(&self.auth_pass_env, "auth")?)),
-                    None => None,
-                };
-                let privacy = match self.priv_proto {
-                    Some(p) => Some((p, secret(&self.priv_pass_env, "privacy")?)),
-                    None => None,
-                };
-                Ok(Credentials::V3 {
-                    user,
-                    auth,
-                    privacy,
-                    context: self.context.clone(),
-                })
-            }
-            other => Err(format!("unknown SNMP version {other:?} (use 1, 2c or 3)")),
-        }
-    }
-
     /// Walk options for `seeds` (each HOST, HOST:PORT or an IP address).
     pub fn walk_options(
         &self,
@@ -111,7 +53,7 @@ impl SnmpArgs {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(WalkOptions {
             seeds,
-            credentials: self.credentials()?,
+            credentials: self.credentials.credentials()?,
             port: self.port,
             max_depth,
             max_devices,
