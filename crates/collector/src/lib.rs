@@ -46,7 +46,7 @@ use std::time::{Duration, Instant};
 use faultline_engine::Engine;
 use faultline_model::Topology;
 use faultline_notify::{HttpOptions, Notifier, Receivers};
-use faultline_store::Store;
+use faultline_store::{ReleaseWatch, Store};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -61,6 +61,12 @@ pub use faultline_observe::time::now_ms;
 
 /// How long [`Collector::wait`] gives the tasks to stop after shutdown before aborting them.
 const STOP_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How long [`Collector::wait`] then waits for the last handle on the store to be dropped. An
+/// aborted task's blocking journal write (a poll round of 100k devices cut off mid-way) still
+/// runs to its end and holds the file's lock until then; a reload must not open the file
+/// before. Past this, `wait` returns anyway and says so (the next open then fails loudly).
+const STORE_RELEASE_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Why the collector could not start.
 #[derive(Debug, thiserror::Error)]
@@ -136,8 +142,12 @@ impl Shared {
 /// A running collector.
 pub struct Collector {
     api_addr: SocketAddr,
+    /// Every task; joined (then aborted past [`STOP_DEADLINE`]) at shutdown.
     tasks: JoinSet<()>,
     shutdown: CancellationToken,
+    /// Released once the tasks (and their blocking writes) have dropped every store handle:
+    /// [`Collector::wait`] returns only then, so the file can be opened again at once.
+    store_released: ReleaseWatch,
 }
 
 impl Collector {
@@ -188,6 +198,7 @@ impl Collector {
                 }
             }
         }
+        wait_for_release(&self.store_released).await;
         info!("collector stopped");
     }
 }
@@ -210,6 +221,7 @@ impl Prepared {
         // The API first: a port in use fails the start before a store file is created.
         let (listener, api_addr) = bind_api(cfg.api.listen).await?;
         let (store, notifier) = open_store(&cfg, receivers).await?;
+        let store_released = store.release_watch();
         let restored =
             restore::restore(&store, &notifier, plan.graph.clone(), plan.engine.clone()).await?;
         let shared = Arc::new(Shared {
@@ -255,41 +267,37 @@ impl Prepared {
             api_addr,
             tasks,
             shutdown,
+            store_released,
         })
     }
 }
 
-/// Open the store (redb: journal, incidents, outbox) and the notifier that delivers from it.
-/// How long opening a locked store is retried. After a SIGHUP the previous run's tasks may hold
-/// the store's handle a little past their stop deadline (a poll round of 100k devices aborted
-/// mid-way releases it when its blocking writes finish); without the wait the reload, and the
-/// fallback to the previous configuration, would fail and the collector exit.
-const STORE_LOCK_WAIT: Duration = Duration::from_secs(30);
+/// Wait until every handle on the store has been dropped (see [`STORE_RELEASE_DEADLINE`]).
+async fn wait_for_release(store: &ReleaseWatch) {
+    let started = Instant::now();
+    while !store.released() {
+        if started.elapsed() >= STORE_RELEASE_DEADLINE {
+            warn!(
+                waited = ?STORE_RELEASE_DEADLINE,
+                "the store is still held by a stopping task; the next open of the file may fail"
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
 
+/// Open the store (redb: journal, incidents, outbox) and the notifier that delivers from it.
+/// A file held by another process fails at once (the previous run of a reload has released it:
+/// [`Collector::wait`]).
 async fn open_store(
     cfg: &Config,
     receivers: Receivers,
 ) -> Result<(Store, Notifier), CollectorError> {
-    let started = Instant::now();
-    let store = loop {
-        let path = cfg.store.path.clone();
-        let opened = tokio::task::spawn_blocking(move || Store::open(&path))
-            .await
-            .map_err(|e| CollectorError::Join(e.to_string()))?;
-        match opened {
-            Err(e) if e.is_locked() && started.elapsed() < STORE_LOCK_WAIT => {
-                if started.elapsed() < Duration::from_millis(250) {
-                    tracing::warn!(
-                        "{e}; waiting up to {}s for the handle to be released (a reload whose \
-                         previous run is still stopping, or another faultline on this file)",
-                        STORE_LOCK_WAIT.as_secs()
-                    );
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            other => break other?,
-        }
-    };
+    let path = cfg.store.path.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&path))
+        .await
+        .map_err(|e| CollectorError::Join(e.to_string()))??;
     let notifier = Notifier::new(store.clone(), receivers, HttpOptions::default())?;
     Ok((store, notifier))
 }

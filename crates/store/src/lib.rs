@@ -123,7 +123,7 @@ pub use health::{Degradation, FailureCause, StoreHealth};
 pub use open::{Backoff, OpenOptions, OpenReport};
 pub use records::{DeadLetter, OutboxEntry, PagedRecord};
 pub use salvage::{Lost, SalvageReport, TableReport};
-pub use store::Store;
+pub use store::{ReleaseWatch, Store};
 pub use txn::Txn;
 
 /// The `[store]` section of the collector's configuration.

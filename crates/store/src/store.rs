@@ -4,6 +4,7 @@
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use faultline_incident::{Incident, IncidentStatus};
 use faultline_observe::{Observation, UnixMillis};
@@ -22,6 +23,20 @@ struct Inner {
     handle: Handle,
     /// `None` for read-only handles.
     report: Option<OpenReport>,
+    /// Set when `Inner` has been dropped. Declared after `handle`, so it is dropped after it:
+    /// the flag is set only once the database is closed and its file lock released (closing
+    /// may take a moment: redb's final commit), not when the last `Arc` goes away.
+    closed: ClosedFlag,
+}
+
+/// Sets its flag when dropped.
+#[derive(Default)]
+struct ClosedFlag(Arc<AtomicBool>);
+
+impl Drop for ClosedFlag {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
 }
 
 /// Handle on the store file. Cheap to clone (an `Arc`); all methods block; safe to share
@@ -36,6 +51,19 @@ impl std::fmt::Debug for Store {
         f.debug_struct("Store")
             .field("path", &self.inner.handle.path())
             .finish()
+    }
+}
+
+/// Tells whether every handle on one opened store has been dropped, so that the file's lock is
+/// released and the file can be opened again (by a reload, say). Holds no handle itself.
+#[derive(Debug, Clone)]
+pub struct ReleaseWatch(Arc<AtomicBool>);
+
+impl ReleaseWatch {
+    /// True once the last [`Store`] handle of the opened file is gone and the database is
+    /// closed (its file lock released).
+    pub fn released(&self) -> bool {
+        self.0.load(Ordering::Acquire)
     }
 }
 
@@ -83,6 +111,7 @@ impl Store {
             inner: Arc::new(Inner {
                 handle: Handle::new(path, Mode::ReadWrite(opts.clone()), Db::ReadWrite(db)),
                 report: Some(report),
+                closed: ClosedFlag::default(),
             }),
         };
         // Create every table up front so that readers (including read-only handles) never meet
@@ -133,6 +162,7 @@ impl Store {
             inner: Arc::new(Inner {
                 handle: Handle::new(path, Mode::ReadOnly, Db::ReadOnly(db)),
                 report: None,
+                closed: ClosedFlag::default(),
             }),
         })
     }
@@ -140,6 +170,12 @@ impl Store {
     /// The database file.
     pub fn path(&self) -> &Path {
         self.inner.handle.path()
+    }
+
+    /// A watch on this store's handles: [`ReleaseWatch::released`] once every clone of this
+    /// handle has been dropped and the file is closed.
+    pub fn release_watch(&self) -> ReleaseWatch {
+        ReleaseWatch(self.inner.closed.0.clone())
     }
 
     /// What the open did (created, verified, how long it took); `None` for a read-only handle.

@@ -13,6 +13,7 @@ pub mod alertmanager;
 pub mod chromium;
 pub mod cmd;
 pub mod fake_agent;
+pub mod heap;
 pub mod http_receiver;
 pub mod keepalived;
 pub mod lldp;
