@@ -47,7 +47,18 @@ pub struct Import {
 
 /// Read and resolve `paths`. `Err` only when a file cannot be read.
 pub fn import(paths: &[PathBuf]) -> Result<Import, String> {
-    let cfg = Config::read(paths)?;
+    Ok(resolve_hosts(&Config::read(paths)?))
+}
+
+/// Resolve the object definitions of one file's `text` (named `file` in problems) without
+/// touching the file system: its `cfg_file` / `cfg_dir` lines are not followed. For input that
+/// does not come from files (the fuzz target).
+pub fn import_text(file: &str, text: &str) -> Import {
+    resolve_hosts(&Config::from_text(file, text))
+}
+
+/// Hosts from the objects read: templates resolved, hostgroups as tags, parents checked.
+fn resolve_hosts(cfg: &Config) -> Import {
     let mut out = Import {
         problems: cfg.problems.clone(),
         ..Import::default()
@@ -138,7 +149,7 @@ pub fn import(paths: &[PathBuf]) -> Result<Import, String> {
         }
         out.hosts.push(host);
     }
-    Ok(out)
+    out
 }
 
 /// An attribute of `o`, from itself or its templates; `+value` adds to the inherited value.
