@@ -315,7 +315,9 @@ fn json(name: &str, devices: Vec<Entry>, groups: Vec<Entry>) -> String {
 
 fn yaml(name: &str, header: &str, devices: &[Entry], groups: &[Entry]) -> String {
     let mut out = String::with_capacity(devices.len() * 160);
-    let _ = writeln!(out, "# {header}\nname: {}\n\ndevices:", scalar(name));
+    // `devices:` alone would be null, which the schema refuses: no hosts is an empty list.
+    let empty = if devices.is_empty() { " []" } else { "" };
+    let _ = writeln!(out, "# {header}\nname: {}\n\ndevices:{empty}", scalar(name));
     for e in devices {
         let _ = writeln!(out, "  # {}\n  - {}", e.comment, flow(&e.value));
     }

@@ -126,6 +126,21 @@ fn text_import_matches_the_file_import_and_reads_no_includes() {
     );
 }
 
+/// A configuration without hosts (found by the nagios_objects fuzz target on empty input):
+/// the checked YAML used to say `devices:` (null), which does not load; it is an empty list.
+#[test]
+fn no_hosts_renders_a_topology_that_loads() {
+    for text in ["", "define host {\n name t\n register 0\n}\n"] {
+        let imp = import_text("empty.cfg", text);
+        assert!(imp.hosts.is_empty());
+        let yaml = imp
+            .to_checked_yaml("empty", "test", "empty.yaml")
+            .expect("checked");
+        let t = Topology::from_yaml_str(&yaml, "empty.yaml").expect(&yaml);
+        assert!(t.devices.is_empty());
+    }
+}
+
 /// Host name → sorted parent names, from the generator's record.
 fn expected(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
     std::fs::read_to_string(dir.join("expected.tsv"))
