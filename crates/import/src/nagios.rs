@@ -215,11 +215,40 @@ fn scalar(s: &str) -> String {
             s.to_ascii_lowercase().as_str(),
             "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
         );
-    if plain {
-        s.to_owned()
-    } else {
-        serde_json::Value::from(s).to_string()
+    if plain { s.to_owned() } else { yaml_quoted(s) }
+}
+
+/// Characters YAML does not allow anywhere in a file, not even in a comment or a quoted
+/// scalar: control characters other than tab and line breaks (JSON escapes C0 but leaves DEL
+/// and C1 raw), U+FFFE and U+FFFF.
+fn unprintable(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}')
+}
+
+/// `s` as a JSON string that is also a YAML double-quoted scalar (both read `\uXXXX`).
+fn yaml_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in serde_json::Value::from(s).to_string().chars() {
+        if unprintable(c) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
     }
+    out
+}
+
+/// Comment text on one line: line breaks and unprintable characters become spaces.
+fn comment_text(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if unprintable(c) || c == '\n' || c == '\r' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// A device or group of the imported topology, with the comment written above it.
@@ -319,12 +348,22 @@ fn yaml(name: &str, header: &str, devices: &[Entry], groups: &[Entry]) -> String
     let empty = if devices.is_empty() { " []" } else { "" };
     let _ = writeln!(out, "# {header}\nname: {}\n\ndevices:{empty}", scalar(name));
     for e in devices {
-        let _ = writeln!(out, "  # {}\n  - {}", e.comment, flow(&e.value));
+        let _ = writeln!(
+            out,
+            "  # {}\n  - {}",
+            comment_text(&e.comment),
+            flow(&e.value)
+        );
     }
     if !groups.is_empty() {
         let _ = writeln!(out, "\ngroups:");
         for e in groups {
-            let _ = writeln!(out, "  # {}\n  - {}", e.comment, flow(&e.value));
+            let _ = writeln!(
+                out,
+                "  # {}\n  - {}",
+                comment_text(&e.comment),
+                flow(&e.value)
+            );
         }
     }
     out

@@ -141,6 +141,18 @@ fn no_hosts_renders_a_topology_that_loads() {
     }
 }
 
+/// Found by the nagios_objects fuzz target: names and hostgroups with characters YAML does not
+/// allow even quoted (DEL, C1 controls) still give YAML that loads, with the same values.
+#[test]
+fn unprintable_characters_in_names_render_yaml_that_loads() {
+    let text = "define host {\n host_name a\u{7f}b\n address 10.0.0.1\n hostgroups g\u{85}1\n}\n";
+    let imp = import_text("odd.cfg", text);
+    let yaml = imp.to_yaml("odd", "test");
+    let t = Topology::from_yaml_str(&yaml, "odd.yaml").expect(&yaml);
+    assert_eq!(t.devices[0].tags, ["g\u{85}1"]);
+    assert!(imp.to_checked_yaml("odd", "test", "odd.yaml").is_ok());
+}
+
 /// Host name → sorted parent names, from the generator's record.
 fn expected(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
     std::fs::read_to_string(dir.join("expected.tsv"))
