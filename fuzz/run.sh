@@ -20,7 +20,8 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(trap_datagram snmp_response usm_report agent_request topology_yaml topology_json)
+    targets=(trap_datagram snmp_response usm_report agent_request topology_yaml topology_json
+        lldp_tables nagios_objects)
 fi
 
 host=$(rustc -vV | sed -n 's/^host: //p')

@@ -5,32 +5,12 @@
 
 use std::sync::OnceLock;
 
-use async_snmp::DecodeConfig;
-use async_snmp::message::Message;
-use bytes::Bytes;
 use faultline_snmp::Profiles;
-use faultline_snmp::decode::{DeviceReport, RawPoll, SnmpValue, decode};
+use faultline_snmp::decode::{DeviceReport, decode};
 use libfuzzer_sys::fuzz_target;
 
-/// Every varbind as a scalar, and as a table cell under each of its OID's proper prefixes, so
-/// that any column a profile walks can be filled without knowing the profile.
-fn raw_poll(varbinds: &[async_snmp::VarBind]) -> RawPoll {
-    let mut raw = RawPoll::default();
-    for vb in varbinds {
-        let Some(v) = SnmpValue::from_snmp(&vb.value) else {
-            continue;
-        };
-        let oid = vb.oid.to_string();
-        for (i, _) in oid.match_indices('.') {
-            raw.columns
-                .entry(oid[..i].to_string())
-                .or_default()
-                .insert(oid[i + 1..].to_string(), v.clone());
-        }
-        raw.scalars.insert(oid, v);
-    }
-    raw
-}
+#[path = "support/raw_poll.rs"]
+mod support;
 
 fn report() -> DeviceReport {
     DeviceReport::empty("fw-a", "127.0.0.1:161".into(), "v2c")
@@ -42,13 +22,9 @@ fn profiles() -> &'static Profiles {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(outcome) = Message::decode(Bytes::copy_from_slice(data), DecodeConfig::default()) else {
+    let Some(raw) = support::answer(data) else {
         return;
     };
-    let Some(pdu) = outcome.value.into_pdu() else {
-        return;
-    };
-    let raw = raw_poll(pdu.varbinds());
     let profiles = profiles();
     for name in profiles.names() {
         let Some(profile) = profiles.get(name) else {

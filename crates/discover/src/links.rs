@@ -78,7 +78,8 @@ impl FoundLink {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Cabling {
     pub links: Vec<FoundLink>,
-    /// An end already used by another cable (a hub, a stale entry): text for the report.
+    /// An end already used by another cable (a hub, a stale entry), or a device that hears
+    /// itself: text for the report.
     pub conflicts: Vec<String>,
 }
 
@@ -100,6 +101,15 @@ pub fn cabling(d: &Discovery, ids: &[String]) -> Cabling {
                 device: ids[j].clone(),
                 interface: ids::interface(&remote),
             };
+            if i == j {
+                // The device hears its own announcements (a loop, a hub, a mirrored port): not
+                // a cable the schema can hold.
+                out.conflicts.push(format!(
+                    "{a} -- {b} ({:?} on {}): the device announces itself",
+                    r.protocol, ids[i]
+                ));
+                continue;
+            }
             let key = if a <= b {
                 (a.clone(), b.clone())
             } else {

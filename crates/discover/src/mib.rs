@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use faultline_snmp::decode::{RawPoll, SnmpValue};
+use faultline_observe::octets::hex;
+use faultline_snmp::decode::{RawPoll, SnmpValue, printable_or_hex};
 use serde::Serialize;
 
 /// Object identifiers read by discovery.
@@ -236,7 +237,7 @@ pub fn decode(raw: &RawPoll) -> LldpView {
 /// `subtype:id`, the id a MAC (4) rendered as hex, others as text when printable.
 fn chassis_key(subtype: i64, v: &SnmpValue) -> String {
     let shown = match (subtype, v) {
-        (4, SnmpValue::Bytes(b)) => hex(b),
+        (4, SnmpValue::Bytes(b)) => hex(b, ":"),
         (_, v) => printable_or_hex(v),
     };
     format!("{subtype}:{shown}")
@@ -244,7 +245,7 @@ fn chassis_key(subtype: i64, v: &SnmpValue) -> String {
 
 fn port_id(subtype: i64, v: &SnmpValue) -> PortId {
     let id = match (subtype, v) {
-        (port_subtype::MAC_ADDRESS, SnmpValue::Bytes(b)) => hex(b),
+        (port_subtype::MAC_ADDRESS, SnmpValue::Bytes(b)) => hex(b, ":"),
         (_, v) => printable_or_hex(v),
     };
     PortId { subtype, id }
@@ -389,19 +390,5 @@ fn bytes(v: &SnmpValue) -> &[u8] {
     match v {
         SnmpValue::Bytes(b) => b,
         _ => &[],
-    }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter()
-        .map(|x| format!("{x:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
-fn printable_or_hex(v: &SnmpValue) -> String {
-    match v {
-        SnmpValue::Bytes(b) if !b.iter().all(|c| c.is_ascii_graphic() || *c == b' ') => hex(b),
-        v => v.text(),
     }
 }

@@ -106,15 +106,30 @@ fn scalar(s: &str) -> String {
     if plain {
         s.to_owned()
     } else {
-        serde_json::Value::from(s).to_string()
+        // JSON escapes C0 controls but leaves DEL, C1, U+FFFE and U+FFFF raw, which YAML does
+        // not allow even quoted; `\uXXXX` reads the same in both.
+        let mut out = String::with_capacity(s.len() + 2);
+        for c in serde_json::Value::from(s).to_string().chars() {
+            if unprintable(c) {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            } else {
+                out.push(c);
+            }
+        }
+        out
     }
+}
+
+/// Characters YAML does not allow anywhere in a file, not even in a comment.
+fn unprintable(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}')
 }
 
 /// A comment line: one line, no control characters.
 fn comment(out: &mut String, indent: &str, text: &str) {
     let clean: String = text
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if unprintable(c) { ' ' } else { c })
         .collect();
     let _ = writeln!(out, "{indent}# {clean}");
 }

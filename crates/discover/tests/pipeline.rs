@@ -203,3 +203,37 @@ fn drift_and_merge_against_a_declared_topology() {
     );
     assert!(merged.contains("declared; NOT seen"), "{merged}");
 }
+
+/// Found by the lldp_tables fuzz target: a device that hears its own announcement (same
+/// chassis: a loop, a hub) gets no link to itself, which the schema refuses, but a note; and
+/// names with characters YAML does not allow (DEL, C1 controls) still render a topology that
+/// loads.
+#[test]
+fn a_device_hearing_itself_and_unprintable_names_still_render_a_topology_that_loads() {
+    let own = lldpd_raw(0xa, 0xa, "eth-a", ("sw-a", 0xa, "desc-a", [10, 0, 0, 1]));
+    let odd = lldpd_raw(
+        0xa,
+        0xa,
+        "eth-a",
+        ("odd\u{7f}\u{85}name", 0xc, "p\u{7f}rt\u{9f}", [10, 0, 0, 3]),
+    );
+    for raw in [own, odd] {
+        let mut d = Discovery {
+            nodes: vec![node("sw-a", [10, 0, 0, 1], &raw, "eth-a", true)],
+        };
+        let r = d.nodes[0].lldp.remotes[0].clone();
+        if d.find(&r).is_none() {
+            let mut n = node(&r.sys_name, [10, 0, 0, 3], &RawPoll::default(), "x", false);
+            n.chassis = Some(r.chassis.clone());
+            d.nodes.push(n);
+        }
+        let found = Discovered::new(d, None);
+        assert!(
+            found.cabling.links.iter().all(|l| l.a.device != l.b.device),
+            "{:?}",
+            found.cabling.links
+        );
+        let text = render_new(&found, "t", "test");
+        Topology::from_yaml_str(&text, "t.yaml").expect(&text);
+    }
+}

@@ -15,8 +15,11 @@ impl<T: Deref<Target = DependencyGraph>> GraphRef for T {}
 /// A gate whose state changed during [`Evaluation::settle`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Change {
+    /// The gate.
     pub node: NodeId,
+    /// Its state before the settle.
     pub from: State,
+    /// Its state after the settle; never equal to `from`.
     pub to: State,
 }
 
@@ -38,6 +41,7 @@ pub struct Evaluation<G: GraphRef> {
 }
 
 impl<G: GraphRef> Evaluation<G> {
+    /// An evaluation of `g` with every component and gate up.
     pub fn new(g: G) -> Self {
         let (comps, nodes) = (g.canonical.len(), g.nodes.len());
         Evaluation {
@@ -50,6 +54,7 @@ impl<G: GraphRef> Evaluation<G> {
         }
     }
 
+    /// The graph it evaluates.
     pub fn graph(&self) -> &DependencyGraph {
         &self.g
     }
@@ -71,6 +76,7 @@ impl<G: GraphRef> Evaluation<G> {
         }
     }
 
+    /// A component's own state as last set (pending changes included, before a settle).
     pub fn own(&self, c: CompId) -> State {
         State::from_u8(self.own[c.0 as usize])
     }

@@ -29,6 +29,8 @@ pub struct WhyNode {
     /// True when this subtree was already shown above (shared dependency).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub repeated: bool,
+    /// Its dependencies that are not up, each as a why-tree (empty when this node is up or
+    /// repeated).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<WhyNode>,
 }

@@ -9,14 +9,18 @@ use crate::{DependencyGraph, Evaluation, GraphRef, State};
 /// Every component and relation of a topology, optionally with states from a what-if.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GraphExport {
+    /// The topology's name.
     pub name: String,
+    /// Every component: devices, links, groups, services, each in topology order.
     pub nodes: Vec<ExportNode>,
+    /// Requirements first, then group memberships, then links.
     pub edges: Vec<ExportEdge>,
 }
 
 /// One component.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExportNode {
+    /// The component's canonical id.
     pub id: String,
     /// `device`, `link`, `group` or `service`.
     pub kind: &'static str,
@@ -33,11 +37,14 @@ pub struct ExportNode {
 /// One relation between two components, by canonical id.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExportEdge {
+    /// The requirer, the group, or a link's first device.
     pub from: String,
+    /// What is required, the member, or a link's second device.
     pub to: String,
     /// `requires` (from needs to), `member` (group from has member to), or `link` (a cable
     /// from device to device; `link` names it).
     pub kind: &'static str,
+    /// For a `link` edge: the link's id (`a:if--b:if`); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
 }

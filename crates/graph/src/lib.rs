@@ -37,6 +37,8 @@
 //! assert!(graph.spof("portal").unwrap().is_empty());
 //! ```
 
+#![warn(missing_docs)]
+
 mod build;
 mod eval;
 mod explain;
@@ -56,7 +58,11 @@ pub use render::{Format, render};
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
 )]
-pub struct CompId(pub u32);
+pub struct CompId(
+    /// Position in that order: device `i` is `i`, link `i` is `devices + i`, and so on
+    /// ([`DependencyGraph::comp_id`]); below [`DependencyGraph::component_count`].
+    pub u32,
+);
 
 /// Index of a gate in the graph; also its topological rank (children have smaller ids).
 pub type NodeId = u32;
@@ -80,6 +86,7 @@ pub enum State {
 }
 
 impl State {
+    /// Lower-case name, as serialised (`up`, `degraded`, `down`, `unknown`).
     pub fn as_str(self) -> &'static str {
         match self {
             State::Up => "up",
@@ -107,12 +114,28 @@ impl State {
 pub enum Role {
     /// The canonical gate of a component.
     Component(CompId),
-    /// A group as seen from one requirer that has links to some of its members.
-    GroupView { group: CompId, requirer: CompId },
+    /// A group as seen from one requirer that has links to some of its members: each member
+    /// counts only together with a link to it.
+    GroupView {
+        /// The group.
+        group: CompId,
+        /// The component that requires the group.
+        requirer: CompId,
+    },
     /// A requirement from `requirer` on device `target` that also needs one of their links.
-    Via { requirer: CompId, target: CompId },
+    Via {
+        /// The component that has the requirement.
+        requirer: CompId,
+        /// The device it requires.
+        target: CompId,
+    },
     /// "Any of the parallel links between `requirer` and `target`".
-    LinkSet { requirer: CompId, target: CompId },
+    LinkSet {
+        /// The component that has the requirement.
+        requirer: CompId,
+        /// The device at the links' other end.
+        target: CompId,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -147,9 +170,13 @@ const NO_SERVICE: u32 = u32::MAX;
 /// One service's state in a what-if.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServiceImpact {
+    /// The service's id.
     pub id: String,
+    /// Its display name.
     pub name: String,
+    /// Its tier as written (`critical`, `high`, `normal`, `low`).
     pub tier: String,
+    /// Its state with the what-if's components down.
     pub state: State,
     /// Failed components in the service's dependency closure (empty when up).
     pub causes: Vec<String>,
@@ -158,7 +185,9 @@ pub struct ServiceImpact {
 /// The result of a what-if.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImpactReport {
+    /// The components assumed down, by canonical id, sorted by component order, each once.
     pub down: Vec<String>,
+    /// Every service, in topology order, up ones included.
     pub services: Vec<ServiceImpact>,
     /// Every device that is not up, in topology order.
     pub components: Vec<ComponentImpact>,
@@ -167,7 +196,9 @@ pub struct ImpactReport {
 /// A device that is not up in a what-if.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ComponentImpact {
+    /// The device's id.
     pub id: String,
+    /// Why it is not up.
     pub state: ComponentState,
 }
 
@@ -187,7 +218,9 @@ pub enum ComponentState {
 /// A component name that does not exist in the topology.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownComponent {
+    /// The name as the user gave it.
     pub name: String,
+    /// The closest existing id, for "did you mean"; `None` when nothing is close.
     pub suggestion: Option<String>,
 }
 
@@ -204,22 +237,28 @@ impl std::fmt::Display for UnknownComponent {
 }
 
 impl DependencyGraph {
+    /// The topology it was compiled from.
     pub fn topology(&self) -> &Topology {
         &self.topo
     }
 
+    /// Number of gates: one per component plus the gates for requirements over links and for
+    /// group views.
     pub fn node_count(&self) -> usize {
         self.nodes.len()
     }
 
+    /// Number of parent-to-child edges between gates.
     pub fn edge_count(&self) -> usize {
         self.child.len()
     }
 
+    /// Number of components (devices, links, groups, services); [`CompId`]s run below it.
     pub fn component_count(&self) -> usize {
         self.canonical.len()
     }
 
+    /// The dense id of a topology component.
     pub fn comp_id(&self, c: ComponentRef) -> CompId {
         let t = &self.topo;
         let (d, l, g) = (t.devices.len(), t.links.len(), t.groups.len());
@@ -231,6 +270,7 @@ impl DependencyGraph {
         } as u32)
     }
 
+    /// The topology component a dense id stands for (inverse of [`comp_id`](Self::comp_id)).
     pub fn comp_ref(&self, c: CompId) -> ComponentRef {
         let t = &self.topo;
         let (d, l, g) = (t.devices.len(), t.links.len(), t.groups.len());
@@ -257,10 +297,12 @@ impl DependencyGraph {
         }
     }
 
+    /// The component's canonical id (a link's `a:if--b:if`).
     pub fn id_of(&self, c: CompId) -> &str {
         self.topo.id_of(self.comp_ref(c))
     }
 
+    /// The component's canonical gate, whose state is the component's state.
     pub fn canonical(&self, c: CompId) -> NodeId {
         self.canonical[c.0 as usize]
     }
@@ -270,11 +312,13 @@ impl DependencyGraph {
         self.canonical(self.comp_id(ComponentRef::Service(i)))
     }
 
+    /// The gates `n` depends on (all smaller than `n`).
     pub fn children(&self, n: NodeId) -> &[NodeId] {
         let n = n as usize;
         &self.child[self.child_off[n] as usize..self.child_off[n + 1] as usize]
     }
 
+    /// The gates that depend on `n` (all larger than `n`).
     pub fn parents(&self, n: NodeId) -> &[NodeId] {
         let n = n as usize;
         &self.parent[self.parent_off[n] as usize..self.parent_off[n + 1] as usize]
@@ -285,14 +329,18 @@ impl DependencyGraph {
         &self.carrier[self.carrier_off[c] as usize..self.carrier_off[c + 1] as usize]
     }
 
+    /// What gate `n` stands for.
     pub fn role(&self, n: NodeId) -> Role {
         self.nodes[n as usize].role
     }
 
+    /// The component whose own state gate `n` carries (ANDed into the gate's state); `None`
+    /// for gates that only combine others (link sets, requirements over links).
     pub fn owner(&self, n: NodeId) -> Option<CompId> {
         self.nodes[n as usize].owner
     }
 
+    /// How many of gate `n`'s children must be available for it to be (`k` of `k`-of-`n`).
     pub fn needed(&self, n: NodeId) -> u32 {
         self.nodes[n as usize].k
     }

@@ -10,9 +10,12 @@ use faultline_model::ComponentRef;
 
 use crate::{DependencyGraph, Evaluation, GraphRef, State};
 
+/// The picture format of [`render`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Graphviz DOT (`dot -Tsvg`).
     Dot,
+    /// A Mermaid flowchart (renders in GitHub and GitLab Markdown).
     Mermaid,
 }
 

@@ -47,7 +47,18 @@ pub struct Import {
 
 /// Read and resolve `paths`. `Err` only when a file cannot be read.
 pub fn import(paths: &[PathBuf]) -> Result<Import, String> {
-    let cfg = Config::read(paths)?;
+    Ok(resolve_hosts(&Config::read(paths)?))
+}
+
+/// Resolve the object definitions of one file's `text` (named `file` in problems) without
+/// touching the file system: its `cfg_file` / `cfg_dir` lines are not followed. For input that
+/// does not come from files (the fuzz target).
+pub fn import_text(file: &str, text: &str) -> Import {
+    resolve_hosts(&Config::from_text(file, text))
+}
+
+/// Hosts from the objects read: templates resolved, hostgroups as tags, parents checked.
+fn resolve_hosts(cfg: &Config) -> Import {
     let mut out = Import {
         problems: cfg.problems.clone(),
         ..Import::default()
@@ -138,7 +149,7 @@ pub fn import(paths: &[PathBuf]) -> Result<Import, String> {
         }
         out.hosts.push(host);
     }
-    Ok(out)
+    out
 }
 
 /// An attribute of `o`, from itself or its templates; `+value` adds to the inherited value.
@@ -204,11 +215,40 @@ fn scalar(s: &str) -> String {
             s.to_ascii_lowercase().as_str(),
             "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
         );
-    if plain {
-        s.to_owned()
-    } else {
-        serde_json::Value::from(s).to_string()
+    if plain { s.to_owned() } else { yaml_quoted(s) }
+}
+
+/// Characters YAML does not allow anywhere in a file, not even in a comment or a quoted
+/// scalar: control characters other than tab and line breaks (JSON escapes C0 but leaves DEL
+/// and C1 raw), U+FFFE and U+FFFF.
+fn unprintable(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}')
+}
+
+/// `s` as a JSON string that is also a YAML double-quoted scalar (both read `\uXXXX`).
+fn yaml_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in serde_json::Value::from(s).to_string().chars() {
+        if unprintable(c) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
     }
+    out
+}
+
+/// Comment text on one line: line breaks and unprintable characters become spaces.
+fn comment_text(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if unprintable(c) || c == '\n' || c == '\r' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// A device or group of the imported topology, with the comment written above it.
@@ -304,14 +344,26 @@ fn json(name: &str, devices: Vec<Entry>, groups: Vec<Entry>) -> String {
 
 fn yaml(name: &str, header: &str, devices: &[Entry], groups: &[Entry]) -> String {
     let mut out = String::with_capacity(devices.len() * 160);
-    let _ = writeln!(out, "# {header}\nname: {}\n\ndevices:", scalar(name));
+    // `devices:` alone would be null, which the schema refuses: no hosts is an empty list.
+    let empty = if devices.is_empty() { " []" } else { "" };
+    let _ = writeln!(out, "# {header}\nname: {}\n\ndevices:{empty}", scalar(name));
     for e in devices {
-        let _ = writeln!(out, "  # {}\n  - {}", e.comment, flow(&e.value));
+        let _ = writeln!(
+            out,
+            "  # {}\n  - {}",
+            comment_text(&e.comment),
+            flow(&e.value)
+        );
     }
     if !groups.is_empty() {
         let _ = writeln!(out, "\ngroups:");
         for e in groups {
-            let _ = writeln!(out, "  # {}\n  - {}", e.comment, flow(&e.value));
+            let _ = writeln!(
+                out,
+                "  # {}\n  - {}",
+                comment_text(&e.comment),
+                flow(&e.value)
+            );
         }
     }
     out

@@ -55,15 +55,30 @@ impl Config {
             let file = cfg.files.len();
             cfg.files.push(p.clone());
             let base = p.parent().unwrap_or(Path::new(".")).to_path_buf();
-            let mut includes = cfg.parse(file, &text, &base);
+            let mut includes: Vec<PathBuf> = cfg
+                .parse(file, &text, &base)
+                .into_iter()
+                .flat_map(Include::files)
+                .collect();
             includes.reverse();
             pending.extend(includes);
         }
         Ok(cfg)
     }
 
-    /// Parse one file's text; returns the files it includes, in order.
-    fn parse(&mut self, file: usize, text: &str, base: &Path) -> Vec<PathBuf> {
+    /// One file's text (named `file` in problems), its includes not followed.
+    pub fn from_text(file: &str, text: &str) -> Config {
+        let mut cfg = Config {
+            files: vec![PathBuf::from(file)],
+            ..Config::default()
+        };
+        // Only collected, never read: parsing itself does no I/O.
+        let _includes = cfg.parse(0, text, Path::new("."));
+        cfg
+    }
+
+    /// Parse one file's text (no I/O); returns what it includes, in order.
+    fn parse(&mut self, file: usize, text: &str, base: &Path) -> Vec<Include> {
         let mut includes = vec![];
         let mut current: Option<Object> = None;
         for (n, raw) in text.lines().enumerate() {
@@ -109,8 +124,8 @@ impl Config {
                 continue;
             }
             match line.split_once('=') {
-                Some(("cfg_file", f)) => includes.push(base.join(f.trim())),
-                Some(("cfg_dir", d)) => includes.extend(cfg_files(&base.join(d.trim()))),
+                Some(("cfg_file", f)) => includes.push(Include::File(base.join(f.trim()))),
+                Some(("cfg_dir", d)) => includes.push(Include::Dir(base.join(d.trim()))),
                 // Other main-configuration settings do not concern the topology.
                 Some(_) => {}
                 None => self.problems.push(format!(
@@ -128,6 +143,22 @@ impl Config {
             ));
         }
         includes
+    }
+}
+
+/// A `cfg_file=` or `cfg_dir=` line of a main configuration, relative paths resolved.
+enum Include {
+    File(PathBuf),
+    Dir(PathBuf),
+}
+
+impl Include {
+    /// The files it names: the file, or the `*.cfg` files under the directory (read now).
+    fn files(self) -> Vec<PathBuf> {
+        match self {
+            Include::File(f) => vec![f],
+            Include::Dir(d) => cfg_files(&d),
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use faultline_import::nagios::import;
+use faultline_import::nagios::{import, import_text};
 use faultline_model::{ComponentRef, GroupMode, Topology};
 use faultline_testpeers::have;
 
@@ -87,6 +87,70 @@ fn templates_parents_hostgroups_and_problems() {
     assert_eq!(t.groups[g].mode, GroupMode::Any);
     assert_eq!(t.groups[g].members, ["core-router", "edge"]);
     assert!(t.device("orphan").is_some_and(|d| d.address.is_none()));
+}
+
+/// Text given directly (the fuzz target's way in) resolves exactly like the same text read
+/// from a file, and its `cfg_file` / `cfg_dir` lines are not followed.
+#[test]
+fn text_import_matches_the_file_import_and_reads_no_includes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("hosts.cfg");
+    std::fs::write(&file, SMALL).expect("write");
+    let from_file = import(std::slice::from_ref(&file)).expect("import");
+    let name = file.display().to_string();
+    let from_text = import_text(&name, SMALL);
+    assert_eq!(from_text.hosts, from_file.hosts);
+    assert_eq!(from_text.problems, from_file.problems);
+
+    let other = dir.path().join("more.cfg");
+    std::fs::write(
+        &other,
+        "define host {\n host_name extra\n address 10.0.0.9\n}\n",
+    )
+    .expect("write");
+    let main = format!(
+        "cfg_file={}\ncfg_dir={}\n{SMALL}",
+        other.display(),
+        dir.path().display()
+    );
+    let hosts = |imp: &faultline_import::nagios::Import| -> Vec<String> {
+        imp.hosts.iter().map(|h| h.name.clone()).collect()
+    };
+    assert!(!hosts(&import_text("main.cfg", &main)).contains(&"extra".to_owned()));
+    let main_file = dir.path().join("main.cfg");
+    std::fs::write(&main_file, &main).expect("write");
+    let followed = import(std::slice::from_ref(&main_file)).expect("import");
+    assert!(
+        hosts(&followed).contains(&"extra".to_owned()),
+        "a file import follows them"
+    );
+}
+
+/// A configuration without hosts (found by the nagios_objects fuzz target on empty input):
+/// the checked YAML used to say `devices:` (null), which does not load; it is an empty list.
+#[test]
+fn no_hosts_renders_a_topology_that_loads() {
+    for text in ["", "define host {\n name t\n register 0\n}\n"] {
+        let imp = import_text("empty.cfg", text);
+        assert!(imp.hosts.is_empty());
+        let yaml = imp
+            .to_checked_yaml("empty", "test", "empty.yaml")
+            .expect("checked");
+        let t = Topology::from_yaml_str(&yaml, "empty.yaml").expect(&yaml);
+        assert!(t.devices.is_empty());
+    }
+}
+
+/// Found by the nagios_objects fuzz target: names and hostgroups with characters YAML does not
+/// allow even quoted (DEL, C1 controls) still give YAML that loads, with the same values.
+#[test]
+fn unprintable_characters_in_names_render_yaml_that_loads() {
+    let text = "define host {\n host_name a\u{7f}b\n address 10.0.0.1\n hostgroups g\u{85}1\n}\n";
+    let imp = import_text("odd.cfg", text);
+    let yaml = imp.to_yaml("odd", "test");
+    let t = Topology::from_yaml_str(&yaml, "odd.yaml").expect(&yaml);
+    assert_eq!(t.devices[0].tags, ["g\u{85}1"]);
+    assert!(imp.to_checked_yaml("odd", "test", "odd.yaml").is_ok());
 }
 
 /// Host name → sorted parent names, from the generator's record.

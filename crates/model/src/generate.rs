@@ -11,8 +11,12 @@ use std::fmt::Write;
 /// Size knobs; `devices` is the target total device count.
 #[derive(Debug, Clone, Copy)]
 pub struct GenerateOptions {
+    /// Target total device count. Whole racks are filled up to it (at least one), so the
+    /// actual count ([`Generated::devices`]) differs by up to a rack plus the aggregation pairs.
     pub devices: usize,
+    /// Servers per rack (besides its two top-of-rack and one management switch).
     pub servers_per_rack: usize,
+    /// Racks per pod; each pod adds a pair of aggregation switches.
     pub racks_per_pod: usize,
     /// One service per this many servers.
     pub servers_per_service: usize,
@@ -22,6 +26,8 @@ pub struct GenerateOptions {
 }
 
 impl GenerateOptions {
+    /// About `devices` devices in racks of 40 servers, 16 racks per pod, one service per 25
+    /// servers, on 10.0.0.0/8.
     pub fn new(devices: usize) -> Self {
         GenerateOptions {
             devices,
@@ -36,10 +42,15 @@ impl GenerateOptions {
 /// A generated topology: its JSON text and how many of each component it holds.
 #[derive(Debug, Clone)]
 pub struct Generated {
+    /// The topology file's text (JSON, one entry per line); it validates.
     pub json: String,
+    /// Devices in it.
     pub devices: usize,
+    /// Links in it.
     pub links: usize,
+    /// Groups in it.
     pub groups: usize,
+    /// Services in it.
     pub services: usize,
 }
 

@@ -32,6 +32,8 @@
 //! assert_eq!(err.to_string(), "x.yaml:3:24: service `p` requires unknown component `nope`");
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod generate;
 pub mod ids;
 mod lenient;
@@ -50,18 +52,27 @@ pub use validate::{Diagnostic, LoadError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeviceKind {
+    /// A firewall (`firewall`); HA pairs of them are typically an `active-standby` group.
     Firewall,
+    /// A layer-2 switch (`switch`).
     Switch,
+    /// A router (`router`).
     Router,
+    /// A load balancer (`load-balancer`; `load_balancer` and `lb` are accepted too).
     #[serde(alias = "load_balancer", alias = "lb")]
     LoadBalancer,
+    /// A server running the software a service needs (`server`).
     Server,
+    /// Any other addressable host (`host`), e.g. a virtual machine or an appliance.
     Host,
+    /// A storage array or filer (`storage`).
     Storage,
+    /// Anything else (`other`).
     Other,
 }
 
 impl DeviceKind {
+    /// The kind as written in a topology file (`load-balancer`, not an alias).
     pub fn as_str(self) -> &'static str {
         match self {
             DeviceKind::Firewall => "firewall",
@@ -85,7 +96,10 @@ pub enum GroupMode {
     /// One available member is enough.
     Any,
     /// At least `min` members must be available.
-    AtLeast { min: u32 },
+    AtLeast {
+        /// Members needed; validation keeps it within `1..=members`.
+        min: u32,
+    },
     /// One active member carries the load, the others stand by. Available while at least one
     /// member is; the engine additionally checks that exactly one is *active* (split brain).
     ActiveStandby,
@@ -100,6 +114,7 @@ impl GroupMode {
             GroupMode::AtLeast { min } => min as usize,
         }
     }
+    /// The mode as written in a topology file's `mode:` (`at-least` without its `min`).
     pub fn name(self) -> &'static str {
         match self {
             GroupMode::All => "all",
@@ -114,7 +129,9 @@ impl GroupMode {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(untagged)]
 pub enum Address {
+    /// An IPv4 or IPv6 address.
     Ip(std::net::IpAddr),
+    /// A DNS name (RFC 1123 labels), resolved by the collector when it polls.
     Host(String),
 }
 
@@ -127,10 +144,16 @@ impl fmt::Display for Address {
     }
 }
 
+/// A device of the topology: something with its own state that pollers watch.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Device {
+    /// Unique id across devices, groups and services; letters, digits, `-`, `_`, `.`, `/`,
+    /// never `--`.
     pub id: String,
+    /// What the device is.
     pub kind: DeviceKind,
+    /// Where it is polled and pinged; without one it is only known through what requires it
+    /// and through traps naming it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
     /// SNMP profile name (`fortigate`, `paloalto`, ...); picked from sysObjectID when absent.
@@ -139,20 +162,26 @@ pub struct Device {
     /// Name of a credential set defined in the collector config (never the secret itself).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snmp: Option<String>,
+    /// Components it needs to work (AND), as written: ids of devices, groups or services, link
+    /// ids or link ends. Every entry resolves ([`Topology::resolve`]).
     pub requires: Vec<String>,
+    /// Free labels (e.g. imported Nagios hostgroups); no meaning to the engine.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// The zone whose poller watches it (`faultline poller`); the single-process collector
     /// watches every device whatever its zone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
+    /// 1-based line of its `id` in the topology file (0 when built without a file position).
     pub line: u32,
 }
 
 /// One end of a link: `device:interface` (borrowed from the link's id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct LinkEnd<'a> {
+    /// The id of the device the link ends on.
     pub device: &'a str,
+    /// The interface name on that device, as written (`port2`, `Gi1/0/1`).
     pub interface: &'a str,
 }
 
@@ -171,9 +200,11 @@ pub struct Link {
     id: Box<str>,
     /// Byte offset of the `--` separating the ends in `id`.
     sep: u32,
-    /// Device indices of end a and end b.
+    /// Index in [`Topology::devices`] of the device of end a (the first end written).
     pub a_device: u32,
+    /// Index in [`Topology::devices`] of the device of end b.
     pub b_device: u32,
+    /// 1-based line of the link's entry in the topology file.
     pub line: u32,
 }
 
@@ -188,10 +219,12 @@ impl Link {
         LinkEnd { device, interface }
     }
 
+    /// The first end as written (`a:if` of `a:if--b:if`).
     pub fn a(&self) -> LinkEnd<'_> {
         Self::end(&self.id[..self.sep as usize])
     }
 
+    /// The second end as written (`b:if` of `a:if--b:if`).
     pub fn b(&self) -> LinkEnd<'_> {
         Self::end(&self.id[self.sep as usize + 2..])
     }
@@ -219,12 +252,17 @@ impl Serialize for Link {
     }
 }
 
+/// A redundancy group: components that stand in for each other, available by its [`GroupMode`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Group {
+    /// Unique id across devices, groups and services; requirers name the group by it.
     pub id: String,
+    /// How member availability becomes the group's (serialised as `mode` and `min`).
     #[serde(flatten)]
     pub mode: GroupMode,
+    /// Member names as written (ids, link ids or link ends); never empty, each listed once.
     pub members: Vec<String>,
+    /// 1-based line of its `id` in the topology file.
     pub line: u32,
 }
 
@@ -249,21 +287,29 @@ pub struct ProbeSpec {
     pub interval_s: Option<u32>,
 }
 
+/// A customer-facing service: what incidents, pages and the console are about.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Service {
+    /// Unique id across devices, groups and services.
     pub id: String,
+    /// Display name for people (free text); the id when the file gives none.
     pub name: String,
     /// `critical`, `high`, `normal` (default) or `low`.
     pub tier: Tier,
+    /// Components the service needs (AND), as written; every entry resolves.
     pub requires: Vec<String>,
+    /// Free labels, carried into incidents and the API for routing and filtering.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// How to check it from the customer's side; without one its state comes from its
+    /// dependencies alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeSpec>,
     /// The zone whose poller probes it (`faultline poller`); the single-process collector
     /// probes every service whatever its zone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
+    /// 1-based line of its `id` in the topology file.
     pub line: u32,
 }
 
@@ -273,14 +319,19 @@ pub struct Service {
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
+    /// Matters least (`low`): a service of it down pages as a warning.
     Low,
+    /// The default (`normal`): down pages as an error.
     #[default]
     Normal,
+    /// Matters more than most (`high`): down pages as critical.
     High,
+    /// Customer-critical (`critical`): down pages as critical.
     Critical,
 }
 
 impl Tier {
+    /// The tier as written in a topology file (`critical`, `high`, `normal`, `low`).
     pub fn as_str(self) -> &'static str {
         match self {
             Tier::Low => "low",
@@ -294,13 +345,18 @@ impl Tier {
 /// A reference to a component of the topology, by kind and position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ComponentRef {
+    /// Index into [`Topology::devices`].
     Device(usize),
+    /// Index into [`Topology::links`].
     Link(usize),
+    /// Index into [`Topology::groups`].
     Group(usize),
+    /// Index into [`Topology::services`].
     Service(usize),
 }
 
 impl ComponentRef {
+    /// `device`, `link`, `group` or `service`, for messages and JSON.
     pub fn kind_name(self) -> &'static str {
         match self {
             ComponentRef::Device(_) => "device",
@@ -314,12 +370,19 @@ impl ComponentRef {
 /// A validated topology. Every reference in it resolves; the requirement graph is acyclic.
 #[derive(Debug, Clone, Serialize)]
 pub struct Topology {
+    /// The topology's name (its file's `name:`), shown in the console and exports.
     pub name: String,
+    /// Id of the device the collector runs on (or next to): reachability is judged from it,
+    /// so devices behind a failure are unreachable rather than down. Always a device.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collector: Option<String>,
+    /// Devices in file order; [`ComponentRef::Device`] indexes it.
     pub devices: Vec<Device>,
+    /// Links in file order; [`ComponentRef::Link`] indexes it.
     pub links: Vec<Link>,
+    /// Groups in file order; [`ComponentRef::Group`] indexes it.
     pub groups: Vec<Group>,
+    /// Services in file order; [`ComponentRef::Service`] indexes it.
     pub services: Vec<Service>,
     /// Id → device, group or service. Links are found through `device_links`, not here: a
     /// data centre has three links per device and one map entry per link name costs more
@@ -421,6 +484,7 @@ impl Topology {
         }
     }
 
+    /// The device `id` names (an id only; a link name gives `None`).
     pub fn device(&self, id: &str) -> Option<&Device> {
         match self.resolve(id)? {
             ComponentRef::Device(i) => Some(&self.devices[i]),
@@ -428,6 +492,7 @@ impl Topology {
         }
     }
 
+    /// The service `id` names.
     pub fn service(&self, id: &str) -> Option<&Service> {
         match self.resolve(id)? {
             ComponentRef::Service(i) => Some(&self.services[i]),

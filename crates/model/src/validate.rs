@@ -12,14 +12,18 @@ use crate::{Address, ComponentRef, Device, Group, GroupMode, Link, LinkEnd, Serv
 /// One problem at one place in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// The file name as given to the loader (a path, or any label for text from elsewhere).
     pub file: String,
     /// 1-based; 0 when the position is unknown.
     pub line: u32,
+    /// 1-based column (in characters) of the offending token; 0 when unknown.
     pub column: u32,
+    /// What is wrong, one line, without the position (`Display` puts `file:line:col:` first).
     pub message: String,
 }
 
 impl Diagnostic {
+    /// A problem at `file:line:column` (0 for an unknown line or column).
     pub fn new(file: &str, line: u32, column: u32, message: impl Into<String>) -> Self {
         Self {
             file: file.to_string(),
@@ -47,6 +51,8 @@ impl fmt::Display for Diagnostic {
 /// Why a topology could not be loaded: one or more diagnostics, in file order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct LoadError {
+    /// Every problem found, sorted by line and column; never empty. `Display` prints one per
+    /// line.
     pub diagnostics: Vec<Diagnostic>,
 }
 

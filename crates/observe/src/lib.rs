@@ -23,12 +23,14 @@
 //! ```
 //!
 //! See also: [`time`] for the one wall clock and the formatting of instants for people;
+//! [`octets`] for the one hex rendering of octet strings (MACs, chassis ids);
 //! `faultline_engine`, which consumes observations.
 
 #![warn(missing_docs)]
 
 use serde::{Deserialize, Serialize};
 
+pub mod octets;
 pub mod time;
 
 /// Milliseconds since the Unix epoch. The engine's only notion of time.

@@ -56,6 +56,19 @@ pub struct PingResult {
 }
 
 impl PingResult {
+    /// Nothing sent yet to `target`; `error` says why, when nothing will be.
+    fn unsent(target: IpAddr, error: Option<&str>) -> PingResult {
+        PingResult {
+            target,
+            sent: 0,
+            received: 0,
+            rtt_ms: None,
+            min_rtt_ms: None,
+            max_rtt_ms: None,
+            last_error: error.map(str::to_owned),
+        }
+    }
+
     pub fn loss(&self) -> f64 {
         if self.sent == 0 {
             1.0
@@ -143,15 +156,9 @@ impl IcmpProber {
     /// Ping one target.
     pub async fn ping(&self, target: IpAddr, opts: &IcmpOptions) -> PingResult {
         let r = self.sweep(&[target], opts).await;
-        r.into_iter().next().unwrap_or(PingResult {
-            target,
-            sent: 0,
-            received: 0,
-            rtt_ms: None,
-            min_rtt_ms: None,
-            max_rtt_ms: None,
-            last_error: Some("internal: no result".into()),
-        })
+        r.into_iter()
+            .next()
+            .unwrap_or_else(|| PingResult::unsent(target, Some("internal: no result")))
     }
 
     /// Ping every target `opts.count` times, paced to `opts.max_pps`, all over one socket.
@@ -196,15 +203,7 @@ impl IcmpProber {
             .map(|t| {
                 seen.get(t)
                     .and_then(|&i| out.get(i).cloned().flatten())
-                    .unwrap_or(PingResult {
-                        target: *t,
-                        sent: 0,
-                        received: 0,
-                        rtt_ms: None,
-                        min_rtt_ms: None,
-                        max_rtt_ms: None,
-                        last_error: Some("internal: ping task failed".into()),
-                    })
+                    .unwrap_or_else(|| PingResult::unsent(*t, Some("internal: ping task failed")))
             })
             .collect()
     }
@@ -258,15 +257,7 @@ async fn ping_target(
     pacer: &Pacer,
     payload: &[u8],
 ) -> PingResult {
-    let mut r = PingResult {
-        target,
-        sent: 0,
-        received: 0,
-        rtt_ms: None,
-        min_rtt_ms: None,
-        max_rtt_ms: None,
-        last_error: None,
-    };
+    let mut r = PingResult::unsent(target, None);
     let Some(client) = client else {
         r.sent = opts.count;
         r.last_error = Some("no ICMP socket for this address family".into());

@@ -4,6 +4,7 @@
 //! testable and benchmarkable on its own, and lets a recorded trap replay exactly.
 
 use async_snmp::{Oid, Value, VarBind};
+use faultline_observe::octets::hex;
 use faultline_observe::{HaRole, IfStatus, Observation, Signal, Subject, UnixMillis};
 
 // OID prefixes as arc slices: comparing `&[u32]` avoids formatting OIDs to strings on the hot path.
@@ -78,11 +79,7 @@ fn render_value(v: &Value) -> String {
         // Non-UTF-8 octet strings (MACs, binary serials) as hex, never lossy garbage.
         Value::OctetString(b) => match std::str::from_utf8(b) {
             Ok(s) if !s.chars().any(|c| c.is_control()) => s.to_string(),
-            _ => b
-                .iter()
-                .map(|x| format!("{x:02x}"))
-                .collect::<Vec<_>>()
-                .join(":"),
+            _ => hex(b, ":"),
         },
         other => other.to_string(),
     }

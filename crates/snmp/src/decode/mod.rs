@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use faultline_observe::octets::hex;
 use faultline_observe::{HaRole, IfStatus, Observation, PollFailure, Signal, Subject, UnixMillis};
 use serde::{Deserialize, Serialize};
 
@@ -577,7 +578,7 @@ fn decode_lldp(raw: &RawPoll) -> Vec<LldpNeighbor> {
                 .and_then(SnmpValue::as_i64);
             let port = raw.cell(LLDP_REM_PORT_ID, idx).map(|v| match (subtype, v) {
                 // macAddress(3): render as a MAC, not as garbage text.
-                (Some(3), SnmpValue::Bytes(b)) => hex(b, ':'),
+                (Some(3), SnmpValue::Bytes(b)) => hex(b, ":"),
                 (_, v) => printable_or_hex(v),
             });
             LldpNeighbor {
@@ -597,16 +598,11 @@ fn decode_lldp(raw: &RawPoll) -> Vec<LldpNeighbor> {
         .collect()
 }
 
-fn hex(b: &[u8], sep: char) -> String {
-    b.iter()
-        .map(|x| format!("{x:02x}"))
-        .collect::<Vec<_>>()
-        .join(&sep.to_string())
-}
-
-fn printable_or_hex(v: &SnmpValue) -> String {
+/// An id as announced (LLDP chassis and port ids): printable ASCII as text, anything else as
+/// colon-separated hex.
+pub fn printable_or_hex(v: &SnmpValue) -> String {
     match v {
-        SnmpValue::Bytes(b) if !b.iter().all(|c| c.is_ascii_graphic() || *c == b' ') => hex(b, ':'),
+        SnmpValue::Bytes(b) if !b.iter().all(|c| c.is_ascii_graphic() || *c == b' ') => hex(b, ":"),
         v => v.text(),
     }
 }
