@@ -8,6 +8,10 @@
 //!    critical `failover_ineffective` incident, fw-b the first suspect, the readiness evidence
 //!    cited with since when it was known; the warning resolved as merged into it.
 //! 3. Link and forwarding restored: the incident resolves, one resolve page, nothing reopens.
+//!
+//! And interface parity: fw-b's DMZ cable (`dmz0`, on no VRRP instance, so nothing fails
+//! over) is pulled: fw-b is judged not ready on `interface dmz0`, naming both members'
+//! states; the one page is the link's warning (the root cause), citing the readiness line.
 
 use std::time::Duration;
 
@@ -142,6 +146,129 @@ async fn standby_not_ready_warns_before_the_failover_and_merges_into_it() {
         problems.push("the webhook secret appears in the collector's log".into());
     }
     s.check(problems).await;
+}
+
+/// fw-b's inside link in its sense (a cable, no failover): the DMZ cable, since `in0` is a
+/// VRRP interface in the lab (its loss puts keepalived in FAULT: fw-b's own failure).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standbys_dmz_cable_fails_interface_parity_in_one_warning() {
+    let Some(s) = Scene::start(SECRET).await else {
+        return;
+    };
+    s.wait("everything up, fw-a active", HEALTHY_TIMEOUT, || {
+        healthy(&s.api)
+    })
+    .await;
+    s.wait("fw-b judged ready", HEALTHY_TIMEOUT, || {
+        fw_b_verdict(&s, "ready")
+    })
+    .await;
+
+    s.lab.set_dmz_link(Firewall::B, false);
+    let check = s
+        .wait("fw-b declared not ready on dmz0", WARNING_TIMEOUT, || {
+            dmz_parity_failure(&s)
+        })
+        .await;
+    s.wait("the link's page", FIRST_PAGE_TIMEOUT, || async {
+        if s.hooks.pages_for("chat").is_empty() {
+            Err("no page yet".to_string())
+        } else {
+            Ok(())
+        }
+    })
+    .await;
+    tokio::time::sleep(QUIET).await;
+    let mut problems = Vec::new();
+    if !check.starts_with("interface dmz0: fw-a up, fw-b ") || check.ends_with("fw-b up") {
+        problems.push(format!("the parity line: {check}"));
+    }
+    let chat = s.hooks.pages_for("chat");
+    let pages: Vec<(&str, &str, &str)> = chat
+        .iter()
+        .map(|p| (p.action.as_str(), p.kind.as_str(), p.severity.as_str()))
+        .collect();
+    if pages != [("trigger", "redundancy_lost", "warning")] {
+        problems.push(format!("expected one warning page: {pages:?}"));
+    }
+    if !s.hooks.pages_for("oncall").is_empty() {
+        problems.push("the pager (critical only) was paged".into());
+    }
+    let open = s.api.incidents().await.map(|i| i.open).unwrap_or_default();
+    let cited = format!("standby fw-b of fw-pair not ready: {check}");
+    match open.as_slice() {
+        [inc] if inc.root_causes == [DMZ_LINK] => {
+            if !inc
+                .evidence
+                .iter()
+                .any(|(who, t)| who == "fw-b" && *t == cited)
+            {
+                problems.push(format!("no `{cited}` in {:?}", inc.evidence));
+            }
+        }
+        _ => problems.push(format!("expected only the link's incident open: {open:?}")),
+    }
+    if s.lab.portal_status() != Some(200) {
+        problems.push(format!("the portal stopped: {:?}", s.lab.portal_status()));
+    }
+    match s.api.ha_roles().await {
+        Ok(roles) => {
+            for (fw, want) in [("fw-a", "active"), ("fw-b", "standby")] {
+                if !roles.iter().any(|(id, r)| id == fw && r == want) {
+                    problems.push(format!("{fw} is not {want}: {roles:?}"));
+                }
+            }
+        }
+        Err(e) => problems.push(e),
+    }
+    s.check(problems).await;
+
+    // Plugged back in: ready again, the warning resolves, nothing else is paged.
+    s.lab.set_dmz_link(Firewall::B, true);
+    s.wait("everything up again", RESOLVE_TIMEOUT, || healthy(&s.api))
+        .await;
+    s.wait("fw-b judged ready again", HEALTHY_TIMEOUT, || {
+        fw_b_verdict(&s, "ready")
+    })
+    .await;
+    tokio::time::sleep(QUIET).await;
+    let chat = s.hooks.pages_for("chat");
+    let actions: Vec<(&str, &str)> = chat
+        .iter()
+        .map(|p| (p.action.as_str(), p.kind.as_str()))
+        .collect();
+    let mut problems = Vec::new();
+    if actions
+        != [
+            ("trigger", "redundancy_lost"),
+            ("resolve", "redundancy_lost"),
+        ]
+    {
+        problems.push(format!(
+            "chat: {actions:?}, expected one trigger, one resolve"
+        ));
+    }
+    s.check(problems).await;
+}
+
+/// fw-b's declared link on the DMZ.
+const DMZ_LINK: &str = "fw-b:dmz0--sw-dmz:fwb-dmz";
+
+/// The detail of fw-b's `interface dmz0` check, once fw-b is declared not ready on it.
+async fn dmz_parity_failure(s: &Scene) -> Result<String, String> {
+    let v = s.api.get("/api/v1/ready").await?;
+    let b = &v["groups"][0]["standbys"][0];
+    let failing = b["checks"].as_array().and_then(|checks| {
+        checks
+            .iter()
+            .find(|c| c["check"] == "interface dmz0" && c["verdict"] == "not_ready")
+    });
+    match failing {
+        Some(c) if b["device"] == "fw-b" && b["declared_not_ready"] == true => {
+            Ok(c["detail"].as_str().unwrap_or_default().to_string())
+        }
+        _ => Err(format!("{b}")),
+    }
 }
 
 /// Ok when `/api/v1/ready` judges fw-b (fw-pair's standby) `verdict` now.

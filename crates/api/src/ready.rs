@@ -45,10 +45,11 @@ pub struct CheckValue {
 /// One readiness check of one standby, judged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ReadyCheck {
-    /// The check's name from the profile (`ip_forwarding`), or `ha_role` for the HA role.
+    /// The check's name from the profile (`ip_forwarding`), `ha_role` for the HA role, or
+    /// `interface <ifname>` for interface parity on a declared link.
     pub check: String,
     /// The rule it is judged by: `match_active`, `equal 1`, `not_equal 0`, `at_least 1`,
-    /// `within_percent_of_active 10` (absent for `ha_role`).
+    /// `within_percent_of_active 10` (absent for `ha_role` and interface parity).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
     /// The standby's value.

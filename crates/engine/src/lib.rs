@@ -68,7 +68,7 @@
 //! | `feed`, `track` | hold-downs, flap damping, staleness: raw states become declared ones |
 //! | `reach` | which devices are merely behind a failure (unknown, never root causes) |
 //! | `ha` | active-standby invariants: split brain and no active member |
-//! | `readiness` | can each standby take over? checks judged, held down, declared |
+//! | `readiness` | can each standby take over? checks (facts, HA role, interface parity) judged, held down, declared |
 //! | `incidents` | root causes, merged services, titles, severity, suspects; the diff |
 //! | `evidence` | the words: per-component events and the timeline |
 //! | `status` | queries: components, services, why, counts, incidents |
@@ -109,7 +109,8 @@ use serde::{Deserialize, Serialize};
 pub use config::{EngineConfig, Hold, Maintenance};
 pub use evidence::TimelineEntry;
 pub use readiness::{
-    CheckResult, CheckValue, GroupReadiness, HA_ROLE_CHECK, StandbyReadiness, Verdict,
+    CheckResult, CheckValue, GroupReadiness, HA_ROLE_CHECK, INTERFACE_CHECK, StandbyReadiness,
+    Verdict,
 };
 pub use snapshot::SnapshotError;
 pub use status::{ComponentStatus, ServiceStatus};

@@ -16,6 +16,12 @@
 //!
 //! A declared record outlives the standby's role: when that standby takes over and the service
 //! fails, the failover incident names it first and cites since when it was known not ready.
+//!
+//! Besides the profile's facts and the HA role, every interface of the pair on a declared link
+//! is a check of its own (`interface in0`, see [`parity`]): up on the active, it must be up on
+//! the standby.
+
+mod parity;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,6 +34,9 @@ use crate::Engine;
 use crate::feed::DeadlineKind;
 use crate::ids::{Comp, DeviceIdx, GroupIdx, Timed, TypedComponents};
 use crate::signals::Freshness;
+
+pub use parity::INTERFACE_CHECK;
+pub(crate) use parity::Ports;
 
 /// The name of the synthetic check on the standby's own HA role.
 pub const HA_ROLE_CHECK: &str = "ha_role";
@@ -144,6 +153,10 @@ pub(crate) struct NotReady {
     pub since: UnixMillis,
     /// The failing checks as last judged, one line each.
     pub failing: Vec<String>,
+    /// Failing lines that are interface parity on a declared link, with the id of that link:
+    /// the link is down and is its own incident, so these open no readiness incident.
+    #[serde(default)]
+    pub covered: BTreeMap<String, String>,
     /// It stopped being a standby (took over) at this instant.
     pub standby_until: Option<UnixMillis>,
     /// Its incident was merged into this incident (key) of a failed failover.
@@ -217,6 +230,8 @@ impl ReadinessState {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Members {
     devices: BTreeSet<DeviceIdx>,
+    /// Their interfaces on declared links (the interface parity checks).
+    ports: Ports,
 }
 
 impl Members {
@@ -232,7 +247,8 @@ impl Members {
                 _ => None,
             })
             .collect();
-        Members { devices }
+        let ports = Ports::new(t, &devices);
+        Members { devices, ports }
     }
 
     /// Device `d` is in some active-standby group.
@@ -488,6 +504,7 @@ impl Engine {
                 let role = roles.iter().find(|m| m.device == d).map(|m| m.role);
                 let mut checks = vec![judge_role(pair.standby_id, role)];
                 checks.extend(pair.judge_all());
+                checks.extend(self.parity_checks(a, d));
                 checks.sort_by_key(|c| (c.verdict != Verdict::NotReady, c.check.clone()));
                 (d, checks)
             })
@@ -585,6 +602,7 @@ impl Engine {
         let now = self.state.now;
         let hold = self.cfg.device;
         let c = d.comp(&self.graph);
+        let covered = self.covered_by_links(d, checks);
         let r = &mut self.state.readiness;
         // The incident it merged into resolved: the record goes with it, and a standby still
         // not ready starts its hold-down afresh (a new warning only if it lasts).
@@ -610,6 +628,7 @@ impl Engine {
                 if let Some(rec) = r.declared.get_mut(&d) {
                     rec.standby_until = None;
                     rec.failing = failing;
+                    rec.covered = covered;
                 } else if since + hold.down_ms <= now {
                     let text = format!("standby not ready: {}", failing.join("; "));
                     r.declared.insert(
@@ -617,6 +636,7 @@ impl Engine {
                         NotReady {
                             since,
                             failing,
+                            covered,
                             standby_until: None,
                             merged_into: None,
                         },

@@ -120,6 +120,9 @@ impl Signals {
             if let Some(h) = &mut d.ha {
                 h.at = h.at.max(at);
             }
+            for i in d.interfaces.values_mut() {
+                i.at = i.at.max(at);
+            }
         }
         for end in self.links.iter_mut().flatten().flatten() {
             end.at = end.at.max(at);

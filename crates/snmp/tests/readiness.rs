@@ -3,6 +3,7 @@
 //! snmpsim FortiGate recording (plus a copy with one member's checksum altered).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use faultline_observe::{Fact, ReadinessRule, Signal, Subject};
@@ -224,16 +225,21 @@ fn value_at<'a>(rec: &'a str, oid: &str) -> Option<&'a str> {
     })
 }
 
+/// The FortiGate recording, cut to what a poll reads.
+fn fortigate_recording(root: &std::path::Path) -> String {
+    recording(root, FORTIGATE)
+        .lines()
+        .filter(|l| KEEP.iter().any(|k| l.starts_with(k)))
+        .flat_map(|l| [l, "\n"])
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fortigate_recording_checksums_decode_and_an_altered_one_differs() {
     let Some(root) = snmpsim_data_root() else {
         return;
     };
-    let original: String = recording(&root, FORTIGATE)
-        .lines()
-        .filter(|l| KEEP.iter().any(|k| l.starts_with(k)))
-        .flat_map(|l| [l, "\n"])
-        .collect();
+    let original = fortigate_recording(&root);
     // Expectations from the recording: the answering unit's own row (its serial) and that
     // row's checksum.
     let serial = value_at(&original, SERIAL).expect("fnSysSerial");
@@ -313,4 +319,128 @@ async fn fortigate_recording_checksums_decode_and_an_altered_one_differs() {
     // The altered copy's own table now disagrees with itself, which the HA role shows too.
     assert_eq!(a.report.ha.as_ref().and_then(|h| h.in_sync), Some(true));
     assert_eq!(b.report.ha.as_ref().and_then(|h| h.in_sync), Some(false));
+}
+
+/// The recording's row index and value of `column` in the fgHaStatsTable row whose serial
+/// is (`mine`) or is not (`!mine`) `serial`.
+fn ha_row(rec: &str, serial: &str, mine: bool) -> (String, String) {
+    rec.lines()
+        .find_map(|l| {
+            let rest = l.strip_prefix(&format!("{HA_TABLE}.2."))?;
+            let (idx, v) = rest.split_once('|')?;
+            let row_serial = v.split_once('|')?.1;
+            ((row_serial == serial) == mine).then(|| (idx.to_owned(), row_serial.to_owned()))
+        })
+        .expect("an fgHaStatsTable row")
+}
+
+/// The recorded unit (the primary) and its secondary, whose configuration checksum was
+/// altered: polled for real from snmpsim, their observations fed to the engine, which judges
+/// the secondary not ready on `config_checksum`, naming both values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_judges_a_fortigate_secondary_with_another_checksum_not_ready() {
+    use faultline_engine::{Engine, EngineConfig, Verdict};
+    use faultline_graph::DependencyGraph;
+    use faultline_incident::IncidentKind;
+    use faultline_model::Topology;
+    use faultline_observe::HaRole;
+
+    let Some(root) = snmpsim_data_root() else {
+        return;
+    };
+    let primary = fortigate_recording(&root);
+    let serial = value_at(&primary, SERIAL).expect("fnSysSerial").to_owned();
+    let (own_row, _) = ha_row(&primary, &serial, true);
+    let (peer_row, peer_serial) = ha_row(&primary, &serial, false);
+    let own_sum = value_at(&primary, &format!("{HA_TABLE}.15.{own_row}"))
+        .expect("checksum")
+        .to_owned();
+    // The secondary answers the same MIB as its peer, with its own serial and, in its own
+    // row, the checksum of a configuration that drifted.
+    let peer_sum_oid = format!("{HA_TABLE}.15.{peer_row}");
+    let peer_sum = value_at(&primary, &peer_sum_oid).expect("peer checksum");
+    let drifted = "0123456789ABCDEF0123456789ABCDEF";
+    assert_ne!(peer_sum, drifted);
+    let secondary = primary
+        .replace(
+            &format!("{SERIAL}|4|{serial}"),
+            &format!("{SERIAL}|4|{peer_serial}"),
+        )
+        .replace(
+            &format!("{peer_sum_oid}|4|{peer_sum}"),
+            &format!("{peer_sum_oid}|4|{drifted}"),
+        );
+    assert_eq!(value_at(&secondary, SERIAL), Some(peer_serial.as_str()));
+    assert_eq!(value_at(&secondary, &peer_sum_oid), Some(drifted));
+
+    let Some(sim) =
+        Snmpsim::start_texts(&[("fortigate-a", primary.clone()), ("fortigate-b", secondary)])
+    else {
+        return;
+    };
+    let poller = SnmpPoller::new(PollerConfig::default());
+    let targets = [("fw-a", "fortigate-a"), ("fw-b", "fortigate-b")].map(|(id, community)| {
+        let mut t = Target::new(id, sim.addr, Credentials::v2c(community));
+        t.timeout = Duration::from_secs(10);
+        t
+    });
+    let topo = Topology::from_yaml_str(
+        "name: fg\ndevices:\n  - {id: fw-a, kind: firewall}\n  - {id: fw-b, kind: firewall}\n\
+         groups:\n  - {id: fw-pair, mode: active-standby, members: [fw-a, fw-b]}\n\
+         services:\n  - {id: portal, tier: critical, requires: [fw-pair]}\n",
+        "fg.yaml",
+    )
+    .expect("valid topology");
+    let mut engine = Engine::new(
+        Arc::new(DependencyGraph::new(topo)),
+        EngineConfig::immediate(),
+    );
+    // Two poll rounds: the verdict is the engine's, from what the agents answered.
+    for _ in 0..2 {
+        let mut last = 0;
+        for t in &targets {
+            let out = poller.poll(t, None).await;
+            assert!(out.report.errors.is_empty(), "{:?}", out.report.errors);
+            assert_eq!(out.report.profile.as_deref(), Some("fortigate"));
+            let want = if t.device_id == "fw-a" {
+                HaRole::Active
+            } else {
+                HaRole::Standby
+            };
+            assert_eq!(out.report.ha.as_ref().map(|h| h.role), Some(want));
+            last = last.max(out.observations.iter().map(|o| o.at).max().unwrap_or(0));
+            engine.ingest(&out.observations);
+        }
+        engine.advance(last);
+    }
+
+    let group = engine.readiness().remove(0);
+    assert_eq!(group.active.as_deref(), Some("fw-a"));
+    let b = &group.standbys[0];
+    assert_eq!(
+        (b.device.as_str(), b.verdict),
+        ("fw-b", Verdict::NotReady),
+        "{b:#?}"
+    );
+    assert!(b.declared_not_ready);
+    let failing: Vec<&str> = b
+        .checks
+        .iter()
+        .filter(|c| c.verdict == Verdict::NotReady)
+        .map(|c| c.detail.as_str())
+        .collect();
+    let line = format!("config_checksum: fw-a {own_sum}, fw-b {drifted}");
+    assert_eq!(failing, [line.as_str()], "{:#?}", b.checks);
+    let open = engine.open_incidents();
+    assert_eq!(open.len(), 1, "{open:#?}");
+    assert_eq!(open[0].kind, IncidentKind::StandbyNotReady);
+    assert_eq!(open[0].root_causes, ["fw-b"]);
+    assert!(
+        open[0]
+            .evidence
+            .iter()
+            .any(|ev| ev.text == format!("not ready: {line}")),
+        "{:#?}",
+        open[0].evidence
+    );
 }

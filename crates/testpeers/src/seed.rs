@@ -9,6 +9,8 @@
 //!                          └─ brin  ─┬─ fwa-in  ── in0  fw-a .34 ┐ inside VIP .33
 //!                                    ├─ fwb-in  ── in0  fw-b .35 ┘
 //!                                    └─ web ───── eth0 web .40 (portal on :80, via .33)
+//!                          brdmz ─┬─ fwa-dmz ── dmz0 fw-a .98  (a DMZ segment without VRRP:
+//!                                 └─ fwb-dmz ── dmz0 fw-b .99   its cable fails no one over)
 //!  flbN-ma .65/30 ── mgmt0 fw-a .66 (snmpd :161, AgentX master; keepalived subagent)
 //!  flbN-mb .69/30 ── mgmt0 fw-b .70
 //! ```
@@ -48,6 +50,8 @@ const WEB: u8 = 40;
 /// The outside and inside networks are /27s at .0 and .32; management links are /30s.
 const LAN_PREFIX: u8 = 27;
 const INSIDE_NET: u8 = 32;
+/// The DMZ network is a /27 at .96.
+const DMZ_NET: u8 = 96;
 /// SNMP and HTTP listen on their usual ports: each namespace has its own addresses.
 const SNMP_PORT: u16 = 161;
 const HTTP_PORT: u16 = 80;
@@ -93,6 +97,14 @@ impl Firewall {
         match self {
             Firewall::A => (2, 34, 66, 65),
             Firewall::B => (3, 35, 70, 69),
+        }
+    }
+
+    /// Its address on the DMZ network.
+    fn dmz_host(self) -> u8 {
+        match self {
+            Firewall::A => DMZ_NET + 2,
+            Firewall::B => DMZ_NET + 3,
         }
     }
 
@@ -152,7 +164,7 @@ impl SeedLab {
         let block = NetBlock::claim();
         let dir = tempfile::tempdir().expect("lab temp dir");
         let switch = Namespace::named(&block.name("sw"));
-        for br in ["brout", "brin"] {
+        for br in ["brout", "brin", "brdmz"] {
             switch.ip(&["link", "add", br, "type", "bridge"]);
             switch.ip(&["link", "set", br, "up"]);
         }
@@ -313,6 +325,12 @@ impl SeedLab {
     /// The same for a member's inside cable (`in0`).
     pub fn set_inside_link(&self, fw: Firewall, up: bool) {
         self.set_port(&format!("{}-in", fw.tag()), up);
+    }
+
+    /// The same for a member's DMZ cable (`dmz0`), an interface no VRRP instance is on: its
+    /// loss fails nothing over, it only leaves that member unable to serve the DMZ.
+    pub fn set_dmz_link(&self, fw: Firewall, up: bool) {
+        self.set_port(&format!("{}-dmz", fw.tag()), up);
     }
 
     fn set_port(&self, port: &str, up: bool) {
@@ -479,6 +497,7 @@ fn member(
     for (ifname, port, bridge, host) in [
         ("out0", format!("{}-out", fw.tag()), "brout", out_host),
         ("in0", format!("{}-in", fw.tag()), "brin", in_host),
+        ("dmz0", format!("{}-dmz", fw.tag()), "brdmz", fw.dmz_host()),
     ] {
         ns.ip(&[
             "link",

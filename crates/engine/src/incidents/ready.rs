@@ -10,6 +10,10 @@
 //! first among its suspects and cites since when it was known not ready. The readiness record
 //! lives as long as the failover incident; when that resolves, a standby still not ready starts
 //! a fresh hold-down (a new warning only if it lasts).
+//!
+//! A standby failing only interface parity on declared links opens no incident here: each such
+//! link is down and is its own incident (one page stream per root cause), which gets the
+//! readiness line as evidence (`link_readiness_evidence`).
 
 use std::collections::BTreeMap;
 
@@ -47,7 +51,8 @@ impl Engine {
                 Some(Comp::Device(d)) => {
                     let rec = self.state.readiness.declared(d)?;
                     let down = self.state.tracks[d.comp(&self.graph)].effective == State::Down;
-                    (rec.merged_into.is_none() && !down).then_some((d, rec))
+                    let own = rec.own_failing().next().is_some();
+                    (rec.merged_into.is_none() && !down && own).then_some((d, rec))
                 }
                 _ => None,
             })
@@ -64,6 +69,7 @@ impl Engine {
         let mut merged = Vec::new();
         for gi in 0..self.layout.ha_groups.len() {
             let group = self.layout.ha_groups[gi];
+            self.link_readiness_evidence(group, next);
             let devices: Vec<DeviceIdx> = self
                 .readiness_roots(group)
                 .iter()
@@ -117,7 +123,7 @@ impl Engine {
                 subject: dev.clone(),
                 text: format!("not ready: {line}"),
             }));
-            checks.extend(rec.failing.iter().filter_map(|l| l.split(':').next()));
+            checks.extend(rec.own_failing().filter_map(|l| l.split(": ").next()));
             if rec.standby_until.is_some() {
                 took_over.push(dev.as_str());
             }
@@ -149,6 +155,36 @@ impl Engine {
             .sort_by(|a, b| (a.at, &a.subject, &a.text).cmp(&(b.at, &b.subject, &b.text)));
         inc.evidence.dedup();
         inc
+    }
+
+    /// The interface parity failures of `group`'s standbys on declared links, as evidence of
+    /// those links' incidents in `next` (the link is the root cause; the standby's readiness
+    /// is what its failure costs).
+    fn link_readiness_evidence(&self, group: GroupIdx, next: &mut BTreeMap<String, Incident>) {
+        let t = self.graph.topology();
+        let group_id = &t.groups[group.0].id;
+        for m in &t.groups[group.0].members {
+            let Some(Comp::Device(d)) = self.graph.resolve_comp(m) else {
+                continue;
+            };
+            let Some(rec) = self.state.readiness.declared(d) else {
+                continue;
+            };
+            let dev = &t.devices[d.0].id;
+            for (line, link) in &rec.covered {
+                if let Some(inc) = next.get_mut(link) {
+                    inc.evidence.push(Evidence {
+                        at: rec.since,
+                        subject: dev.clone(),
+                        text: format!("standby {dev} of {group_id} not ready: {line}"),
+                    });
+                    inc.evidence.sort_by(|a, b| {
+                        (a.at, &a.subject, &a.text).cmp(&(b.at, &b.subject, &b.text))
+                    });
+                    inc.evidence.dedup();
+                }
+            }
+        }
     }
 
     /// Resolve the readiness incidents merged into failover incidents (now open), with a

@@ -101,6 +101,17 @@ impl RawPoll {
     pub fn cell(&self, column: &str, index: &str) -> Option<&SnmpValue> {
         self.columns.get(column).and_then(|c| c.get(index))
     }
+
+    /// Record one varbind of a GET answer: a value under `scalars`, an exception
+    /// (noSuchObject, noSuchInstance, endOfMibView) under `absent`; NULL and unknown tags
+    /// carry nothing.
+    pub fn record_get(&mut self, oid: String, value: &async_snmp::Value) {
+        if let Some(v) = SnmpValue::from_snmp(value) {
+            self.scalars.insert(oid, v);
+        } else if value.is_exception() {
+            self.absent.insert(oid);
+        }
+    }
 }
 
 /// Object identifiers of the generic part of every poll.

@@ -156,11 +156,7 @@ impl<'a> Session<'a> {
         self.varbinds
             .fetch_add(resp.varbinds.len() as u64, Ordering::Relaxed);
         for vb in &resp.varbinds {
-            if let Some(v) = SnmpValue::from_snmp(&vb.value) {
-                raw.scalars.insert(vb.oid.to_string(), v);
-            } else if vb.value.is_exception() {
-                raw.absent.insert(vb.oid.to_string());
-            }
+            raw.record_get(vb.oid.to_string(), &vb.value);
         }
         if required && !raw.scalars.contains_key(oids::SYS_UPTIME) {
             return Err(PollError::Malformed {
