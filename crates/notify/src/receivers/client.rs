@@ -126,7 +126,7 @@ impl fmt::Debug for Tls {
     }
 }
 
-/// One receiver's client settings, resolved: what [`crate::transport`] applies.
+/// One receiver's client settings, resolved: what the delivery transport applies.
 #[derive(Debug, Clone, Default)]
 pub struct ClientSettings {
     pub auth: Auth,
