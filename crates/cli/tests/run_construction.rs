@@ -271,3 +271,39 @@ fn a_reload_of_the_lab_keeps_the_running_lab() {
         "a second lab was started"
     );
 }
+
+/// A receiver's authentication and TLS problems come out of `run --check` with the receiver's
+/// name, every one of them, and never with the password.
+#[test]
+fn check_lists_receiver_auth_and_tls_problems_without_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("topology.yaml"),
+        "name: t\ndevices:\n  - {id: a, kind: switch}\n",
+    )
+    .unwrap();
+    let missing = dir.path().join("no-such-ca.pem");
+    let receivers = format!(
+        "[[notify.receivers]]\nname = \"am\"\nkind = \"alertmanager\"\nurl = \"https://am.example:9093\"\n\
+         basic_auth = {{ username = \"faultline\", password = \"pw-never-shown-61c2\" }}\n\
+         bearer_token_env = \"FL_TEST_UNSET_TOKEN\"\n\
+         tls = {{ ca_file = \"{}\" }}\n",
+        missing.display()
+    );
+    let cfg = dir.path().join("faultline.toml");
+    std::fs::write(&cfg, config(free_tcp_port(), &receivers)).unwrap();
+    let out = faultline(&["run", "--check"], &cfg);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for expected in [
+        "receiver am, bearer_token_env: environment variable FL_TEST_UNSET_TOKEN is not set",
+        "receiver am, basic_auth: give only one of `basic_auth` and `bearer_token`",
+        &format!(
+            "receiver am, tls.ca_file: {}: No such file",
+            missing.display()
+        ),
+    ] {
+        assert!(err.contains(expected), "no {expected:?} in:\n{err}");
+    }
+    assert!(!err.contains("pw-never-shown-61c2"), "{err}");
+}

@@ -7,6 +7,7 @@ use std::time::Duration;
 use faultline_incident::{Incident, Severity};
 use serde::{Deserialize, Serialize};
 
+use crate::receivers::client::{BasicAuthConfig, HttpClientConfig, TlsConfig};
 use crate::receivers::{KindConfig, ReceiverKind};
 
 /// A secret (routing key, webhook secret): the workspace's redacting type. `Debug`, `Display`
@@ -91,6 +92,9 @@ pub struct ReceiverConfig {
     /// others: unlimited unless set).
     #[serde(default)]
     pub rate_per_minute: Option<u32>,
+    /// Authentication and TLS (`basic_auth`, `bearer_token`, `tls`) of the HTTP receivers.
+    #[serde(flatten)]
+    pub http: HttpClientConfig,
 }
 
 /// [`ReceiverConfig`] as read: `kind` and the common fields are parsed in place (so an error
@@ -107,6 +111,17 @@ struct RawReceiverConfig {
     min_severity: Option<Severity>,
     #[serde(default)]
     rate_per_minute: Option<u32>,
+    /// Read by hand: serde's "invalid type" error would echo a `basic_auth = "user:password"`.
+    #[serde(default)]
+    basic_auth: Option<toml::Value>,
+    #[serde(default)]
+    bearer_token: Option<Secret>,
+    #[serde(default)]
+    bearer_token_env: Option<String>,
+    #[serde(default)]
+    bearer_token_file: Option<std::path::PathBuf>,
+    #[serde(default)]
+    tls: Option<TlsConfig>,
     #[serde(flatten)]
     fields: toml::Table,
 }
@@ -117,6 +132,19 @@ impl TryFrom<RawReceiverConfig> for ReceiverConfig {
     fn try_from(raw: RawReceiverConfig) -> Result<Self, Self::Error> {
         let kind = KindConfig::from_fields(raw.kind, raw.fields)
             .map_err(|e| format!("receiver {}: {}", raw.name, e.message()))?;
+        let basic_auth = match raw.basic_auth {
+            None => None,
+            Some(v @ toml::Value::Table(_)) => Some(
+                BasicAuthConfig::deserialize(v)
+                    .map_err(|e| format!("receiver {}: basic_auth: {}", raw.name, e.message()))?,
+            ),
+            Some(_) => {
+                return Err(format!(
+                    "receiver {}: basic_auth: must be a table, {{ username = \"...\", password_file = \"...\" }}",
+                    raw.name
+                ));
+            }
+        };
         Ok(ReceiverConfig {
             name: raw.name,
             kind,
@@ -124,6 +152,13 @@ impl TryFrom<RawReceiverConfig> for ReceiverConfig {
             tags: raw.tags,
             min_severity: raw.min_severity,
             rate_per_minute: raw.rate_per_minute,
+            http: HttpClientConfig {
+                basic_auth,
+                bearer_token: raw.bearer_token,
+                bearer_token_env: raw.bearer_token_env,
+                bearer_token_file: raw.bearer_token_file,
+                tls: raw.tls,
+            },
         })
     }
 }

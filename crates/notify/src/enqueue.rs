@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use faultline_incident::{IncidentTransition, TransitionAction};
+use faultline_incident::{Incident, IncidentTransition, TransitionAction};
 use faultline_observe::UnixMillis;
 use faultline_observe::time::now_ms;
 use faultline_store::{OutboxEntry, PagedRecord, StoreError, Txn};
@@ -38,6 +38,13 @@ struct Planner<'t, 'a> {
 
 fn non_empty(labels: Labels) -> Option<Labels> {
     (!labels.is_empty()).then_some(labels)
+}
+
+/// The labels kept for an incident paged at receiver `c`, after `inc`'s latest change.
+fn keep_labels(c: &Configured, inc: &Incident, pinned: Labels) -> Labels {
+    c.receiver
+        .identity_labels(inc, Some(&pinned))
+        .unwrap_or(pinned)
 }
 
 impl Planner<'_, '_> {
@@ -71,7 +78,8 @@ impl Planner<'_, '_> {
             match (t.action, paged) {
                 (TransitionAction::Resolve, Some(rec)) => {
                     self.txn.clear_paged(&c.cfg.name, &inc.id)?;
-                    self.push(i, &c.cfg.name, t, non_empty(rec.labels))?;
+                    let labels = keep_labels(c, inc, rec.labels);
+                    self.push(i, &c.cfg.name, t, non_empty(labels))?;
                 }
                 // Never paged here: nothing to resolve.
                 (TransitionAction::Resolve, None) => {}
@@ -92,7 +100,7 @@ impl Planner<'_, '_> {
         c: &Configured,
         t: &IncidentTransition,
     ) -> Result<(), StoreError> {
-        let labels = c.receiver.identity_labels(&t.incident);
+        let labels = c.receiver.identity_labels(&t.incident, None);
         self.txn.set_paged(&PagedRecord {
             receiver: c.cfg.name.clone(),
             incident: t.incident.clone(),
@@ -115,6 +123,7 @@ impl Planner<'_, '_> {
     ) -> Result<(), StoreError> {
         let inc = &t.incident;
         rec.incident = inc.clone();
+        rec.labels = keep_labels(c, inc, std::mem::take(&mut rec.labels));
         self.txn.set_paged(&rec)?;
         let key = (i, inc.id.clone());
         let tail = match self.batch_tail.get(&key) {
@@ -128,6 +137,9 @@ impl Planner<'_, '_> {
                 let action = e.transition.action;
                 e.transition = t.clone();
                 e.transition.action = action;
+                // The kept labels only grow (services alerted about): the latest cover the
+                // folded entry's too.
+                e.labels = non_empty(rec.labels.clone());
                 self.txn.put_outbox(&e)?;
                 match at {
                     Some(k) => self.ops[k].entry = e,

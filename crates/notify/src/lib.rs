@@ -20,7 +20,8 @@
 //! a receiver always gets its resolve there, suppressed or not (no orphaned PagerDuty
 //! incidents, cf. alertmanager#2754).
 //!
-//! Layout: [`receivers`] (the [`Receiver`] trait, one file per kind, the registration, and
+//! Layout: [`receivers`] (the [`Receiver`] trait, one file per kind, `client` for the
+//! authentication and TLS settings every HTTP receiver shares, the registration, and
 //! [`Receivers::build`], which checks a `[notify]` section and resolves its secrets without
 //! starting anything or creating files, for `run`, `run --check` and a reload alike); `queue`
 //! (per-receiver, per-incident queues, token buckets); [`retry`] (backoff, `Retry-After`, the

@@ -39,13 +39,21 @@ pub enum Outcome {
 
 impl Outcome {
     /// Plain HTTP semantics: 2xx = accepted; 408, 429 and 5xx = try again (429 after
-    /// `Retry-After`); any other status = the receiver will never take this event.
+    /// `Retry-After`); any other status = the receiver will never take this event. 401 and 403
+    /// (credentials refused) are rejections too, their answer saying which settings to check.
     pub fn from_http(a: HttpAnswer) -> Outcome {
         match a.status {
             200..=299 => Outcome::Delivered,
             408 | 429 | 500..=599 => Outcome::Retry {
                 error: format!("HTTP {}: {}", a.status, a.body),
                 retry_after: a.retry_after,
+            },
+            code @ (401 | 403) => Outcome::Rejected {
+                status: Some(code),
+                answer: format!(
+                    "credentials refused (check the receiver's basic_auth / bearer_token): {}",
+                    a.body.trim_end()
+                ),
             },
             code => Outcome::Rejected {
                 status: Some(code),
@@ -84,6 +92,14 @@ mod tests {
             Outcome::Rejected {
                 status: Some(400),
                 answer: "b".into()
+            }
+        );
+        assert_eq!(
+            Outcome::from_http(answer(401)),
+            Outcome::Rejected {
+                status: Some(401),
+                answer: "credentials refused (check the receiver's basic_auth / bearer_token): b"
+                    .into()
             }
         );
     }

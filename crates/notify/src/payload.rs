@@ -58,17 +58,21 @@ pub fn action_str(a: TransitionAction) -> &'static str {
     }
 }
 
+/// The link to the `why` view of one service.
+pub fn why_link(public_url: &str, service: &str) -> String {
+    format!("{}/why/{service}", public_url.trim_end_matches('/'))
+}
+
 /// Links to the `why` view of each affected service: (href, text).
 pub fn why_links(public_url: Option<&str>, inc: &Incident) -> Vec<(String, String)> {
     let Some(base) = public_url else {
         return Vec::new();
     };
-    let base = base.trim_end_matches('/');
     inc.affected_services
         .iter()
         .map(|s| {
             (
-                format!("{base}/why/{}", s.id),
+                why_link(base, &s.id),
                 format!("Why is {} {}?", s.name, s.state),
             )
         })

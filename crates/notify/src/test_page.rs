@@ -79,7 +79,7 @@ impl Transport {
         let mut entry = OutboxEntry {
             id: 0,
             receiver: receiver.to_string(),
-            labels: self.get(i).receiver.identity_labels(&inc),
+            labels: self.get(i).receiver.identity_labels(&inc, None),
             transition: IncidentTransition {
                 seq: 1,
                 action: TransitionAction::Trigger,

@@ -4,6 +4,7 @@ use faultline_store::OutboxEntry;
 
 use crate::config::HttpOptions;
 use crate::outcome::{HttpAnswer, Outcome};
+use crate::receivers::client::{ClientSettings, error_text};
 use crate::receivers::{Configured, Receivers};
 use crate::retry::parse_retry_after;
 use crate::{NotifyError, Result, payload};
@@ -13,18 +14,29 @@ pub const ANSWER_MAX: usize = 2048;
 
 pub(crate) struct Transport {
     pub receivers: Receivers,
-    client: reqwest::Client,
+    /// One client per receiver: those with default settings share one (one connection pool),
+    /// a receiver with its own authentication or TLS gets its own.
+    clients: Vec<reqwest::Client>,
 }
 
 impl Transport {
     pub fn new(receivers: Receivers, http: HttpOptions) -> Result<Transport> {
-        let client = reqwest::Client::builder()
-            .timeout(http.timeout)
-            .connect_timeout(http.connect_timeout)
-            .user_agent(http.user_agent)
-            .build()
+        let shared = ClientSettings::default()
+            .client(&http)
             .map_err(NotifyError::Client)?;
-        Ok(Transport { receivers, client })
+        let mut clients = Vec::with_capacity(receivers.list.len());
+        for c in &receivers.list {
+            if !c.client.is_custom() {
+                clients.push(shared.clone());
+                continue;
+            }
+            if c.client.insecure() {
+                // Once per notifier (start or reload), never per request.
+                tracing::warn!(receiver = %c.cfg.name, "notify: TLS certificate checks are off for this receiver (tls.insecure_skip_verify): anyone on the path can read and forge its pages");
+            }
+            clients.push(c.client.client(&http).map_err(NotifyError::Client)?);
+        }
+        Ok(Transport { receivers, clients })
     }
 
     pub fn get(&self, recv: usize) -> &Configured {
@@ -34,12 +46,12 @@ impl Transport {
     /// Send `entry` to receiver `recv` and read its answer; `Err` when there is none
     /// (connection error, timeout, encoding failure).
     pub async fn exchange(&self, recv: usize, entry: &OutboxEntry) -> Result<HttpAnswer, String> {
-        let req = self.get(recv).receiver.request(&self.client, entry)?;
+        let c = self.get(recv);
+        let req = c
+            .client
+            .authorize(c.receiver.request(&self.clients[recv], entry)?);
         // without_url: a webhook URL may carry a token in its query string.
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| error_chain(&e.without_url()))?;
+        let resp = req.send().await.map_err(|e| error_text(&e.without_url()))?;
         let status = resp.status().as_u16();
         let retry_after = resp
             .headers()
@@ -64,20 +76,4 @@ impl Transport {
             },
         }
     }
-}
-
-/// An error with its causes ("error sending request: connection refused"), since reqwest's
-/// own message stops at the outermost layer.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let msg = c.to_string();
-        if !out.contains(&msg) {
-            out.push_str(": ");
-            out.push_str(&msg);
-        }
-        cur = c.source();
-    }
-    out
 }

@@ -208,11 +208,13 @@ async fn permanent_4xx_goes_to_dead_letters_and_others_continue() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn webhook_is_signed_with_hmac_sha256() {
+async fn webhook_is_signed_with_hmac_sha256_and_carries_its_bearer_token() {
     let rx = MockReceiver::start(Mode::Accept)
         .await
         .with_webhook_secret(WEBHOOK_SECRET);
     let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("hook.token");
+    std::fs::write(&token_file, "hook-token-31f7\n").unwrap();
     let cfg: faultline_notify::NotifyConfig = toml::from_str(&format!(
         r#"
         [[receivers]]
@@ -220,8 +222,10 @@ async fn webhook_is_signed_with_hmac_sha256() {
         kind = "webhook"
         url = "{}"
         secret = "{WEBHOOK_SECRET}"
+        bearer_token_file = "{}"
         "#,
-        rx.url("/hook")
+        rx.url("/hook"),
+        token_file.display()
     ))
     .unwrap();
     let n = notifier(open_store(&dir), cfg).unwrap();
@@ -238,6 +242,7 @@ async fn webhook_is_signed_with_hmac_sha256() {
     assert_eq!(log.len(), 2);
     for r in &log {
         assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert_eq!(r.headers["authorization"], "Bearer hook-token-31f7");
     }
     assert_eq!(log[0].body["action"], "trigger");
     assert_eq!(log[0].body["seq"], 7);

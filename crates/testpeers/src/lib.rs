@@ -26,6 +26,7 @@ pub mod ports;
 pub mod seed;
 pub mod snmpd;
 pub mod snmpsim;
+pub mod tls;
 pub mod tmpfs;
 pub mod wait;
 pub mod web;

@@ -12,6 +12,7 @@
 //! a reload can share it (the collector's start, which a reload repeats, calls it first).
 
 pub mod alertmanager;
+pub mod client;
 pub mod pagerduty;
 pub mod webhook;
 
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{NotifyConfig, ReceiverConfig, RetryConfig};
 use crate::outcome::{HttpAnswer, Outcome};
+use client::ClientSettings;
 
 /// Alertmanager-style identity labels, pinned when an incident is first paged at a receiver.
 pub type Labels = BTreeMap<String, String>;
@@ -66,9 +68,12 @@ pub trait Receiver: Send + Sync + 'static {
         })
     }
 
-    /// Labels identifying the incident at this receiver, pinned at its first page and sent
-    /// unchanged with every later event (the default: none).
-    fn identity_labels(&self, _incident: &Incident) -> Option<Labels> {
+    /// Labels identifying the incident at this receiver, kept with the incident while it is
+    /// paged there and sent with every later event (the default: none). `pinned` is `None` at
+    /// the first page and the kept labels at every later event, so a receiver can keep what
+    /// must not change (Alertmanager's identity labels) and add what it must remember (the
+    /// services it has alerted about).
+    fn identity_labels(&self, _incident: &Incident, _pinned: Option<&Labels>) -> Option<Labels> {
         None
     }
 }
@@ -195,6 +200,11 @@ impl BuildContext<'_> {
         self.public_url.map(str::to_string)
     }
 
+    /// Problems reported so far (of the whole section).
+    pub fn problem_count(&self) -> usize {
+        self.problems.len()
+    }
+
     /// Report a problem with `field` of this receiver.
     pub fn problem(&mut self, field: &str, problem: impl Into<String>) {
         self.problems.push(ConfigProblem {
@@ -290,6 +300,8 @@ pub(crate) struct Configured {
     pub cfg: ReceiverConfig,
     pub receiver: Box<dyn Receiver>,
     pub rate: Option<RateLimit>,
+    /// Authentication and TLS, resolved.
+    pub client: ClientSettings,
 }
 
 /// The validated `[notify]` section: every receiver built, secrets resolved. Built by
@@ -307,10 +319,12 @@ impl fmt::Debug for Receivers {
             .iter()
             .map(|c| {
                 format!(
-                    "{} ({} {})",
+                    "{} ({} {}, auth {:?}, tls {:?})",
                     c.cfg.name,
                     c.cfg.kind.kind(),
-                    c.receiver.url()
+                    c.receiver.url(),
+                    c.client.auth,
+                    c.client.tls
                 )
             })
             .collect();
@@ -346,12 +360,24 @@ impl Receivers {
             } else if !names.insert(rc.name.as_str()) {
                 ctx.problem("name", "duplicate name");
             }
-            if let Some(receiver) = rc.kind.build(&mut ctx) {
+            let receiver = rc.kind.build(&mut ctx);
+            if let KindConfig::PagerDuty(pd) = &rc.kind
+                && pd.url.is_none()
+                && rc.http.is_set()
+            {
+                ctx.problem(
+                    "url",
+                    "`basic_auth`, `bearer_token` and `tls` need a `url` override (PagerDuty's own endpoint takes none of them)",
+                );
+            }
+            let client = ClientSettings::build(&rc.http, &mut ctx);
+            if let (Some(receiver), Some(client)) = (receiver, client) {
                 let rate = receiver.rate_limit(&rc.name, rc.rate_per_minute);
                 list.push(Configured {
                     cfg: rc.clone(),
                     receiver,
                     rate,
+                    client,
                 });
             }
         }
