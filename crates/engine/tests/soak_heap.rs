@@ -159,7 +159,11 @@ fn engine_heap_stops_growing_once_its_bounded_stores_are_full() {
         "only {incidents} incidents in {} cycles",
         WARM_CYCLES + MORE_CYCLES
     );
-    assert_eq!(e.recent_resolved().count(), 1_000, "the resolved list is full");
+    assert_eq!(
+        e.recent_resolved().count(),
+        1_000,
+        "the resolved list is full"
+    );
     assert_eq!(
         e.timeline().count(),
         e.config().timeline_capacity,
@@ -167,7 +171,10 @@ fn engine_heap_stops_growing_once_its_bounded_stores_are_full() {
     );
     // Growth while filling, none once full: 600 more incidents may move the heap by a little
     // (a map node split, a string of another length), never by what they would cost kept.
-    assert!(after_100 < at_warm, "the bounded stores filled: {after_100} → {at_warm}");
+    assert!(
+        after_100 < at_warm,
+        "the bounded stores filled: {after_100} → {at_warm}"
+    );
     let per_incident_while_filling = (at_warm - after_100) / (warm.max(1));
     assert!(
         drift < 64 * 1024,
