@@ -5,6 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+mod common;
+use common::transitions;
+
 use faultline_engine::{Engine, EngineConfig, Hold, Output};
 use faultline_graph::DependencyGraph;
 use faultline_incident::{
@@ -173,15 +176,6 @@ fn run(e: &mut Engine, lab: &Lab, from: u64, to: u64, out: &mut Vec<Output>) {
         }
         t += 5 * S;
     }
-}
-
-fn transitions(out: &[Output]) -> Vec<IncidentTransition> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Transition(t) => Some(t.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn triggers(ts: &[IncidentTransition]) -> Vec<&IncidentTransition> {

@@ -6,9 +6,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+mod common;
+use common::transitions;
+
 use faultline_engine::{CheckResult, Engine, EngineConfig, Hold, Output, Verdict};
 use faultline_graph::{DependencyGraph, State};
-use faultline_incident::{Incident, IncidentKind, IncidentTransition, Severity, TransitionAction};
+use faultline_incident::{Incident, IncidentKind, Severity, TransitionAction};
 use faultline_model::Topology;
 use faultline_observe::{Fact, HaRole, IfStatus, Observation, ReadinessRule, Signal, Subject};
 
@@ -159,29 +162,11 @@ impl World {
 
 /// Polls every 10 s from `from` (inclusive) to `to` (exclusive), collecting the outputs.
 fn run(e: &mut Engine, w: &World, from: u64, to: u64, all: &mut Vec<Output>) {
-    let mut t = from;
-    while t < to {
-        all.extend(e.ingest(&w.poll(t)));
-        all.extend(e.advance(t));
-        t += 10 * S;
-    }
-}
-
-fn transitions(out: &[Output]) -> Vec<IncidentTransition> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Transition(t) => Some(t.clone()),
-            _ => None,
-        })
-        .collect()
+    common::run_polls(e, |t| w.poll(t), (from, to, 10 * S), all);
 }
 
 fn group_state(e: &Engine) -> State {
-    e.components()
-        .into_iter()
-        .find(|c| c.id == "fw-pair")
-        .map(|c| c.state)
-        .expect("fw-pair")
+    common::state_of(e, "fw-pair")
 }
 
 fn fw_b(e: &Engine) -> faultline_engine::StandbyReadiness {

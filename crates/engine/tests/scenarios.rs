@@ -3,11 +3,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+mod common;
+use common::transitions;
+
 use faultline_engine::{Engine, EngineConfig, Hold, Maintenance, Output};
 use faultline_graph::{DependencyGraph, State};
-use faultline_incident::{
-    IncidentKind, IncidentTransition, ServiceState, Severity, TransitionAction,
-};
+use faultline_incident::{IncidentKind, ServiceState, Severity, TransitionAction};
 use faultline_model::Topology;
 use faultline_observe::{HaRole, IfStatus, Observation, PollFailure, Signal, Subject};
 
@@ -118,18 +119,6 @@ impl World {
         v.push(probe(at, "accounts", 200));
         v
     }
-}
-
-fn transitions(out: &[Output]) -> Vec<IncidentTransition> {
-    out.iter()
-        .filter_map(|o| {
-            if let Output::Transition(t) = o {
-                Some(t.clone())
-            } else {
-                None
-            }
-        })
-        .collect()
 }
 
 fn run(engine: &mut Engine, world: &World, from: u64, to: u64, all: &mut Vec<Output>) {
