@@ -38,11 +38,14 @@ pub struct HttpClientConfig {
 impl HttpClientConfig {
     /// Is anything set (the PagerDuty receiver takes these only with its `url` override)?
     pub fn is_set(&self) -> bool {
-        self.basic_auth.is_some()
-            || self.bearer_token.is_some()
+        self.basic_auth.is_some() || self.bearer_token_set() || self.tls.is_some()
+    }
+
+    /// Is a bearer token given, in any of its three forms?
+    fn bearer_token_set(&self) -> bool {
+        self.bearer_token.is_some()
             || self.bearer_token_env.is_some()
             || self.bearer_token_file.is_some()
-            || self.tls.is_some()
     }
 }
 
@@ -156,10 +159,7 @@ impl ClientSettings {
             );
             Some((b.username.clone(), password?))
         });
-        let bearer_set = cfg.bearer_token.is_some()
-            || cfg.bearer_token_env.is_some()
-            || cfg.bearer_token_file.is_some();
-        if cfg.basic_auth.is_some() && bearer_set {
+        if cfg.basic_auth.is_some() && cfg.bearer_token_set() {
             ctx.problem(
                 "basic_auth",
                 "give only one of `basic_auth` and `bearer_token` (`_env`, `_file`)",

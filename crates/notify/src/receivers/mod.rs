@@ -186,6 +186,8 @@ impl fmt::Display for ConfigProblems {
 pub struct BuildContext<'a> {
     name: &'a str,
     public_url: Option<&'a str>,
+    /// The receiver's own `basic_auth` / `bearer_token` / `tls` settings are given.
+    client_options_set: bool,
     problems: &'a mut Vec<ConfigProblem>,
 }
 
@@ -198,6 +200,12 @@ impl BuildContext<'_> {
     /// `[notify] public_url`, for links in pages.
     pub fn public_url(&self) -> Option<String> {
         self.public_url.map(str::to_string)
+    }
+
+    /// Are `basic_auth`, `bearer_token` or `tls` set for this receiver? (A receiver kind whose
+    /// endpoint cannot take them refuses them.)
+    pub fn client_options_set(&self) -> bool {
+        self.client_options_set
     }
 
     /// Problems reported so far (of the whole section).
@@ -353,6 +361,7 @@ impl Receivers {
             let mut ctx = BuildContext {
                 name: &rc.name,
                 public_url: cfg.public_url.as_deref(),
+                client_options_set: rc.http.is_set(),
                 problems: &mut problems,
             };
             if rc.name.trim().is_empty() {
@@ -361,15 +370,6 @@ impl Receivers {
                 ctx.problem("name", "duplicate name");
             }
             let receiver = rc.kind.build(&mut ctx);
-            if let KindConfig::PagerDuty(pd) = &rc.kind
-                && pd.url.is_none()
-                && rc.http.is_set()
-            {
-                ctx.problem(
-                    "url",
-                    "`basic_auth`, `bearer_token` and `tls` need a `url` override (PagerDuty's own endpoint takes none of them)",
-                );
-            }
             let client = ClientSettings::build(&rc.http, &mut ctx);
             if let (Some(receiver), Some(client)) = (receiver, client) {
                 let rate = receiver.rate_limit(&rc.name, rc.rate_per_minute);

@@ -47,6 +47,12 @@ impl ReceiverSection for PagerDutySection {
 
     fn build(&self, ctx: &mut BuildContext<'_>) -> Option<PagerDuty> {
         let url = ctx.http_url("url", self.url.as_deref(), Some(PAGERDUTY_EVENTS_URL));
+        if self.url.is_none() && ctx.client_options_set() {
+            ctx.problem(
+                "url",
+                "`basic_auth`, `bearer_token` and `tls` need a `url` override (PagerDuty's own endpoint takes none of them)",
+            );
+        }
         let key = ctx.required_secret(
             "routing_key",
             &self.routing_key,
