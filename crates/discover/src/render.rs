@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use faultline_model::Topology;
+use faultline_model::emit::{comment_text, scalar};
 
 use crate::ids::{self, IdAllocator};
 use crate::links::{Cabling, FoundLink, cabling};
@@ -92,46 +93,9 @@ fn node_name(n: &Node) -> String {
     }
 }
 
-/// A YAML scalar: plain when it is safe, else a JSON (double-quoted) string.
-fn scalar(s: &str) -> String {
-    let plain = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':'))
-        && !s.ends_with(':')
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n" | "~"
-        )
-        && s.parse::<f64>().is_err();
-    if plain {
-        s.to_owned()
-    } else {
-        // JSON escapes C0 controls but leaves DEL, C1, U+FFFE and U+FFFF raw, which YAML does
-        // not allow even quoted; `\uXXXX` reads the same in both.
-        let mut out = String::with_capacity(s.len() + 2);
-        for c in serde_json::Value::from(s).to_string().chars() {
-            if unprintable(c) {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    }
-}
-
-/// Characters YAML does not allow anywhere in a file, not even in a comment.
-fn unprintable(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}')
-}
-
 /// A comment line: one line, no control characters.
 fn comment(out: &mut String, indent: &str, text: &str) {
-    let clean: String = text
-        .chars()
-        .map(|c| if unprintable(c) { ' ' } else { c })
-        .collect();
-    let _ = writeln!(out, "{indent}# {clean}");
+    let _ = writeln!(out, "{indent}# {}", comment_text(text));
 }
 
 fn origin(n: &Node) -> String {

@@ -16,6 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use faultline_model::emit::{comment_text, scalar};
 use faultline_model::ids::IdAllocator;
 
 use crate::objects::{Config, Object, Origin};
@@ -203,52 +204,6 @@ fn address_ok(s: &str) -> bool {
     s.len() <= 253
         && !s.chars().all(|c| c.is_ascii_digit() || c == '.')
         && s.trim_end_matches('.').split('.').all(label)
-}
-
-/// A YAML-safe scalar: JSON string unless plainly safe.
-fn scalar(s: &str) -> String {
-    let plain = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
-        && s.parse::<f64>().is_err()
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
-        );
-    if plain { s.to_owned() } else { yaml_quoted(s) }
-}
-
-/// Characters YAML does not allow anywhere in a file, not even in a comment or a quoted
-/// scalar: control characters other than tab and line breaks (JSON escapes C0 but leaves DEL
-/// and C1 raw), U+FFFE and U+FFFF.
-fn unprintable(c: char) -> bool {
-    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}')
-}
-
-/// `s` as a JSON string that is also a YAML double-quoted scalar (both read `\uXXXX`).
-fn yaml_quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    for c in serde_json::Value::from(s).to_string().chars() {
-        if unprintable(c) {
-            let _ = write!(out, "\\u{:04x}", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Comment text on one line: line breaks and unprintable characters become spaces.
-fn comment_text(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if unprintable(c) || c == '\n' || c == '\r' {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect()
 }
 
 /// A device or group of the imported topology, with the comment written above it.

@@ -34,6 +34,7 @@
 
 #![warn(missing_docs)]
 
+pub mod emit;
 pub mod generate;
 pub mod ids;
 mod lenient;
