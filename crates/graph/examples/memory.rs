@@ -4,38 +4,13 @@
 //!
 //! `cargo run --release -p faultline-graph --example memory -- [DEVICES]`
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
-
 use faultline_graph::{DependencyGraph, Evaluation};
 use faultline_model::Topology;
 use faultline_model::generate::{GenerateOptions, datacenter_json};
-
-struct Counting;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: delegates every call to the system allocator unchanged; only counts bytes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let now = LIVE.fetch_add(l.size() as isize, Ordering::Relaxed) + l.size() as isize;
-        PEAK.fetch_max(now.max(0) as usize, Ordering::Relaxed);
-        // SAFETY: same layout contract as our caller's.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        // SAFETY: p was allocated by System.alloc with layout l.
-        unsafe { System.dealloc(p, l) }
-    }
-}
+use faultline_testpeers::heap::{self, live_bytes as live};
 
 #[global_allocator]
-static A: Counting = Counting;
-
-fn live() -> usize {
-    LIVE.load(Ordering::Relaxed).max(0) as usize
-}
+static HEAP: heap::Counting = heap::Counting;
 
 fn main() {
     let n: usize = std::env::args()
@@ -44,10 +19,10 @@ fn main() {
         .unwrap_or(100_000);
     let text = datacenter_json(GenerateOptions::new(n));
     let base = live();
-    PEAK.store(base, Ordering::Relaxed);
+    heap::reset_peak();
     let topo = Topology::from_json_str(&text, "dc.json").expect("valid");
     let after_topo = live();
-    let peak_load = PEAK.load(Ordering::Relaxed) - base;
+    let peak_load = heap::peak_bytes() - base;
     let devices = topo.devices.len();
     let graph = DependencyGraph::new(topo);
     let after_graph = live();
