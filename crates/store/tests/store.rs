@@ -405,3 +405,26 @@ fn errors_classify_as_transient_or_permanent() {
     assert_eq!(r.health().to_string(), "ok");
     assert!(r.engine_seq().is_ok());
 }
+
+/// The release watch turns only when the last handle is gone and the file is closed: while a
+/// clone lives (a stopping task's blocking write), the file stays locked and the watch says so.
+#[test]
+fn the_release_watch_turns_when_the_last_handle_closes_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("fl.redb");
+    let store = Store::open(&path).expect("open");
+    let watch = store.release_watch();
+    let held = store.clone();
+    drop(store);
+    assert!(!watch.released(), "a clone still holds the store");
+    let again = Store::open(&path).expect_err("still locked");
+    assert!(again.is_locked(), "{again}");
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        drop(held);
+    });
+    assert!(!watch.released());
+    writer.join().expect("join");
+    assert!(watch.released(), "every handle dropped");
+    Store::open(&path).expect("the file opens once the watch has turned");
+}
