@@ -36,17 +36,9 @@ const FIRST_PAGE_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn standby_not_ready_warns_before_the_failover_and_merges_into_it() {
-    let Some(s) = Scene::start(SECRET).await else {
+    let Some(s) = ready_scene().await else {
         return;
     };
-    s.wait("everything up, fw-a active", HEALTHY_TIMEOUT, || {
-        healthy(&s.api)
-    })
-    .await;
-    s.wait("fw-b judged ready", HEALTHY_TIMEOUT, || {
-        fw_b_verdict(&s, "ready")
-    })
-    .await;
 
     // 1. The drift: a warning, and only that.
     s.lab.set_forwarding(Firewall::B, false);
@@ -152,17 +144,9 @@ async fn standby_not_ready_warns_before_the_failover_and_merges_into_it() {
 /// VRRP interface in the lab (its loss puts keepalived in FAULT: fw-b's own failure).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_standbys_dmz_cable_fails_interface_parity_in_one_warning() {
-    let Some(s) = Scene::start(SECRET).await else {
+    let Some(s) = ready_scene().await else {
         return;
     };
-    s.wait("everything up, fw-a active", HEALTHY_TIMEOUT, || {
-        healthy(&s.api)
-    })
-    .await;
-    s.wait("fw-b judged ready", HEALTHY_TIMEOUT, || {
-        fw_b_verdict(&s, "ready")
-    })
-    .await;
 
     s.lab.set_dmz_link(Firewall::B, false);
     let check = s
@@ -255,6 +239,21 @@ async fn the_standbys_dmz_cable_fails_interface_parity_in_one_warning() {
 const DMZ_LINK: &str = "fw-b:dmz0--sw-dmz:fwb-dmz";
 
 /// The detail of fw-b's `interface dmz0` check, once fw-b is declared not ready on it.
+/// The seed lab with everything up, fw-a active and fw-b judged ready (`None`: skipped, no
+/// peers).
+async fn ready_scene() -> Option<Scene> {
+    let s = Scene::start(SECRET).await?;
+    s.wait("everything up, fw-a active", HEALTHY_TIMEOUT, || {
+        healthy(&s.api)
+    })
+    .await;
+    s.wait("fw-b judged ready", HEALTHY_TIMEOUT, || {
+        fw_b_verdict(&s, "ready")
+    })
+    .await;
+    Some(s)
+}
+
 async fn dmz_parity_failure(s: &Scene) -> Result<String, String> {
     let v = s.api.get("/api/v1/ready").await?;
     let b = &v["groups"][0]["standbys"][0];
