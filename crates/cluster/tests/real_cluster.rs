@@ -53,21 +53,47 @@ async fn publisher(cluster: &NatsCluster, zone: &str) -> Running {
     }
 }
 
-/// Read `n` batches (acknowledging each); returns (batch seq, first observation's time).
+/// Bind the durable consumer, again and again until `deadline`: binding right after a node was
+/// killed can time out while the stream elects a new leader.
+async fn bind(js: &async_nats::jetstream::Context, deadline: tokio::time::Instant) -> Consumer {
+    loop {
+        match Consumer::bind(js, 3).await {
+            Ok(c) => return c,
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                eprintln!("binding again: {e}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("cannot bind the consumer in time: {e}"),
+        }
+    }
+}
+
+/// Read `n` batches (acknowledging each); returns (batch seq, first observation's time). As the
+/// correlator does (cli `Feed::run`), a consumer error (missed heartbeats while the cluster
+/// changes leader) binds the durable consumer again, which resumes after the last ack.
 async fn consume(cluster: &NatsCluster, n: usize) -> Vec<(u64, u64)> {
     let opts = NatsOptions {
         servers: cluster.urls(),
         replicas: 3,
     };
     let js = jetstream(connect(&opts).await.unwrap());
-    let mut consumer = Consumer::bind(&js, 3).await.unwrap();
+    let deadline = tokio::time::Instant::now() + DELIVERY_TIMEOUT;
+    let mut consumer = bind(&js, deadline).await;
     let mut got = Vec::new();
     while got.len() < n {
-        let d = tokio::time::timeout(DELIVERY_TIMEOUT, consumer.next())
+        let next = tokio::time::timeout_at(deadline, consumer.next())
             .await
             .expect("delivery in time")
-            .expect("subscription open")
-            .expect("delivery");
+            .expect("subscription open");
+        let d = match next {
+            Ok(d) => d,
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                eprintln!("consumer error, binding again: {e}");
+                consumer = bind(&js, deadline).await;
+                continue;
+            }
+            Err(e) => panic!("delivery: {e}"),
+        };
         got.push((d.batch.id.seq, d.batch.observations[0].at));
         d.ack().await.unwrap();
     }
