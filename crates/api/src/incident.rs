@@ -23,6 +23,8 @@ pub enum IncidentKind {
     SplitBrain,
     /// A standby member could not take over: a readiness check fails while all still works.
     StandbyNotReady,
+    /// The cabling LLDP/CDP show differs from the declared links.
+    TopologyDrift,
 }
 
 impl IncidentKind {
@@ -35,6 +37,7 @@ impl IncidentKind {
             IncidentKind::UnexplainedServiceFailure => "unexplained_service_failure",
             IncidentKind::SplitBrain => "split_brain",
             IncidentKind::StandbyNotReady => "standby_not_ready",
+            IncidentKind::TopologyDrift => "topology_drift",
         }
     }
 }

@@ -117,7 +117,7 @@ fn main() -> ExitCode {
     init_tracing(
         match cli.command {
             Command::Run(_) | Command::Poller(_) => {
-                "warn,faultline_collector=info,faultline_lab=info,faultline_cluster=info,faultline_cli=info,async_snmp=off"
+                "warn,faultline_collector=info,faultline_lab=info,faultline_cluster=info,faultline::cmd=info,async_snmp=off"
             }
             _ => "warn,async_snmp=off",
         },

@@ -31,6 +31,8 @@ pub type PollInterval = Interval<SECONDS, 200, DAY_MS>;
 pub type SweepInterval = Interval<SECONDS, 1_000, DAY_MS>;
 /// `[probe] interval_s`: 200 ms to a day.
 pub type ProbeInterval = Interval<SECONDS, 200, DAY_MS>;
+/// `[drift] interval_s`: 1 s to a day between two reads of every device's LLDP/CDP tables.
+pub type DriftInterval = Interval<SECONDS, 1_000, DAY_MS>;
 /// `[snapshot] interval_s`: 1 s to a week. A snapshot serializes the whole engine.
 pub type SnapshotInterval = Interval<SECONDS, 1_000, { 7 * DAY_MS }>;
 /// `[snapshot] journal_retention_h`: 0 (keep only what the snapshot does not cover) to ten
@@ -82,6 +84,8 @@ pub struct Config {
     pub probe: ProbeSettings,
     #[serde(default)]
     pub traps: Option<TrapSettings>,
+    #[serde(default)]
+    pub drift: DriftSettings,
     /// Named SNMP credential sets; devices pick one with `snmp: NAME` in the topology, else
     /// `default` is used. Devices without an address are not polled. Secrets are read when the
     /// collector is constructed ([`CredentialSet::resolve`]), never while parsing.
@@ -224,6 +228,26 @@ impl Default for ProbeSettings {
     }
 }
 
+/// The cabling watch: every device polled over SNMP has its LLDP/CDP tables read every
+/// `interval_s`, and what differs from the declared links becomes evidence on the link and a
+/// `topology_drift` incident (severity info). A cable counts as missing only when both its ends
+/// speak LLDP/CDP; moved and undeclared cables are always reported.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DriftSettings {
+    pub enabled: bool,
+    pub interval_s: DriftInterval,
+}
+
+impl Default for DriftSettings {
+    fn default() -> Self {
+        DriftSettings {
+            enabled: true,
+            interval_s: const { DriftInterval::from_millis(300_000) },
+        }
+    }
+}
+
 /// Engine snapshots: a restart replays only the journal written after the latest one. After
 /// each snapshot, journal entries older than `journal_retention_h` are pruned (never ones the
 /// snapshot does not cover); `faultline replay` works on what is retained.
@@ -325,8 +349,13 @@ impl Config {
                 timeout_ms: const { Timeout::from_millis(1_000) },
             },
             traps: None,
+            // The lab's simulated agents have no LLDP tables.
+            drift: DriftSettings {
+                enabled: false,
+                ..DriftSettings::default()
+            },
             credentials: BTreeMap::from([("default".to_string(), CredentialSet::v2c("public"))]),
-            store: StoreConfig { path: store },
+            store: StoreConfig::at(store),
             snapshot: SnapshotSettings::default(),
             engine,
             notify: NotifyConfig::default(),
@@ -430,6 +459,23 @@ mod tests {
         let err = parse("topology = \"t.yaml\"\n[poll]\ninterval_s = = \"s3cret\"\n").unwrap_err();
         assert!(err.starts_with("f.toml:3:"), "{err}");
         assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    #[test]
+    fn the_store_cache_and_the_drift_watch_are_configured_with_their_ranges() {
+        let c =
+            parse("topology = \"t.yaml\"\n[store]\ncache_mib = 4\n[drift]\ninterval_s = \"10m\"\n")
+                .unwrap();
+        assert_eq!(c.store.cache_mib.bytes(), 4 << 20);
+        assert_eq!(c.drift.interval_s.get(), Duration::from_secs(600));
+        let defaults = parse("topology = \"t.yaml\"\n").unwrap();
+        assert_eq!(defaults.store.cache_mib.bytes(), 32 << 20);
+        assert!(defaults.drift.enabled);
+        for bad in ["cache_mib = 0", "cache_mib = -1", "cache_mib = 70000"] {
+            let err = parse(&format!("topology = \"t.yaml\"\n[store]\n{bad}\n")).unwrap_err();
+            assert!(err.starts_with("f.toml:3:"), "{bad}: {err}");
+            assert!(err.contains("1 to 65536"), "{bad}: {err}");
+        }
     }
 
     #[test]

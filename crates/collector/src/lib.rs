@@ -295,7 +295,11 @@ async fn open_store(
     receivers: Receivers,
 ) -> Result<(Store, Notifier), CollectorError> {
     let path = cfg.store.path.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&path))
+    let opts = faultline_store::OpenOptions {
+        cache_bytes: cfg.store.cache_mib.bytes(),
+        ..faultline_store::OpenOptions::default()
+    };
+    let store = tokio::task::spawn_blocking(move || Store::open_with(&path, &opts))
         .await
         .map_err(|e| CollectorError::Join(e.to_string()))??;
     let notifier = Notifier::new(store.clone(), receivers, HttpOptions::default())?;

@@ -117,6 +117,7 @@ impl ToApi for faultline_incident::IncidentKind {
             K::UnexplainedServiceFailure => api::IncidentKind::UnexplainedServiceFailure,
             K::SplitBrain => api::IncidentKind::SplitBrain,
             K::StandbyNotReady => api::IncidentKind::StandbyNotReady,
+            K::TopologyDrift => api::IncidentKind::TopologyDrift,
         }
     }
 }

@@ -124,6 +124,9 @@ fn verdict(i: &Incident) -> String {
         IncidentKind::StandbyNotReady => {
             format!("{roots}: a standby could not take over if the active failed.")
         }
+        IncidentKind::TopologyDrift => {
+            format!("{roots}: the cabling differs from the topology (LLDP/CDP).")
+        }
     }
 }
 

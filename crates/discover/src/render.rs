@@ -46,6 +46,17 @@ impl Discovered {
         }
     }
 
+    /// Nodes whose topology ids are known already (`ids[i]` of `discovery.nodes[i]`, as when
+    /// the collector reads its own targets), and their cabling.
+    pub fn with_ids(discovery: Discovery, ids: Vec<String>) -> Discovered {
+        let cabling = cabling(&discovery, &ids);
+        Discovered {
+            discovery,
+            ids,
+            cabling,
+        }
+    }
+
     /// Nodes that were asked and did not answer, or were not asked: (id, reason).
     pub fn unreachable(&self) -> Vec<(String, String)> {
         self.discovery

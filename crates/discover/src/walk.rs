@@ -288,6 +288,37 @@ fn announced_node(r: Option<&Remote>, addr: Option<SocketAddr>, status: NodeStat
     }
 }
 
+/// Read each of `targets` once (each with its own credentials), without following
+/// neighbours: the nodes of the devices a topology declares, in `targets`' order, for
+/// comparing their cabling with it (the collector's drift watch). At most `concurrency` reads
+/// at a time.
+pub async fn read_targets(
+    poller: &SnmpPoller,
+    targets: &[Target],
+    concurrency: usize,
+) -> Discovery {
+    // The futures are built first (not in a closure over the stream) so the returned future is
+    // `Send` for any lifetime, as `tokio::spawn` needs.
+    let mut reads = Vec::with_capacity(targets.len());
+    for t in targets {
+        reads.push(read_or_unreachable(poller, t));
+    }
+    Discovery {
+        nodes: futures::stream::iter(reads)
+            .buffered(concurrency.max(1))
+            .collect()
+            .await,
+    }
+}
+
+/// [`read_node`], a failure kept as an unreachable node.
+async fn read_or_unreachable(poller: &SnmpPoller, t: &Target) -> Node {
+    match read_node(poller, t).await {
+        Ok(node) => node,
+        Err(reason) => announced_node(None, Some(t.addr), NodeStatus::Unreachable(reason)),
+    }
+}
+
 /// Poll one device (system group, ifTable, profile) and read its LLDP/CDP tables.
 async fn probe(poller: &SnmpPoller, opts: &WalkOptions, addr: SocketAddr) -> Result<Node, String> {
     let target = Target {
@@ -300,7 +331,13 @@ async fn probe(poller: &SnmpPoller, opts: &WalkOptions, addr: SocketAddr) -> Res
         retries: opts.retries,
         poll_interval: None,
     };
-    let outcome = poller.poll(&target, None).await;
+    read_node(poller, &target).await
+}
+
+/// Poll `target` and read its LLDP/CDP tables.
+async fn read_node(poller: &SnmpPoller, target: &Target) -> Result<Node, String> {
+    let addr = target.addr;
+    let outcome = poller.poll(target, None).await;
     let report = outcome.report;
     if report.failure().is_some() {
         let why = report
@@ -311,7 +348,7 @@ async fn probe(poller: &SnmpPoller, opts: &WalkOptions, addr: SocketAddr) -> Res
     }
     let system = report.system.unwrap_or_default();
     let (raw, read_errors) = poller
-        .read(&target, &mib::oids::LOC_SCALARS, &mib::oids::WALKS)
+        .read(target, &mib::oids::LOC_SCALARS, &mib::oids::WALKS)
         .await
         .map_err(|e| e.to_string())?;
     let lldp = mib::decode(&raw);

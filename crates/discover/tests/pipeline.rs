@@ -2,7 +2,7 @@
 //! form, rendering that validates, merging, and drift classification.
 
 use faultline_discover::Discovered;
-use faultline_discover::drift::compare;
+use faultline_discover::drift::{Judge, compare, compare_with};
 use faultline_discover::links::PortSource;
 use faultline_discover::mib::{self, oids};
 use faultline_discover::render::{render_merged, render_new};
@@ -188,6 +188,18 @@ fn drift_and_merge_against_a_declared_topology() {
     assert_eq!(r.moved[0].seen, "b:swp7");
     assert_eq!(r.missing.len(), 1, "a polled, a:eth-x unseen: {r:?}");
     assert!(r.unexpected.is_empty() && r.drifted());
+    // The collector's strict judgement: c was never read, so a:eth-x--c:eth-c is not known
+    // to be missing; the move is a sighting and still counts.
+    let strict = compare_with(&t, &d, Judge::Both);
+    assert!(strict.missing.is_empty(), "{strict:?}");
+    assert_eq!(strict.moved, r.moved);
+    assert!(
+        strict
+            .unverified
+            .iter()
+            .any(|u| u.link == "a:eth-x--c:eth-c"),
+        "{strict:?}"
+    );
 
     let merged = render_merged(&d, &t, "merged");
     let m = Topology::from_yaml_str(&merged, "merged.yaml").expect(&merged);

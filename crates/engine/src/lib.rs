@@ -84,6 +84,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+mod drift;
 mod evidence;
 mod feed;
 mod ha;
@@ -212,6 +213,9 @@ pub(crate) struct EngineState {
     ha: HaState,
     /// Standby readiness: facts of group members, hold-downs, standbys declared not ready.
     readiness: ReadinessState,
+    /// Cabling drift as the LLDP/CDP watch reports it (`drift.rs`).
+    #[serde(default)]
+    cabling: drift::Cabling,
     evidence: EvidenceLog,
     incidents: Incidents,
 }
@@ -244,6 +248,7 @@ impl EngineState {
             reach: Reachability::new(t.devices.len()),
             ha: HaState::default(),
             readiness: ReadinessState::default(),
+            cabling: drift::Cabling::default(),
             evidence: EvidenceLog::new(n),
             incidents: Incidents::default(),
         }
@@ -364,6 +369,11 @@ impl Engine {
             match obs.signal {
                 Signal::CollectorStarted => {
                     self.resume(obs.at);
+                    continue;
+                }
+                Signal::Cabling { ref findings } => {
+                    self.advance_to(obs.at, &mut out);
+                    self.record_cabling(findings, obs.at);
                     continue;
                 }
                 // Exactly what `advance` did live at this instant.

@@ -330,6 +330,7 @@ impl Engine {
             Signal::Uptime { .. }
             | Signal::Interface { .. }
             | Signal::Probe { .. }
+            | Signal::Cabling { .. }
             | Signal::CollectorStarted
             | Signal::ClockAdvance => false,
         }

@@ -164,6 +164,7 @@ impl Engine {
         let c = self.graph.lookup(id)?;
         let mut tree = self.graph.why(&self.eval, c);
         self.show_takeovers(&mut tree);
+        self.show_drift(&mut tree);
         Ok(tree)
     }
 }

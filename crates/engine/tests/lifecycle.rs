@@ -283,7 +283,9 @@ fn unexplained_failure_waits_for_the_dependencies_verdict() {
 /// How bad a kind of incident is, for "only escalates".
 fn rank(k: IncidentKind) -> u8 {
     match k {
-        IncidentKind::RedundancyLost | IncidentKind::StandbyNotReady => 0,
+        IncidentKind::RedundancyLost
+        | IncidentKind::StandbyNotReady
+        | IncidentKind::TopologyDrift => 0,
         IncidentKind::UnexplainedServiceFailure => 1,
         IncidentKind::ServiceDown | IncidentKind::FailoverIneffective => 2,
         IncidentKind::SplitBrain => 3,

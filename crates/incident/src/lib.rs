@@ -57,6 +57,9 @@ pub enum IncidentKind {
     /// A standby member of an active-standby group could not take over (a readiness check
     /// fails: forwarding off, configuration drift, HA unhealthy) while everything still works.
     StandbyNotReady,
+    /// The cabling LLDP/CDP show differs from the declared links (a cable missing, moved or
+    /// not declared). For the record and the next change window, not for waking anyone.
+    TopologyDrift,
 }
 
 impl IncidentKind {
@@ -69,6 +72,7 @@ impl IncidentKind {
             IncidentKind::UnexplainedServiceFailure => "unexplained_service_failure",
             IncidentKind::SplitBrain => "split_brain",
             IncidentKind::StandbyNotReady => "standby_not_ready",
+            IncidentKind::TopologyDrift => "topology_drift",
         }
     }
 }

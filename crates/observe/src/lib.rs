@@ -319,6 +319,13 @@ pub enum Signal {
         /// The varbinds as (OID, value) text pairs.
         varbinds: Vec<(String, String)>,
     },
+    /// What the collector's LLDP/CDP watch finds different from the declared cabling now: the
+    /// whole current set (empty: everything it could judge is as declared). About the network
+    /// as a whole, so sent with the empty device subject.
+    Cabling {
+        /// Every difference found, in a stable order.
+        findings: Vec<CableFinding>,
+    },
     /// The collector (re)started at this instant. Journaled so that a replay knows the gap
     /// before it was the collector's downtime, not every device falling silent.
     CollectorStarted,
@@ -326,6 +333,84 @@ pub enum Signal {
     /// hold-down expired between observation batches). Journaled before those transitions are
     /// paged, so a replay fires the same deadlines at the same instant (same incident ids).
     ClockAdvance,
+}
+
+/// How a cable differs from the topology.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CableDrift {
+    /// Declared, seen from neither end although both ends speak LLDP or CDP.
+    Missing,
+    /// Seen between two topology devices, not declared.
+    Unexpected,
+    /// Declared; one end is the same, the other end is now another port or device.
+    Moved,
+}
+
+impl CableDrift {
+    /// The name as in `faultline drift --json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CableDrift::Missing => "missing",
+            CableDrift::Unexpected => "unexpected",
+            CableDrift::Moved => "moved",
+        }
+    }
+}
+
+/// One cabling difference (see [`Signal::Cabling`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CableFinding {
+    /// Which difference.
+    pub drift: CableDrift,
+    /// The cable as `a:if--b:if`: the declared one for `missing` and `moved`, the one seen for
+    /// `unexpected`.
+    pub link: String,
+    /// For `moved`: the end that stayed (`device:if`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    /// For `moved`: the other end as declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared: Option<String>,
+    /// For `moved`: the other end as seen now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<String>,
+}
+
+impl CableFinding {
+    /// The finding in words: "fw-b:port2 is now cabled to sw-2:gi5, declared sw-1:gi2".
+    pub fn describe(&self) -> String {
+        match (self.drift, &self.end, &self.declared, &self.seen) {
+            (CableDrift::Moved, Some(end), Some(declared), Some(seen)) => {
+                format!("{end} is now cabled to {seen}, declared {declared}")
+            }
+            (CableDrift::Missing, ..) => format!(
+                "declared cable {} is seen from neither end (LLDP/CDP)",
+                self.link
+            ),
+            (CableDrift::Unexpected, ..) => {
+                format!("cable {} is seen (LLDP/CDP) but not declared", self.link)
+            }
+            (CableDrift::Moved, ..) => format!("declared cable {} has moved", self.link),
+        }
+    }
+
+    /// The devices the finding is about (both ends, and the far end seen for a move).
+    pub fn devices(&self) -> Vec<&str> {
+        fn dev(end: &str) -> &str {
+            end.split_once(':').map_or(end, |(d, _)| d)
+        }
+        let (a, b) = self.link.split_once("--").unwrap_or((&self.link, ""));
+        let mut out: Vec<&str> = [Some(a), Some(b), self.seen.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|e| !e.is_empty())
+            .map(dev)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 impl Signal {
@@ -343,6 +428,7 @@ impl Signal {
             Signal::Readiness { .. } => "readiness",
             Signal::Probe { .. } => "probe",
             Signal::RawTrap { .. } => "raw_trap",
+            Signal::Cabling { .. } => "cabling",
             Signal::CollectorStarted => "collector_started",
             Signal::ClockAdvance => "clock_advance",
         }

@@ -120,7 +120,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::{Result, StoreError};
 pub use health::{Degradation, FailureCause, StoreHealth};
-pub use open::{Backoff, OpenOptions, OpenReport};
+pub use open::{Backoff, DEFAULT_CACHE_BYTES, OpenOptions, OpenReport};
 pub use records::{DeadLetter, OutboxEntry, PagedRecord};
 pub use salvage::{Lost, SalvageReport, TableReport};
 pub use store::{ReleaseWatch, Store};
@@ -133,17 +133,66 @@ pub struct StoreConfig {
     /// Path of the redb database file.
     #[serde(default = "default_store_path")]
     pub path: PathBuf,
+    /// The database's page cache: what the store adds to the collector's RSS once full.
+    #[serde(default)]
+    pub cache_mib: CacheMib,
 }
 
 fn default_store_path() -> PathBuf {
     PathBuf::from("faultline.redb")
 }
 
+impl StoreConfig {
+    /// The store at `path` with the default cache.
+    pub fn at(path: PathBuf) -> Self {
+        Self {
+            path,
+            cache_mib: CacheMib::default(),
+        }
+    }
+}
+
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self {
-            path: default_store_path(),
-        }
+        Self::at(default_store_path())
+    }
+}
+
+/// `[store] cache_mib`: redb's page cache in MiB, 1 to 65,536 (default 32). Out of range fails
+/// at the key's position in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CacheMib(u32);
+
+impl CacheMib {
+    /// Least and most accepted.
+    pub const RANGE: std::ops::RangeInclusive<u32> = 1..=65_536;
+
+    /// A size, if in range.
+    pub fn new(mib: u32) -> Option<CacheMib> {
+        Self::RANGE.contains(&mib).then_some(CacheMib(mib))
+    }
+
+    /// In bytes.
+    pub fn bytes(self) -> usize {
+        (self.0 as usize) << 20
+    }
+}
+
+impl Default for CacheMib {
+    fn default() -> Self {
+        CacheMib((DEFAULT_CACHE_BYTES >> 20) as u32)
+    }
+}
+
+impl<'de> Deserialize<'de> for CacheMib {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let mib = i64::deserialize(d)?;
+        u32::try_from(mib)
+            .ok()
+            .and_then(CacheMib::new)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("{mib} is out of range: 1 to 65536 (MiB)"))
+            })
     }
 }
 

@@ -9,10 +9,12 @@ use redb::{Builder, ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase};
 
 use crate::{Result, StoreError, salvage};
 
-/// Page cache of the database: redb caches up to 1 GiB of pages by default; the journal is
-/// append-mostly and read back only at start-up, so a small cache keeps the collector's RSS
-/// bounded.
-const CACHE_BYTES: usize = 32 << 20;
+/// Page cache of the database unless configured ([`OpenOptions::cache_bytes`], `[store]
+/// cache_mib`): redb caches up to 1 GiB of pages by default; the journal is append-mostly and
+/// read back only at start-up, so a small cache keeps the collector's RSS bounded. The cache
+/// fills with the pages written, so a collector's RSS grows by this much over its first hour or
+/// so (bench/soak-rss.sh) and then stays flat.
+pub const DEFAULT_CACHE_BYTES: usize = 32 << 20;
 
 /// How [`Store::open_with`](crate::Store::open_with) opens the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +31,8 @@ pub struct OpenOptions {
     pub verify: bool,
     /// Re-open back-off after I/O errors.
     pub reopen_backoff: Backoff,
+    /// redb's page cache, in bytes ([`DEFAULT_CACHE_BYTES`]).
+    pub cache_bytes: usize,
 }
 
 impl Default for OpenOptions {
@@ -37,6 +41,7 @@ impl Default for OpenOptions {
             allow_empty_file: false,
             verify: true,
             reopen_backoff: Backoff::default(),
+            cache_bytes: DEFAULT_CACHE_BYTES,
         }
     }
 }
@@ -100,7 +105,7 @@ pub(crate) fn open_read_write(path: &Path, opts: &OpenOptions) -> Result<(Databa
     let mut builder = Builder::new();
     builder
         .set_concurrency_mode(ConcurrencyMode::SingleWriter)
-        .set_cache_size(CACHE_BYTES);
+        .set_cache_size(opts.cache_bytes);
     let mut report = OpenReport {
         created: len.is_none(),
         initialised_empty_file: false,
@@ -135,7 +140,7 @@ pub(crate) fn open_read_only(path: &Path) -> Result<ReadOnlyDatabase> {
     let mut builder = Builder::new();
     builder
         .set_concurrency_mode(ConcurrencyMode::SingleWriter)
-        .set_cache_size(CACHE_BYTES);
+        .set_cache_size(DEFAULT_CACHE_BYTES);
     guarded(path, "open read-only", || builder.open_read_only(path))
 }
 

@@ -5,6 +5,7 @@ pub mod discover;
 pub mod docs;
 pub mod drift;
 pub mod import;
+pub mod memory;
 pub mod outbox;
 pub mod poll;
 pub mod poller;

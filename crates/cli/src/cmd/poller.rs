@@ -104,6 +104,7 @@ async fn run_async(a: Args) -> Result<(), String> {
          /metrics on http://{}",
         collector.api_addr()
     );
+    tokio::spawn(super::memory::trim_periodically(shutdown.clone()));
     tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;
         shutdown.cancel();

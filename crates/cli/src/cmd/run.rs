@@ -24,6 +24,8 @@ use tempfile::TempDir;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::memory::{give_back_freed_memory, trim_periodically};
+
 /// The shipped incident topology, embedded so `faultline run` works from any directory.
 const DEMO_TOPOLOGY: &str = include_str!("../../../../topology/contractor-portal.yaml");
 
@@ -97,6 +99,8 @@ async fn run_async(a: RunArgs) -> ExitCode {
         }
     };
     banner(running.api_addr, demo);
+    let stop_trimming = CancellationToken::new();
+    tokio::spawn(trim_periodically(stop_trimming.clone()));
     while let Some(Sig::Reload) = sig_rx.recv().await {
         // Build everything the new configuration needs while the running collector keeps
         // going: a broken file must not take monitoring down at 3 a.m.
@@ -134,6 +138,7 @@ async fn run_async(a: RunArgs) -> ExitCode {
         give_back_freed_memory();
     }
     eprintln!("stopping ...");
+    stop_trimming.cancel();
     running.stop().await;
     drop(demo_dir);
     ExitCode::SUCCESS
@@ -316,20 +321,6 @@ impl Running {
     async fn stop(self) {
         self.shutdown.cancel();
         let _ = self.waiter.await;
-    }
-}
-
-/// Return freed memory to the operating system. glibc keeps freed memory in its per-thread
-/// arenas; after a reload away from a large topology that is RSS nothing uses (measured with
-/// bench/soak-rss.sh, PART=reload, 20k devices and back, debug build: 148 MiB kept without a
-/// trim, 74 MiB with one after the stop and one after the new run's start). Other C
-/// libraries: nothing to do.
-fn give_back_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim takes no pointers and only releases free pages of glibc's own heaps;
-    // it is thread-safe (it locks each arena it trims).
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
 

@@ -3,12 +3,14 @@
 //!
 //! ```text
 //!  SnmpTask ×devices ─┐
-//!  IcmpTask          ─┼─► observations (OBSERVATION_QUEUE) ─► EngineTask ─► store, notifier
-//!  ProbeTask ×services┤                                          │
+//!  IcmpTask          ─┤
+//!  ProbeTask ×services┼─► observations (OBSERVATION_QUEUE) ─► EngineTask ─► store, notifier
+//!  DriftTask (LLDP)  ─┤                                          │
 //!  TrapTask          ─┘──► re-poll requests (REPOLL_QUEUE) ◄─────┘
 //!                              └─► RepollDispatcher ─► wakes the SnmpTask of each device
 //! ```
 
+pub(crate) mod drift;
 pub(crate) mod engine;
 pub(crate) mod pollers;
 pub(crate) mod shape;
@@ -29,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 use crate::Shared;
 use crate::config::Config;
 use crate::plan::{Plan, PollTarget};
+use drift::DriftTask;
 use engine::EngineTask;
 use pollers::{IcmpTask, ProbeTask, RepollDispatcher, SnmpTask};
 use shape::Shape;
@@ -136,6 +139,19 @@ impl Wiring {
             );
         }
         let wakers = spawn_snmp(&mut tasks, cfg, &plan.targets, &self, &observations);
+        let snmp_targets: Vec<_> = plan.targets.iter().filter_map(|t| t.snmp.clone()).collect();
+        if cfg.drift.enabled && !snmp_targets.is_empty() {
+            tasks.spawn(
+                DriftTask {
+                    graph: plan.graph.clone(),
+                    targets: snmp_targets,
+                    interval: cfg.drift.interval_s.get(),
+                    observations: observations.clone(),
+                    shutdown: self.shutdown.clone(),
+                }
+                .run(),
+            );
+        }
         tasks.spawn(
             RepollDispatcher {
                 requests: repoll_requests,

@@ -321,6 +321,8 @@ impl Engine {
         }
         // Standby readiness (issue #10): see `ready.rs`.
         let merged = self.readiness_incidents(&mut next);
+        // Cabling drift (issue #12): see `drift.rs`.
+        self.drift_incidents(&mut next);
         let now = self.state.now;
         let mut outbox = Outbox {
             transitions: out,

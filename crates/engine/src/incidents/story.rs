@@ -17,7 +17,9 @@ use faultline_observe::UnixMillis;
 /// down and an ineffective failover are equally bad, so neither turns into the other.
 fn rank(k: IncidentKind) -> u8 {
     match k {
-        IncidentKind::RedundancyLost | IncidentKind::StandbyNotReady => 0,
+        IncidentKind::RedundancyLost
+        | IncidentKind::StandbyNotReady
+        | IncidentKind::TopologyDrift => 0,
         IncidentKind::UnexplainedServiceFailure => 1,
         IncidentKind::ServiceDown | IncidentKind::FailoverIneffective => 2,
         IncidentKind::SplitBrain => 3,
