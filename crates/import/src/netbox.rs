@@ -49,6 +49,15 @@ pub fn import(paths: &[PathBuf]) -> Result<Import, String> {
     Ok(pages.build())
 }
 
+/// The same from pages already read (as `faultline import netbox --url` fetches them).
+pub fn import_pages(pages: &[Value]) -> Import {
+    let mut all = Pages::default();
+    for p in pages {
+        all.add(p);
+    }
+    all.build()
+}
+
 fn kind_of(o: &Value) -> Option<&'static str> {
     if o.get("device_type").is_some() {
         Some("devices")

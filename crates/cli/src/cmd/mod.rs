@@ -6,6 +6,7 @@ pub mod docs;
 pub mod drift;
 pub mod import;
 pub mod memory;
+pub mod netbox_fetch;
 pub mod outbox;
 pub mod poll;
 pub mod poller;
