@@ -96,6 +96,9 @@ enum Command {
     Drift(cmd::drift::Args),
     /// Import a topology from another tool's inventory (Nagios object configuration).
     Import(cmd::import::Args),
+    /// Read a password (terminal without echo, or standard input) and print its argon2 hash
+    /// for `[[api.auth.users]] password_hash`.
+    HashPassword(cmd::hash_password::Args),
     /// Send a test page (trigger, then resolve) to one configured receiver and show its answer.
     TestPage(cmd::test_page::Args),
     /// List pending and dead-lettered page deliveries from the store file.
@@ -144,6 +147,7 @@ fn main() -> ExitCode {
         Command::Discover(a) => cmd::discover::run(a),
         Command::Drift(a) => cmd::drift::run(a),
         Command::Import(a) => cmd::import::run(a),
+        Command::HashPassword(a) => cmd::hash_password::run(a),
         Command::TestPage(a) => cmd::test_page::run(a),
         Command::Outbox(a) => cmd::outbox::run(a),
         Command::Completions(a) => cmd::docs::completions(a, Cli::command()),

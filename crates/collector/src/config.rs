@@ -7,6 +7,7 @@
 //! take a number in the unit their name says (`interval_s = 30`, `timeout_ms = 2000`) or a
 //! humantime string (`interval_s = "90s"`, `journal_retention_h = "3d"`).
 
+mod auth;
 mod cluster;
 mod credentials;
 mod units;
@@ -21,6 +22,7 @@ use faultline_secret::Secret;
 use faultline_store::StoreConfig;
 use serde::Deserialize;
 
+pub use auth::{AuthSettings, Role, TlsSettings, TokenEntry, UserEntry};
 pub use cluster::ClusterSettings;
 pub use credentials::CredentialSet;
 pub use units::{Count, DAY_MS, Fraction, HOURS, Interval, MILLIS, OutOfRange, SECONDS};
@@ -124,8 +126,8 @@ pub type IdleTimeout = Interval<SECONDS, 1_000, 3_600_000>;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ApiConfig {
-    /// Where the HTTP API and /metrics listen. Loopback by default: it is unauthenticated.
-    /// (Pages link to `[notify] public_url`.)
+    /// Where the HTTP API and /metrics listen. Loopback by default. A non-loopback address
+    /// needs `[api.auth]` (or `--insecure-listen`). (Pages link to `[notify] public_url`.)
     pub listen: SocketAddr,
     /// Host names (the `Host:` header, port ignored) the API answers to, besides IP addresses
     /// and `localhost`: a name not listed is refused, so a web page cannot read the API through
@@ -145,6 +147,14 @@ pub struct ApiConfig {
     pub token: Option<Secret>,
     pub token_env: Option<String>,
     pub token_file: Option<PathBuf>,
+    /// `[api.auth]`: bearer tokens and basic-auth users with roles.
+    pub auth: AuthSettings,
+    /// `[api.tls]`: serve HTTPS.
+    pub tls: Option<TlsSettings>,
+    /// `--insecure-listen`: allow a non-loopback `listen` without `[api.auth]`. Not a key of
+    /// the file: only the command line sets it.
+    #[serde(skip)]
+    pub insecure_listen: bool,
 }
 
 impl Default for ApiConfig {
@@ -158,6 +168,9 @@ impl Default for ApiConfig {
             token: None,
             token_env: None,
             token_file: None,
+            auth: AuthSettings::default(),
+            tls: None,
+            insecure_listen: false,
         }
     }
 }
@@ -295,6 +308,20 @@ impl Config {
         }
         if cfg.store.path.is_relative() {
             cfg.store.path = base.join(&cfg.store.path);
+        }
+        for t in &mut cfg.api.auth.tokens {
+            if let Some(f) = t.token_file.as_mut()
+                && f.is_relative()
+            {
+                *f = base.join(&*f);
+            }
+        }
+        if let Some(tls) = cfg.api.tls.as_mut() {
+            for f in [&mut tls.cert_file, &mut tls.key_file] {
+                if f.is_relative() {
+                    *f = base.join(&*f);
+                }
+            }
         }
         if let Some(dir) = cfg.cluster.as_mut().and_then(|c| c.buffer_dir.as_mut())
             && dir.is_relative()

@@ -53,6 +53,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::config::Config;
+pub use crate::http::auth::{ANONYMOUS, Actor, AuthMethod, hash_password};
 pub use crate::metrics::{Metrics, set_build_commit};
 pub use crate::plan::{SnmpAgent, TargetOverrides};
 pub use crate::prepare::{Prepared, Problem, Problems, Summary};
@@ -213,7 +214,8 @@ impl Prepared {
             plan,
             receivers,
             trap_communities,
-            api_token,
+            access,
+            tls,
             simulated,
             routes,
             shape,
@@ -242,7 +244,14 @@ impl Prepared {
             router = router.merge(extra);
         }
         // After the merge: the guard covers every route, the embedder's included.
-        let policy = Arc::new(http::guard::Policy::new(&cfg.api.hosts, api_token));
+        if cfg.api.insecure_listen && !access.required() && !api_addr.ip().is_loopback() {
+            warn!(api = %api_addr, "--insecure-listen: the API is reachable from other hosts without authentication");
+        }
+        let policy = Arc::new(http::guard::Policy::new(
+            &cfg.api.hosts,
+            access,
+            tls.is_some(),
+        ));
         let router = router
             .layer(axum::middleware::from_fn_with_state(
                 policy,
@@ -255,7 +264,7 @@ impl Prepared {
             unsent: restored.unsent,
             listener,
             router,
-            limits: http::serve::Limits::new(&cfg.api),
+            limits: http::serve::Limits::new(&cfg.api, tls),
             trap_communities,
             shape,
             shutdown: shutdown.clone(),

@@ -47,9 +47,17 @@ pub enum Problem {
     /// The trap community cannot be read.
     #[error("[traps] {0}")]
     Traps(String),
-    /// The API token cannot be read.
+    /// The API token cannot be read, or `[api.auth]` / `[api.tls]` cannot be used.
     #[error("[api] {0}")]
     Api(String),
+    /// A listen address others can reach, without `[api.auth]`.
+    #[error(
+        "[api] listen = {addr} is reachable from other hosts, but [api.auth] defines no token or \
+         user: anyone who reaches it could read everything and act (acknowledge, maintenance). \
+         Configure [api.auth] (README: \"Securing the API\"), listen on loopback, or pass \
+         --insecure-listen to accept this"
+    )]
+    InsecureListen { addr: std::net::SocketAddr },
     /// The store file cannot be created or opened where the configuration says.
     #[error("[store] {path}: {problem}")]
     Store { path: PathBuf, problem: String },
@@ -82,8 +90,10 @@ pub struct Prepared {
     pub(crate) receivers: Receivers,
     /// Accepted v1/v2c trap communities (empty: v1/v2c traps refused).
     pub(crate) trap_communities: Vec<Secret>,
-    /// `[api] token`, read.
-    pub(crate) api_token: Option<Secret>,
+    /// `[api.auth]` and `[api] token`, read.
+    pub(crate) access: Arc<crate::http::auth::Access>,
+    /// `[api.tls]`, loaded.
+    pub(crate) tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     pub(crate) simulated: bool,
     pub(crate) routes: Option<axum::Router>,
     /// Set by [`Collector::prepare`](crate::Collector::prepare) from the start options.
@@ -165,14 +175,13 @@ pub(crate) async fn prepare(
         .collect(),
         None => Vec::new(),
     };
-    let api = &cfg.api;
-    let api_token = one_secret("token", (&api.token, &api.token_env, &api.token_file))
-        .map_err(|e| problems.push(Problem::Api(e)))
-        .unwrap_or_default();
+    let (access, tls) = api_access(&cfg.api, &mut problems);
     if let Some(p) = store_problem(&cfg.store.path) {
         problems.push(p);
     }
-    let (Some(topology), Some(receivers), true) = (topology, receivers, problems.is_empty()) else {
+    let (Some(topology), Some(receivers), Some(access), true) =
+        (topology, receivers, access, problems.is_empty())
+    else {
         return Err(Problems(problems));
     };
     let plan = Plan::new(&cfg, &credentials, topology, overrides.as_deref()).await;
@@ -181,11 +190,38 @@ pub(crate) async fn prepare(
         plan,
         receivers,
         trap_communities,
-        api_token,
+        access: Arc::new(access),
+        tls,
         simulated: overrides.is_some(),
         routes,
         shape: crate::Shape::Single,
     })
+}
+
+/// `[api] token`, `[api.auth]` and `[api.tls]`, read; and a non-loopback `listen` refused
+/// without authentication (unless `--insecure-listen`).
+fn api_access(
+    api: &crate::config::ApiConfig,
+    problems: &mut Vec<Problem>,
+) -> (
+    Option<crate::http::auth::Access>,
+    Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+) {
+    let token = one_secret("token", (&api.token, &api.token_env, &api.token_file))
+        .map_err(|e| problems.push(Problem::Api(e)))
+        .unwrap_or_default();
+    let access = crate::http::auth::Access::build(&api.auth, token)
+        .map_err(|e| problems.extend(e.into_iter().map(Problem::Api)))
+        .ok();
+    let tls = api.tls.as_ref().and_then(|t| {
+        crate::http::tls::load(t)
+            .map_err(|e| problems.push(Problem::Api(format!("tls: {e}"))))
+            .ok()
+    });
+    if !api.listen.ip().is_loopback() && !api.auth.enabled() && !api.insecure_listen {
+        problems.push(Problem::InsecureListen { addr: api.listen });
+    }
+    (access, tls)
 }
 
 /// Every credential set, resolved (whether a device uses it or not: a set that cannot be read

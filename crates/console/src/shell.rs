@@ -50,6 +50,10 @@ pub(crate) fn page(ctx: &Ctx, title: &str, active: &str, body: Markup) -> Markup
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · faultline" }
+                @if let Some(f) = &ctx.forms {
+                    // For the script's posts; the forms carry it in their `csrf` field.
+                    meta name="csrf-token" content=(f.csrf);
+                }
                 link rel="stylesheet" href="/assets/console.css";
                 script src="/assets/console.js" defer {}
             }

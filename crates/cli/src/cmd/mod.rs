@@ -4,6 +4,7 @@ pub mod cluster;
 pub mod discover;
 pub mod docs;
 pub mod drift;
+pub mod hash_password;
 pub mod import;
 pub mod memory;
 pub mod netbox_fetch;

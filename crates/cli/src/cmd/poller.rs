@@ -30,6 +30,9 @@ pub struct Args {
     /// Override `[api] listen` (the poller's /metrics and status; e.g. 127.0.0.1:0).
     #[arg(long)]
     pub listen: Option<std::net::SocketAddr>,
+    /// Allow a non-loopback listen address without `[api.auth]` (see `faultline run`).
+    #[arg(long)]
+    pub insecure_listen: bool,
 }
 
 pub fn run(a: Args) -> ExitCode {
@@ -57,6 +60,7 @@ async fn run_async(a: Args) -> Result<(), String> {
     if let Some(l) = a.listen {
         cfg.api.listen = l;
     }
+    cfg.api.insecure_listen = a.insecure_listen;
     let cluster = cfg.cluster.clone().ok_or_else(|| {
         format!(
             "{}: a poller needs [cluster] nats = [...] and zone = \"...\"",

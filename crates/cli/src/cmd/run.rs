@@ -41,6 +41,10 @@ pub struct RunArgs {
     /// Override `[api] listen` (e.g. 127.0.0.1:0 for a free port).
     #[arg(long)]
     pub listen: Option<std::net::SocketAddr>,
+    /// Allow a non-loopback listen address without `[api.auth]` (anyone who reaches it can read
+    /// and act). Without this flag such a start (and `--check`) is refused.
+    #[arg(long)]
+    pub insecure_listen: bool,
     /// Validate the configuration and its topology (secrets from the environment included),
     /// print a summary and exit: 0 valid, 1 not.
     #[arg(long)]
@@ -84,6 +88,7 @@ async fn run_async(a: RunArgs) -> ExitCode {
     if let Some(l) = a.listen {
         cfg.api.listen = l;
     }
+    cfg.api.insecure_listen = a.insecure_listen;
     if a.check {
         return check(cfg, topology).await;
     }
@@ -98,7 +103,7 @@ async fn run_async(a: RunArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    banner(running.api_addr, demo);
+    banner(running.api_addr, cfg.api.tls.is_some(), demo);
     let stop_trimming = CancellationToken::new();
     tokio::spawn(trim_periodically(stop_trimming.clone()));
     while let Some(Sig::Reload) = sig_rx.recv().await {
@@ -356,6 +361,7 @@ async fn reload_candidate(
             let mut cfg = Config::load(path).map_err(|e| e.to_string())?;
             // The listener stays where it is (`--listen` included); the rest of [api] reloads.
             cfg.api.listen = current.api.listen;
+            cfg.api.insecure_listen = current.api.insecure_listen;
             cfg
         }
         None => current.clone(),
@@ -364,12 +370,12 @@ async fn reload_candidate(
     Ok((cfg, candidate))
 }
 
-fn banner(api_addr: std::net::SocketAddr, demo: bool) {
-    let api = format!("http://{api_addr}");
+fn banner(api_addr: std::net::SocketAddr, tls: bool, demo: bool) {
+    let api = format!("{}://{api_addr}", if tls { "https" } else { "http" });
     if demo {
         println!("faultline demo lab: the contractor-portal topology, simulated on loopback.");
         println!("API and /metrics on {api}. In another terminal, try:");
-        let flag = if api_addr.port() == 9180 {
+        let flag = if api_addr.port() == 9180 && !tls {
             String::new()
         } else {
             format!(" --api {api}")

@@ -11,17 +11,21 @@
 //! | `GET /services`, `/components/{id}`, `/ready` | states, one component, standby readiness |
 //! | `GET /map[?service=ID]` | the topology as inline SVG |
 //! | `GET /assets/console.{js,css}` | the embedded script and stylesheet |
+//!
+//! Pages shown to an operator carry the forms' anti-forgery token (the guard's [`Forms`]
+//! extension, see `guard.rs`); a viewer's pages are read-only.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use faultline_api as api;
-use faultline_console::{self as console, Ctx, Delivery};
+use faultline_console::{self as console, Ctx, Delivery, Forms};
 use serde::Deserialize;
 
 use super::routes::{RESOLVED_LISTED, why_response};
@@ -47,8 +51,21 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-fn ctx(s: &Shared, now: u64) -> Ctx {
-    Ctx::new(now, &s.topology_name)
+/// The viewer's action forms, when the guard found an operator.
+pub(crate) struct Viewer(Option<Forms>);
+
+impl<T: Send + Sync> FromRequestParts<T> for Viewer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &T) -> Result<Self, Self::Rejection> {
+        Ok(Viewer(parts.extensions.get::<Forms>().cloned()))
+    }
+}
+
+fn ctx(s: &Shared, now: u64, v: &Viewer) -> Ctx {
+    let mut c = Ctx::new(now, &s.topology_name);
+    c.forms = v.0.clone();
+    c
 }
 
 fn html(markup: console::Markup) -> Response {
@@ -63,7 +80,7 @@ fn missing(ctx: &Ctx, what: String) -> Response {
         .into_response()
 }
 
-async fn incidents(State(s): S) -> Response {
+async fn incidents(v: Viewer, State(s): S) -> Response {
     let (c, open, resolved) = {
         let e = s.engine();
         let open: Vec<api::Incident> = e.open_incidents().to_api();
@@ -72,15 +89,15 @@ async fn incidents(State(s): S) -> Response {
             .take(RESOLVED_LISTED)
             .map(ToApi::to_api)
             .collect();
-        (ctx(&s, e.now()), open, resolved)
+        (ctx(&s, e.now(), &v), open, resolved)
     };
     html(console::incidents_page(&c, &open, &resolved))
 }
 
-async fn incident(State(s): S, Path(id): Path<String>) -> Response {
+async fn incident(v: Viewer, State(s): S, Path(id): Path<String>) -> Response {
     let (c, found, trees) = {
         let e = s.engine();
-        let c = ctx(&s, e.now());
+        let c = ctx(&s, e.now(), &v);
         let found: Option<api::Incident> = e
             .open_incidents()
             .into_iter()
@@ -165,10 +182,10 @@ fn deliveries(s: &Shared, id: &str) -> Vec<Delivery> {
     out
 }
 
-async fn why(State(s): S, Path(id): Path<String>) -> Response {
+async fn why(v: Viewer, State(s): S, Path(id): Path<String>) -> Response {
     let (c, answer) = {
         let e = s.engine();
-        (ctx(&s, e.now()), why_response(&e, id))
+        (ctx(&s, e.now(), &v), why_response(&e, id))
     };
     match answer {
         Ok(w) => html(console::why_page(&c, &w)),
@@ -176,21 +193,21 @@ async fn why(State(s): S, Path(id): Path<String>) -> Response {
     }
 }
 
-async fn services(State(s): S) -> Response {
+async fn services(v: Viewer, State(s): S) -> Response {
     let (c, list) = {
         let e = s.engine();
         let list: Vec<api::ServiceStatus> = e.services().to_api();
-        (ctx(&s, e.now()), list)
+        (ctx(&s, e.now(), &v), list)
     };
     html(console::services_page(&c, &list))
 }
 
-async fn component(State(s): S, Path(id): Path<String>) -> Response {
+async fn component(v: Viewer, State(s): S, Path(id): Path<String>) -> Response {
     let (c, all, graph, why) = {
         let e = s.engine();
         let all: Vec<api::ComponentStatus> = e.components().to_api();
         (
-            ctx(&s, e.now()),
+            ctx(&s, e.now(), &v),
             all,
             e.graph().clone(),
             why_response(&e, id.clone()).ok(),
@@ -216,11 +233,11 @@ async fn component(State(s): S, Path(id): Path<String>) -> Response {
     ))
 }
 
-async fn ready(State(s): S) -> Response {
+async fn ready(v: Viewer, State(s): S) -> Response {
     let (c, groups) = {
         let e = s.engine();
         let groups: Vec<api::GroupReady> = e.readiness().to_api();
-        (ctx(&s, e.now()), groups)
+        (ctx(&s, e.now(), &v), groups)
     };
     html(console::ready_page(&c, &groups))
 }
@@ -233,7 +250,7 @@ struct MapQuery {
     service: Option<String>,
 }
 
-async fn map(State(s): S, Query(q): Query<MapQuery>) -> Response {
+async fn map(v: Viewer, State(s): S, Query(q): Query<MapQuery>) -> Response {
     let (c, states, graph) = {
         let e = s.engine();
         let states: HashMap<String, api::State> = e
@@ -241,7 +258,7 @@ async fn map(State(s): S, Query(q): Query<MapQuery>) -> Response {
             .into_iter()
             .map(|x| (x.id, x.state.to_api()))
             .collect();
-        (ctx(&s, e.now()), states, e.graph().clone())
+        (ctx(&s, e.now(), &v), states, e.graph().clone())
     };
     let opts = console::MapOptions {
         service: q.service.filter(|x| !x.is_empty()),
@@ -272,7 +289,7 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 }
 
 /// Unknown paths: JSON under `/api`, a page elsewhere.
-async fn not_found(State(s): S, uri: Uri) -> Response {
+async fn not_found(v: Viewer, State(s): S, uri: Uri) -> Response {
     if uri.path().starts_with(api::LEGACY_PREFIX) {
         return (
             StatusCode::NOT_FOUND,
@@ -282,6 +299,6 @@ async fn not_found(State(s): S, uri: Uri) -> Response {
         )
             .into_response();
     }
-    let c = ctx(&s, s.engine().now());
+    let c = ctx(&s, s.engine().now(), &v);
     missing(&c, format!("No page at {}.", uri.path()))
 }

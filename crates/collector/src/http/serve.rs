@@ -2,7 +2,8 @@
 //! `[api] max_connections` are served at once (the rest wait in the kernel's accept queue,
 //! holding no file descriptor of ours), a client must send a request's headers within
 //! `header_timeout_ms`, and a connection silent for `idle_timeout_s` is closed. At shutdown,
-//! requests in progress finish.
+//! requests in progress finish. With `[api.tls]`, each connection first completes a TLS
+//! handshake (within `header_timeout_ms`); a client speaking plain HTTP gets no answer.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +16,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
@@ -27,20 +29,25 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 /// At most one log line per this period about failing accepts (with the count since).
 const ACCEPT_ERROR_LOG_EVERY: Duration = Duration::from_secs(10);
 
-/// The server's bounds, from `[api]`.
-#[derive(Debug, Clone, Copy)]
+/// The server's bounds, from `[api]`, and its TLS configuration (`[api.tls]`).
+#[derive(Clone)]
 pub(crate) struct Limits {
     pub max_connections: usize,
     pub header_timeout: Duration,
     pub idle_timeout: Duration,
+    pub tls: Option<TlsAcceptor>,
 }
 
 impl Limits {
-    pub(crate) fn new(cfg: &ApiConfig) -> Limits {
+    pub(crate) fn new(
+        cfg: &ApiConfig,
+        tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    ) -> Limits {
         Limits {
             max_connections: cfg.max_connections.get() as usize,
             header_timeout: cfg.header_timeout_ms.get(),
             idle_timeout: cfg.idle_timeout_s.get(),
+            tls: tls.map(TlsAcceptor::from),
         }
     }
 }
@@ -77,7 +84,7 @@ pub(crate) async fn serve(
         connections.spawn(connection(
             stream,
             router.clone(),
-            limits,
+            limits.clone(),
             shutdown.clone(),
             permit,
         ));
@@ -117,10 +124,34 @@ async fn connection(
     _slot: OwnedSemaphorePermit,
 ) {
     let activity = Activity::new();
-    let io = TokioIo::new(Watched {
+    let watched = Watched {
         stream,
         activity: activity.clone(),
-    });
+    };
+    match &limits.tls {
+        None => http(watched, activity, router, &limits, shutdown).await,
+        Some(acceptor) => {
+            let handshake = acceptor.accept(watched);
+            match tokio::time::timeout(limits.header_timeout, handshake).await {
+                Ok(Ok(tls)) => http(tls, activity, router, &limits, shutdown).await,
+                Ok(Err(e)) => debug!(error = %e, "HTTP API: TLS handshake failed"),
+                Err(_) => debug!("HTTP API: TLS handshake timed out"),
+            }
+        }
+    }
+}
+
+/// Serve HTTP/1.1 on `io` (plain or TLS) until the client leaves, idles out or we stop.
+async fn http<I>(
+    io: I,
+    activity: Activity,
+    router: axum::Router,
+    limits: &Limits,
+    shutdown: CancellationToken,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(io);
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())

@@ -3,7 +3,10 @@
 //! on the server breaks the build or the tests, not a column of this output.
 //!
 //! They talk to `--api` (env `FAULTLINE_API`, default `http://127.0.0.1:9180`) under the
-//! versioned prefix `/api/v1`. Exit codes: see [`EXIT_CODES`].
+//! versioned prefix `/api/v1`. A collector with `[api.auth]` takes a bearer token from
+//! `--token-file` (env `FAULTLINE_API_TOKEN_FILE`) or the variable `FAULTLINE_API_TOKEN`; an
+//! `https://` collector with a private CA is trusted with `--ca-file` (env
+//! `FAULTLINE_API_CA_FILE`). Exit codes: see [`EXIT_CODES`].
 
 mod incidents;
 mod lab;
@@ -13,6 +16,7 @@ mod status;
 mod timeline;
 mod why;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -51,6 +55,54 @@ pub struct ApiArgs {
     /// Machine-readable output (the API's JSON, docs/cli-json.md).
     #[arg(long)]
     pub json: bool,
+    /// A file holding the API's bearer token (`[api.auth]`); without it, the variable
+    /// FAULTLINE_API_TOKEN is used when set.
+    #[arg(long, env = "FAULTLINE_API_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+    /// PEM CA certificate(s) to trust for an `https://` --api (instead of the system's).
+    #[arg(long, env = "FAULTLINE_API_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// The variable holding the API's bearer token (never a command-line argument: those show in
+/// `ps`).
+pub const TOKEN_ENV: &str = "FAULTLINE_API_TOKEN";
+
+impl ApiArgs {
+    /// The bearer token: `--token-file`, else `FAULTLINE_API_TOKEN`, else none.
+    fn token(&self) -> Result<Option<String>, String> {
+        if let Some(path) = &self.token_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--token-file {}: {e}", path.display()))?;
+            let token = text.trim();
+            if token.is_empty() {
+                return Err(format!("--token-file {}: is empty", path.display()));
+            }
+            return Ok(Some(token.to_string()));
+        }
+        Ok(std::env::var(TOKEN_ENV)
+            .ok()
+            .filter(|t| !t.trim().is_empty()))
+    }
+
+    /// The HTTP client: the timeout, and `--ca-file`'s roots when given.
+    fn client(&self) -> Result<reqwest::Client, String> {
+        let mut b = reqwest::Client::builder().timeout(REQUEST_TIMEOUT);
+        if let Some(path) = &self.ca_file {
+            let pem =
+                std::fs::read(path).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
+            if certs.is_empty() {
+                return Err(format!(
+                    "--ca-file {}: no PEM certificate in it",
+                    path.display()
+                ));
+            }
+            b = b.tls_certs_only(certs);
+        }
+        b.build().map_err(|e| e.to_string())
+    }
 }
 
 enum CallError {
@@ -58,27 +110,30 @@ enum CallError {
     Answer(String),
 }
 
-/// One request; the body as received and as the expected type.
+/// One request (with the token, trusting `--ca-file`); the body as received and as the
+/// expected type.
 fn call<T: DeserializeOwned>(
-    api: &str,
+    a: &ApiArgs,
     method: Method,
     path: &str,
 ) -> Result<(String, T), CallError> {
+    let api = a.api.as_str();
+    let token = a.token().map_err(CallError::Answer)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CallError::Unreachable(format!("cannot start the async runtime: {e}")))?;
     let url = format!("{}{path}", api.trim_end_matches('/'));
     rt.block_on(async {
-        let client = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .map_err(|e| CallError::Unreachable(e.to_string()))?;
-        let req = match method {
+        let client = a.client().map_err(CallError::Unreachable)?;
+        let mut req = match method {
             Method::Get => client.get(&url),
             // A JSON body: the collector refuses changes sent as a simple (cross-site) type.
             Method::Post => client.post(&url).json(&serde_json::Map::new()),
         };
+        if let Some(t) = &token {
+            req = req.bearer_auth(t);
+        }
         let resp = req.send().await.map_err(|e| {
             CallError::Unreachable(format!(
                 "cannot reach the collector at {api}: {e} (is `faultline run` running? see --api)"
@@ -111,7 +166,7 @@ fn with_api<T: DeserializeOwned>(
     path: &str,
     text: impl FnOnce(&T),
 ) -> ExitCode {
-    match call::<T>(&a.api, method, path) {
+    match call::<T>(a, method, path) {
         Ok((body, value)) => {
             if a.json {
                 println!("{}", body.trim_end());

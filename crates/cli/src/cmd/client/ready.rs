@@ -15,7 +15,7 @@ pub struct ReadyArgs {
 }
 
 pub fn ready(a: ReadyArgs) -> ExitCode {
-    let (_, mut v) = match call::<ReadyResponse>(&a.api.api, Method::Get, &path::v1(path::READY)) {
+    let (_, mut v) = match call::<ReadyResponse>(&a.api, Method::Get, &path::v1(path::READY)) {
         Ok(answer) => answer,
         Err(CallError::Unreachable(e)) => {
             eprintln!("error: {e}");
