@@ -89,6 +89,7 @@ mod feed;
 mod ha;
 mod ids;
 mod incidents;
+mod operator;
 mod reach;
 mod readiness;
 mod signals;
@@ -108,6 +109,7 @@ use serde::{Deserialize, Serialize};
 
 pub use config::{EngineConfig, Hold, Maintenance};
 pub use evidence::TimelineEntry;
+pub use operator::RuntimeWindow;
 pub use readiness::{
     CheckResult, CheckValue, GroupReadiness, HA_ROLE_CHECK, INTERFACE_CHECK, StandbyReadiness,
     Verdict,
@@ -120,6 +122,7 @@ use feed::Deadlines;
 use ha::HaState;
 use ids::{Comp, GroupIdx, Idx, IdxVec, ServiceIdx, TypedComponents};
 use incidents::Incidents;
+use operator::OperatorState;
 use reach::{Neighbourhood, Reachability};
 use readiness::{Members, ReadinessState};
 use signals::Signals;
@@ -214,6 +217,9 @@ pub(crate) struct EngineState {
     readiness: ReadinessState,
     evidence: EvidenceLog,
     incidents: Incidents,
+    /// Operators' actions: run-time maintenance windows.
+    #[serde(default)]
+    operator: OperatorState,
 }
 
 impl EngineState {
@@ -246,6 +252,7 @@ impl EngineState {
             readiness: ReadinessState::default(),
             evidence: EvidenceLog::new(n),
             incidents: Incidents::default(),
+            operator: OperatorState::default(),
         }
     }
 }
@@ -375,6 +382,10 @@ impl Engine {
                 _ => {}
             }
             self.advance_to(obs.at, &mut out);
+            if obs.signal.is_operator_action() {
+                self.apply_operator(obs.at, &obs.signal, &mut out);
+                continue;
+            }
             self.apply(obs, &mut out);
         }
         out

@@ -331,7 +331,11 @@ impl Engine {
             | Signal::Interface { .. }
             | Signal::Probe { .. }
             | Signal::CollectorStarted
-            | Signal::ClockAdvance => false,
+            | Signal::ClockAdvance
+            | Signal::Acknowledge { .. }
+            | Signal::Unacknowledge { .. }
+            | Signal::MaintenanceStart { .. }
+            | Signal::MaintenanceEnd { .. } => false,
         }
     }
 
