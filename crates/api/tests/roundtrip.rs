@@ -65,6 +65,7 @@ fn incident() -> Incident {
         updated_at: UnixMillis(1_764_300_012_000),
         resolved_at: None,
         suppressed: false,
+        acknowledged: None,
     }
 }
 
@@ -124,6 +125,7 @@ fn status() {
             severity: Severity::Critical,
             title: "portal down although fw-pair failed over to fw-b".into(),
             suppressed: false,
+            acknowledged: None,
         }],
         notify: NotifyStats {
             delivered: 1,

@@ -403,6 +403,7 @@ mod tests {
             updated_at: 2,
             resolved_at: None,
             suppressed: true,
+            acknowledged: None,
         };
         assert_eq!(
             serde_json::to_value(inc.to_api()).unwrap(),
