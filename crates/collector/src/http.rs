@@ -1,6 +1,7 @@
 //! The HTTP API: its routes, the guard every request passes, and the server that bounds
 //! connections.
 
+pub(crate) mod actions;
 pub(crate) mod console;
 pub(crate) mod events;
 pub(crate) mod guard;

@@ -202,6 +202,11 @@ impl ToApi for faultline_incident::Incident {
             updated_at: api::UnixMillis(self.updated_at),
             resolved_at: self.resolved_at.map(api::UnixMillis),
             suppressed: self.suppressed,
+            acknowledged: self.acknowledged.as_ref().map(|a| api::Acknowledgement {
+                by: a.by.clone(),
+                at: api::UnixMillis(a.at),
+                comment: a.comment.clone(),
+            }),
         }
     }
 }
