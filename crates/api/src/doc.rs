@@ -280,9 +280,10 @@ mod ops {
             (status = 400, description = "Unknown component or bad times", body = ApiError)))]
     pub fn maintenance_add() {}
 
-    /// End a run-time maintenance window now.
+    /// End a run-time maintenance window now (body: `by`, optional).
     #[utoipa::path(post, context_path = PREFIX, path = path::MAINTENANCE_END, tag = "act",
         params(("id" = String, Path, description = "Window id (percent-encoded)")),
+        request_body = AckRequest,
         responses(
             (status = 200, body = MaintenanceResponse),
             (status = 404, description = "No run-time window with this id", body = ApiError)))]

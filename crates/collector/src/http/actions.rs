@@ -108,8 +108,11 @@ async fn add_route(
 async fn end_route(
     State(s): S,
     Path(id): Path<String>,
+    body: Option<Json<api::AckRequest>>,
 ) -> Result<Json<api::MaintenanceResponse>, Refused> {
-    end_window(&s, &id, API_USER).await.map(Json)
+    let by = body.and_then(|Json(b)| b.by);
+    let by = by.as_deref().unwrap_or(API_USER);
+    end_window(&s, &id, by).await.map(Json)
 }
 
 /// Acknowledge (`ack`) or unacknowledge the open incident `id` as `by`; answers the incident

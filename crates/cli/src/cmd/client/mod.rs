@@ -5,6 +5,7 @@
 //! They talk to `--api` (env `FAULTLINE_API`, default `http://127.0.0.1:9180`) under the
 //! versioned prefix `/api/v1`. Exit codes: see [`EXIT_CODES`].
 
+mod act;
 mod incidents;
 mod lab;
 mod ready;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use faultline_api::Method;
 use serde::de::DeserializeOwned;
 
+pub use act::{AckArgs, MaintenanceArgs, UnackArgs, ack, maintenance, unack};
 pub use incidents::{IncidentsArgs, incidents};
 pub use lab::{LabArgs, lab};
 pub use ready::{ReadyArgs, ready};
@@ -63,6 +65,7 @@ fn call<T: DeserializeOwned>(
     api: &str,
     method: Method,
     path: &str,
+    body: &serde_json::Value,
 ) -> Result<(String, T), CallError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -77,7 +80,7 @@ fn call<T: DeserializeOwned>(
         let req = match method {
             Method::Get => client.get(&url),
             // A JSON body: the collector refuses changes sent as a simple (cross-site) type.
-            Method::Post => client.post(&url).json(&serde_json::Map::new()),
+            Method::Post => client.post(&url).json(body),
         };
         let resp = req.send().await.map_err(|e| {
             CallError::Unreachable(format!(
@@ -111,7 +114,18 @@ fn with_api<T: DeserializeOwned>(
     path: &str,
     text: impl FnOnce(&T),
 ) -> ExitCode {
-    match call::<T>(&a.api, method, path) {
+    with_api_body(a, method, path, &serde_json::json!({}), text)
+}
+
+/// [`with_api`] with a JSON body (for a POST).
+fn with_api_body<T: DeserializeOwned>(
+    a: &ApiArgs,
+    method: Method,
+    path: &str,
+    body: &serde_json::Value,
+    text: impl FnOnce(&T),
+) -> ExitCode {
+    match call::<T>(&a.api, method, path, body) {
         Ok((body, value)) => {
             if a.json {
                 println!("{}", body.trim_end());
