@@ -3,6 +3,7 @@
 
 pub(crate) mod actions;
 pub(crate) mod console;
+pub(crate) mod console_actions;
 pub(crate) mod events;
 pub(crate) mod guard;
 pub(crate) mod headers;

@@ -132,6 +132,8 @@ pub(crate) struct Shared {
     /// Operators' actions (acknowledge, maintenance) to the engine task, which journals them
     /// like observations; closed when this collector runs no engine (a poller).
     pub actions: tokio::sync::mpsc::Sender<Vec<faultline_observe::Observation>>,
+    /// The console forms' anti-forgery token (per process).
+    pub csrf: http::console_actions::Csrf,
 }
 
 impl Shared {
@@ -243,6 +245,7 @@ impl Prepared {
             changes: tokio::sync::watch::Sender::new(0),
             stopping: shutdown.clone(),
             actions,
+            csrf: http::console_actions::Csrf::new(),
         });
         let mut router =
             http::routes::router(shared.clone()).merge(http::console::router(shared.clone()));

@@ -41,14 +41,20 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/components/{id}", get(component))
         .route("/ready", get(ready))
         .route("/map", get(map))
+        .merge(super::console_actions::routes())
         .route("/assets/console.js", get(script))
         .route("/assets/console.css", get(style))
         .fallback(not_found)
         .with_state(shared)
 }
 
+/// The pages' context: every viewer may act for now (the forms carry the CSRF token).
 fn ctx(s: &Shared, now: u64) -> Ctx {
-    Ctx::new(now, &s.topology_name)
+    let mut c = Ctx::new(now, &s.topology_name);
+    c.forms = Some(console::Forms {
+        csrf: s.csrf.token(),
+    });
+    c
 }
 
 fn html(markup: console::Markup) -> Response {
@@ -115,7 +121,7 @@ async fn incident(State(s): S, Path(id): Path<String>) -> Response {
             incident: &found,
             trees: &trees,
             deliveries: &deliveries,
-            acknowledged: None,
+            acknowledged: found.acknowledged.as_ref().map(|a| (a.by.as_str(), a.at)),
         },
     ))
 }
@@ -186,14 +192,17 @@ async fn services(State(s): S) -> Response {
 }
 
 async fn component(State(s): S, Path(id): Path<String>) -> Response {
-    let (c, all, graph, why) = {
+    let (c, all, graph, why, windows) = {
         let e = s.engine();
         let all: Vec<api::ComponentStatus> = e.components().to_api();
+        let mut windows = super::actions::windows(&e).windows;
+        windows.retain(|w| w.components.contains(&id));
         (
             ctx(&s, e.now()),
             all,
             e.graph().clone(),
             why_response(&e, id.clone()).ok(),
+            windows,
         )
     };
     let mut all = all;
@@ -212,6 +221,7 @@ async fn component(State(s): S, Path(id): Path<String>) -> Response {
             topology: graph.topology(),
             all: &all,
             why: why.as_ref(),
+            windows: &windows,
         },
     ))
 }

@@ -93,10 +93,13 @@ impl Policy {
 }
 
 /// The middleware: refuse, or pass on.
+/// The console's form posts are urlencoded: their handlers check its CSRF token and `Origin`
+/// instead (`console_actions.rs`), so only the media-type rule is waived for them.
 pub(crate) async fn guard(State(policy): State<Arc<Policy>>, req: Request, next: Next) -> Response {
+    let form = super::console_actions::is_form_path(req.uri().path());
     match policy.refusal(req.method(), req.headers()) {
-        Some(refused) => refused,
-        None => next.run(req).await,
+        Some(r) if !(form && r.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE) => r,
+        _ => next.run(req).await,
     }
 }
 

@@ -96,6 +96,7 @@ impl Demo {
     }
 
     /// POST `body` as JSON to `path`: status and body.
+    #[allow(dead_code)] // used by some of the test crates sharing this module
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, String) {
         let resp = self
             .client
