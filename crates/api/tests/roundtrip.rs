@@ -65,7 +65,11 @@ fn incident() -> Incident {
         updated_at: UnixMillis(1_764_300_012_000),
         resolved_at: None,
         suppressed: false,
-        acknowledged: None,
+        acknowledged: Some(Acknowledgement {
+            by: "alice".into(),
+            at: UnixMillis(1_764_300_013_000),
+            comment: "on it".into(),
+        }),
     }
 }
 
@@ -125,7 +129,6 @@ fn status() {
             severity: Severity::Critical,
             title: "portal down although fw-pair failed over to fw-b".into(),
             suppressed: false,
-            acknowledged: None,
         }],
         notify: NotifyStats {
             delivered: 1,

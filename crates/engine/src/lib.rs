@@ -129,6 +129,9 @@ use signals::Signals;
 use track::Track;
 
 /// What the engine asks of the shell or reports to it.
+// Transitions are most of the outputs and are moved on whole into the outbox: boxing them would
+// add an allocation each for a few bytes saved on the rarer variants.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
     /// An incident opened, changed or resolved. Persist, then deliver.
