@@ -8,6 +8,10 @@ use utoipa::OpenApi;
 
 use crate::path;
 use crate::{
+    AckRequest, Acknowledgement, MaintenanceRequest, MaintenanceResponse, MaintenanceWindow,
+    WindowSource,
+};
+use crate::{
     AffectedService, ApiError, ChangeEvent, CheckValue, ComponentStatus, ComponentsResponse,
     Evidence, GroupReady, HaRole, Incident, IncidentKind, IncidentStatus, IncidentSummary,
     IncidentsResponse, LabAction, LabStatus, NotifyStats, Outage, PREFIX, Readiness, ReadyCheck,
@@ -62,6 +66,11 @@ pub const ROUTES: &[Route] = &[
     v1(Method::Get, path::WHY),
     v1(Method::Get, path::TIMELINE),
     v1(Method::Get, path::READY),
+    v1(Method::Post, path::INCIDENT_ACK),
+    v1(Method::Post, path::INCIDENT_UNACK),
+    v1(Method::Get, path::MAINTENANCE),
+    v1(Method::Post, path::MAINTENANCE),
+    v1(Method::Post, path::MAINTENANCE_END),
     v1(Method::Get, path::LAB),
     v1(Method::Post, path::LAB_ACTION),
     v1(Method::Post, path::LAB_ACTION_ID),
@@ -114,6 +123,11 @@ pub const ROUTES: &[Route] = &[
         ops::why,
         ops::timeline,
         ops::ready,
+        ops::ack,
+        ops::unack,
+        ops::maintenance_list,
+        ops::maintenance_add,
+        ops::maintenance_end,
         ops::lab_status,
         ops::lab_action,
         ops::lab_action_id,
@@ -158,10 +172,17 @@ pub const ROUTES: &[Route] = &[
         Readiness,
         LabStatus,
         LabAction,
-        ChangeEvent
+        ChangeEvent,
+        Acknowledgement,
+        AckRequest,
+        MaintenanceRequest,
+        MaintenanceResponse,
+        MaintenanceWindow,
+        WindowSource
     )),
     tags(
         (name = "live", description = "The collector's view now"),
+        (name = "act", description = "Operators' actions (journaled like observations)"),
         (name = "lab", description = "The demo lab (404 unless the collector runs it)"),
         (name = "meta", description = "The API itself and metrics")
     )
@@ -177,6 +198,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[allow(dead_code)]
 mod ops {
     use crate::path;
+    use crate::{AckRequest, Incident, MaintenanceRequest, MaintenanceResponse};
     use crate::{
         ApiError, ChangeEvent, ComponentsResponse, IncidentsQuery, IncidentsResponse, LabStatus,
         PREFIX, ReadyResponse, ServicesResponse, StatusResponse, TimelineQuery, TimelineResponse,
@@ -223,6 +245,49 @@ mod ops {
     #[utoipa::path(get, context_path = PREFIX, path = path::READY, tag = "live",
         responses((status = 200, body = ReadyResponse)))]
     pub fn ready() {}
+
+    /// Acknowledge an open incident: it stays open and recorded, pagers are told
+    /// (PagerDuty `acknowledge`, an Alertmanager silence, the webhook's `acknowledge`) and it
+    /// is not paged again until unacknowledged. Answers the incident once the engine took it.
+    #[utoipa::path(post, context_path = PREFIX, path = path::INCIDENT_ACK, tag = "act",
+        params(("id" = String, Path, description = "Incident id (percent-encoded)")),
+        request_body = AckRequest,
+        responses(
+            (status = 200, body = Incident),
+            (status = 404, description = "No open incident with this id", body = ApiError)))]
+    pub fn ack() {}
+
+    /// Withdraw an acknowledgement.
+    #[utoipa::path(post, context_path = PREFIX, path = path::INCIDENT_UNACK, tag = "act",
+        params(("id" = String, Path, description = "Incident id (percent-encoded)")),
+        request_body = AckRequest,
+        responses(
+            (status = 200, body = Incident),
+            (status = 404, description = "No open incident with this id", body = ApiError)))]
+    pub fn unack() {}
+
+    /// Maintenance windows: the configuration's and the run-time ones (current, future and
+    /// ended within a week).
+    #[utoipa::path(get, context_path = PREFIX, path = path::MAINTENANCE, tag = "act",
+        responses((status = 200, body = MaintenanceResponse)))]
+    pub fn maintenance_list() {}
+
+    /// Add a maintenance window: pages suppressed, records kept (Checkmk BI's rule).
+    #[utoipa::path(post, context_path = PREFIX, path = path::MAINTENANCE, tag = "act",
+        request_body = MaintenanceRequest,
+        responses(
+            (status = 200, body = MaintenanceResponse),
+            (status = 400, description = "Unknown component or bad times", body = ApiError)))]
+    pub fn maintenance_add() {}
+
+    /// End a run-time maintenance window now (body: `by`, optional).
+    #[utoipa::path(post, context_path = PREFIX, path = path::MAINTENANCE_END, tag = "act",
+        params(("id" = String, Path, description = "Window id (percent-encoded)")),
+        request_body = AckRequest,
+        responses(
+            (status = 200, body = MaintenanceResponse),
+            (status = 404, description = "No run-time window with this id", body = ApiError)))]
+    pub fn maintenance_end() {}
 
     /// The demo lab's state.
     #[utoipa::path(get, context_path = PREFIX, path = path::LAB, tag = "lab",

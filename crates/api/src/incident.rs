@@ -178,6 +178,9 @@ pub struct Incident {
     /// True while a maintenance window excuses it: recorded, not paged.
     #[serde(default)]
     pub suppressed: bool,
+    /// Set while acknowledged: recorded, not paged again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<crate::Acknowledgement>,
 }
 
 /// Query of `GET /api/v1/incidents`.

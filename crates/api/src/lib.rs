@@ -19,6 +19,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod action;
 mod common;
 mod doc;
 mod drift;
@@ -32,6 +33,10 @@ mod status;
 mod timeline;
 mod why;
 
+pub use action::{
+    AckRequest, Acknowledgement, MaintenanceRequest, MaintenanceResponse, MaintenanceWindow,
+    WindowSource,
+};
 pub use common::{ApiError, HaRole, State, UnixMillis};
 pub use doc::{ApiDoc, Method, ROUTES, Route, openapi};
 pub use drift::{DriftLink, DriftReport, MovedLink};

@@ -25,6 +25,14 @@ pub const LAB_ACTION: &str = "/lab/{action}";
 pub const LAB_ACTION_ID: &str = "/lab/{action}/{id}";
 /// Demo lab: inject a configuration drift (`forwarding`) into a device.
 pub const LAB_DRIFT: &str = "/lab/drift/{id}/{what}";
+/// Acknowledge an incident (body [`crate::AckRequest`]).
+pub const INCIDENT_ACK: &str = "/incidents/{id}/ack";
+/// Withdraw an acknowledgement.
+pub const INCIDENT_UNACK: &str = "/incidents/{id}/unack";
+/// Maintenance windows: list (GET) and add (POST, body [`crate::MaintenanceRequest`]).
+pub const MAINTENANCE: &str = "/maintenance";
+/// End a run-time maintenance window now.
+pub const MAINTENANCE_END: &str = "/maintenance/{id}/end";
 /// Server-Sent Events: `hello`, then `change` whenever a state or an incident changed
 /// (versioned prefix only).
 pub const EVENTS: &str = "/events";
@@ -60,6 +68,21 @@ pub fn why(id: &str) -> String {
 /// `GET /api/v1/timeline?since=MS`.
 pub fn timeline(q: TimelineQuery) -> String {
     format!("{PREFIX}{TIMELINE}?since={}", q.since.0)
+}
+
+/// `POST /api/v1/incidents/{id}/ack`, the id percent-encoded.
+pub fn ack(id: &str) -> String {
+    format!("{PREFIX}/incidents/{}/ack", segment(id))
+}
+
+/// `POST /api/v1/incidents/{id}/unack`, the id percent-encoded.
+pub fn unack(id: &str) -> String {
+    format!("{PREFIX}/incidents/{}/unack", segment(id))
+}
+
+/// `POST /api/v1/maintenance/{id}/end`, the id percent-encoded.
+pub fn maintenance_end(id: &str) -> String {
+    format!("{PREFIX}/maintenance/{}/end", segment(id))
 }
 
 /// `POST /api/v1/lab/{action}[/{id}]`, the id percent-encoded.

@@ -65,6 +65,11 @@ fn incident() -> Incident {
         updated_at: UnixMillis(1_764_300_012_000),
         resolved_at: None,
         suppressed: false,
+        acknowledged: Some(Acknowledgement {
+            by: "alice".into(),
+            at: UnixMillis(1_764_300_013_000),
+            comment: "on it".into(),
+        }),
     }
 }
 

@@ -62,6 +62,15 @@ enum Command {
     /// Standby readiness: each HA group, its active member, each standby's checks and verdict.
     #[command(after_help = cmd::client::EXIT_CODES)]
     Ready(cmd::client::ReadyArgs),
+    /// Acknowledge an open incident: no more pages for it (pagers are told) until unack.
+    #[command(after_help = cmd::client::EXIT_CODES)]
+    Ack(cmd::client::AckArgs),
+    /// Withdraw an acknowledgement.
+    #[command(after_help = cmd::client::EXIT_CODES)]
+    Unack(cmd::client::UnackArgs),
+    /// Maintenance windows: add COMPONENT... --for 2h --reason ..., list, end ID.
+    #[command(after_help = cmd::client::EXIT_CODES)]
+    Maintenance(cmd::client::MaintenanceArgs),
     /// Drive the demo lab: status, fail ID, heal ID, drift ID forwarding, fix, reset.
     #[command(after_help = cmd::client::EXIT_CODES)]
     Lab(cmd::client::LabArgs),
@@ -133,6 +142,9 @@ fn main() -> ExitCode {
         Command::Timeline(a) => cmd::client::timeline(a),
         Command::Ready(a) => cmd::client::ready(a),
         Command::Lab(a) => cmd::client::lab(a),
+        Command::Ack(a) => cmd::client::ack(a),
+        Command::Unack(a) => cmd::client::unack(a),
+        Command::Maintenance(a) => cmd::client::maintenance(a),
         Command::Replay(a) => cmd::replay::replay(a),
         Command::Poller(a) => cmd::poller::run(a),
         Command::Check(a) => cmd::topo::check(a),

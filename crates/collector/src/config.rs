@@ -410,6 +410,41 @@ mod tests {
         Config::parse(text, Path::new("f.toml")).map_err(|e| e.to_string())
     }
 
+    /// Maintenance windows take TOML datetimes, RFC 3339 strings or milliseconds, and a human
+    /// `for` instead of `to`; mistakes are errors, never a silent window.
+    #[test]
+    fn maintenance_windows_take_datetimes_and_human_durations() {
+        let m = |body: &str| {
+            parse(&format!(
+                "topology = \"t.yaml\"\n[[engine.maintenance]]\ncomponents = [\"fw-b\"]\n{body}\n"
+            ))
+            .map(|c| c.engine.maintenance[0].clone())
+        };
+        let start = 1_798_761_600_000; // 2027-01-01T00:00:00Z
+        let w = m("from = 2027-01-01T01:00:00+01:00\nfor = \"2h\"").unwrap();
+        assert_eq!((w.from, w.to), (start, start + 7_200_000));
+        let w = m("from = \"2027-01-01T00:00:00Z\"\nto = 2027-01-01T00:30:00Z").unwrap();
+        assert_eq!((w.from, w.to), (start, start + 1_800_000));
+        let w = m(&format!("from = {start}\nto = {}", start + 1)).unwrap();
+        assert_eq!(w.to, start + 1);
+        for (body, says) in [
+            ("from = 2027-01-01T00:00:00\nfor = \"1h\"", "offset"),
+            ("from = 2027-01-01T00:00:00Z\nfor = \"soon\"", "for"),
+            ("from = 2027-01-01T00:00:00Z", "exactly one"),
+            (
+                "from = 2027-01-01T00:00:00Z\nfor = \"1h\"\nto = 1",
+                "exactly one",
+            ),
+            (
+                "from = 2027-01-01T00:00:00Z\nto = 2026-01-01T00:00:00Z",
+                "end after",
+            ),
+        ] {
+            let err = m(body).expect_err(body);
+            assert!(err.contains(says), "{body}: {err}");
+        }
+    }
+
     /// Issue #9 item 16: each of these used to panic (exit 101), panic in every poll task, or
     /// silently become 200 ms polling. Now each is an error at its key's position.
     #[test]

@@ -130,6 +130,9 @@ pub(crate) struct Shared {
     pub changes: tokio::sync::watch::Sender<u64>,
     /// Fires at shutdown: long-lived answers (the event stream) end with it.
     pub stopping: CancellationToken,
+    /// Operators' actions (acknowledge, maintenance) to the engine task, which journals them
+    /// like observations; closed when this collector runs no engine (a poller).
+    pub actions: tokio::sync::mpsc::Sender<Vec<faultline_observe::Observation>>,
 }
 
 impl Shared {
@@ -139,6 +142,9 @@ impl Shared {
         self.engine.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// Operators' actions waiting for the engine task (an HTTP request waits for a free slot).
+const ACTION_QUEUE: usize = 64;
 
 /// A running collector.
 pub struct Collector {
@@ -226,6 +232,7 @@ impl Prepared {
         let store_released = store.release_watch();
         let restored =
             restore::restore(&store, &notifier, plan.graph.clone(), plan.engine.clone()).await?;
+        let (actions, action_queue) = tokio::sync::mpsc::channel(ACTION_QUEUE);
         let shared = Arc::new(Shared {
             engine: Mutex::new(restored.engine),
             store,
@@ -237,6 +244,7 @@ impl Prepared {
             started: Instant::now(),
             changes: tokio::sync::watch::Sender::new(0),
             stopping: shutdown.clone(),
+            actions,
         });
         let mut router =
             http::routes::router(shared.clone()).merge(http::console::router(shared.clone()));
@@ -267,6 +275,7 @@ impl Prepared {
             limits: http::serve::Limits::new(&cfg.api, tls),
             trap_communities,
             shape,
+            actions: action_queue,
             shutdown: shutdown.clone(),
         };
         let devices = plan.targets.len();

@@ -203,6 +203,11 @@ impl ToApi for faultline_incident::Incident {
             updated_at: api::UnixMillis(self.updated_at),
             resolved_at: self.resolved_at.map(api::UnixMillis),
             suppressed: self.suppressed,
+            acknowledged: self.acknowledged.as_ref().map(|a| api::Acknowledgement {
+                by: a.by.clone(),
+                at: api::UnixMillis(a.at),
+                comment: a.comment.clone(),
+            }),
         }
     }
 }
@@ -404,6 +409,7 @@ mod tests {
             updated_at: 2,
             resolved_at: None,
             suppressed: true,
+            acknowledged: None,
         };
         assert_eq!(
             serde_json::to_value(inc.to_api()).unwrap(),

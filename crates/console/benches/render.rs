@@ -85,6 +85,7 @@ fn incidents(t: &Topology) -> Vec<Incident> {
                 updated_at: UnixMillis(2_000),
                 resolved_at: None,
                 suppressed: false,
+                acknowledged: None,
             }
         })
         .collect()

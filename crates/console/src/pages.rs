@@ -68,6 +68,8 @@ pub struct ComponentView<'a> {
     pub all: &'a [ComponentStatus],
     /// Its live why-tree.
     pub why: Option<&'a WhyResponse>,
+    /// Maintenance windows naming it (current, future, recently ended).
+    pub windows: &'a [faultline_api::MaintenanceWindow],
 }
 
 /// `/components/{id}`: state, HA role, last poll, interfaces (links), requirements.
@@ -89,6 +91,7 @@ pub fn component_page(ctx: &Ctx, v: &ComponentView<'_>) -> Markup {
             dd { @if let Some(t) = c.last_seen { (at(t)) " (" (age(ctx.now, t)) " ago)" } @else { "never" } }
             @if let Some(p) = &c.problem { dt { "poll problem" } dd.problem { (p) } }
         }
+        (maintenance(ctx, v))
         (neighbours(v, &state_of))
         @if let Some(w) = v.why {
             h2 { "Why" }
@@ -135,6 +138,46 @@ fn neighbours(
                     a href=(component_href(topo.resolve(q).map_or("device", |c| c.kind_name()), q)) { (q) }
                 }
             } }
+        }
+    }
+}
+
+/// The component's maintenance windows, each run-time one with "end now", and (when the viewer
+/// may act) a form to add one.
+fn maintenance(ctx: &Ctx, v: &ComponentView<'_>) -> Markup {
+    let here = format!("/components/{}", faultline_api::path::segment(&v.status.id));
+    html! {
+        @if !v.windows.is_empty() || ctx.forms.is_some() { h2 { "Maintenance" } }
+        @if !v.windows.is_empty() {
+            ul.maintenance { @for w in v.windows {
+                li data-window=(w.id) data-active=(w.active) {
+                    (at(w.from)) " – " (at(w.to))
+                    @if w.active { " (in force)" }
+                    @if !w.reason.is_empty() { ": " (w.reason) }
+                    @if !w.by.is_empty() { " · by " (w.by) }
+                    @if let Some(e) = &w.ended_by { " · ended by " (e) }
+                    @if let (Some(forms), true, faultline_api::WindowSource::Runtime) =
+                        (&ctx.forms, w.to > ctx.now, w.source) {
+                        form.action.inline method="post"
+                            action=(format!("/maintenance/{}/end", faultline_api::path::segment(&w.id))) {
+                            input type="hidden" name="csrf" value=(forms.csrf);
+                            input type="hidden" name="back" value=(here);
+                            " " button type="submit" data-action="end-maintenance" { "end now" }
+                        }
+                    }
+                }
+            } }
+        }
+        @if let Some(forms) = &ctx.forms {
+            form.action method="post"
+                action=(format!("{here}/maintenance")) {
+                input type="hidden" name="csrf" value=(forms.csrf);
+                "maintenance for "
+                input type="text" name="for" value="2h" size="6" aria-label="duration";
+                " reason "
+                input type="text" name="reason" maxlength="500" aria-label="reason";
+                " " button type="submit" data-action="add-maintenance" { "Start maintenance" }
+            }
         }
     }
 }
@@ -198,6 +241,10 @@ pub(crate) fn incident_actions(ctx: &Ctx, i: &Incident, acknowledged: bool) -> M
     html! {
         form.action method="post" action=(format!("{}/{action}", incident_href(&i.id))) {
             input type="hidden" name="csrf" value=(forms.csrf);
+            @if !acknowledged {
+                label { "comment " input type="text" name="comment" maxlength="500"; }
+                " "
+            }
             button type="submit" name="action" value=(action) data-action=(action) { (label) }
         }
     }

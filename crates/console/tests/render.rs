@@ -58,6 +58,7 @@ fn incident(id: &str, root: &str, name: &str) -> Incident {
         updated_at: UnixMillis(2_000),
         resolved_at: None,
         suppressed: false,
+        acknowledged: None,
     }
 }
 

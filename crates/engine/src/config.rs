@@ -33,8 +33,12 @@ impl Default for Hold {
 
 /// A maintenance window: pages suppressed, records kept (Checkmk BI's rule applies: it excuses
 /// only what the maintained components' failure would take down).
+///
+/// In a configuration file `from` and `to` are milliseconds since the epoch, RFC 3339 strings
+/// or TOML datetimes with an offset (`from = 2026-11-29T22:00:00+01:00`), and `for = "2h"`
+/// (a human duration) may stand instead of `to`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawMaintenance")]
 pub struct Maintenance {
     /// Topology ids of the components under maintenance.
     pub components: Vec<String>,
@@ -45,6 +49,72 @@ pub struct Maintenance {
     /// Why, for people.
     #[serde(default)]
     pub reason: String,
+}
+
+/// An instant as written in a configuration: milliseconds, an RFC 3339 string, or a TOML
+/// datetime (which reaches serde as a one-key map).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawInstant {
+    Millis(UnixMillis),
+    Text(String),
+    TomlDatetime {
+        #[serde(rename = "$__toml_private_datetime")]
+        text: String,
+    },
+}
+
+impl RawInstant {
+    fn millis(self, field: &str) -> Result<UnixMillis, String> {
+        match self {
+            RawInstant::Millis(ms) => Ok(ms),
+            RawInstant::Text(t) | RawInstant::TomlDatetime { text: t } => {
+                faultline_observe::time::parse_rfc3339(&t).map_err(|e| {
+                    format!("maintenance `{field}`: {e} (give a date, a time and an offset)")
+                })
+            }
+        }
+    }
+}
+
+/// [`Maintenance`] as written: `to` or `for`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMaintenance {
+    components: Vec<String>,
+    from: RawInstant,
+    #[serde(default)]
+    to: Option<RawInstant>,
+    #[serde(default, rename = "for")]
+    duration: Option<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+impl TryFrom<RawMaintenance> for Maintenance {
+    type Error = String;
+
+    fn try_from(raw: RawMaintenance) -> Result<Maintenance, String> {
+        let from = raw.from.millis("from")?;
+        let to = match (raw.to, raw.duration) {
+            (Some(to), None) => to.millis("to")?,
+            (None, Some(d)) => {
+                let d = humantime::parse_duration(&d)
+                    .map_err(|e| format!("maintenance `for = \"{d}\"`: {e}"))?;
+                from.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            }
+            _ => return Err("a maintenance window needs exactly one of `to` and `for`".into()),
+        };
+        if to <= from {
+            return Err("a maintenance window must end after it starts".into());
+        }
+        Ok(Maintenance {
+            components: raw.components,
+            from,
+            to,
+            reason: raw.reason,
+        })
+    }
 }
 
 /// How the engine weighs time: hold-downs, staleness, flap damping, the failover window,

@@ -151,6 +151,7 @@ impl Engine {
                     updated_at: self.state.now,
                     resolved_at: None,
                     suppressed: false,
+                    acknowledged: None,
                 },
             );
         }

@@ -90,6 +90,7 @@ mod feed;
 mod ha;
 mod ids;
 mod incidents;
+mod operator;
 mod reach;
 mod readiness;
 mod signals;
@@ -109,6 +110,7 @@ use serde::{Deserialize, Serialize};
 
 pub use config::{EngineConfig, Hold, Maintenance};
 pub use evidence::TimelineEntry;
+pub use operator::RuntimeWindow;
 pub use readiness::{
     CheckResult, CheckValue, GroupReadiness, HA_ROLE_CHECK, INTERFACE_CHECK, StandbyReadiness,
     Verdict,
@@ -121,12 +123,16 @@ use feed::Deadlines;
 use ha::HaState;
 use ids::{Comp, GroupIdx, Idx, IdxVec, ServiceIdx, TypedComponents};
 use incidents::Incidents;
+use operator::OperatorState;
 use reach::{Neighbourhood, Reachability};
 use readiness::{Members, ReadinessState};
 use signals::Signals;
 use track::Track;
 
 /// What the engine asks of the shell or reports to it.
+// Transitions are most of the outputs and are moved on whole into the outbox: boxing them would
+// add an allocation each for a few bytes saved on the rarer variants.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
     /// An incident opened, changed or resolved. Persist, then deliver.
@@ -218,6 +224,9 @@ pub(crate) struct EngineState {
     cabling: drift::Cabling,
     evidence: EvidenceLog,
     incidents: Incidents,
+    /// Operators' actions: run-time maintenance windows.
+    #[serde(default)]
+    operator: OperatorState,
 }
 
 impl EngineState {
@@ -251,6 +260,7 @@ impl EngineState {
             cabling: drift::Cabling::default(),
             evidence: EvidenceLog::new(n),
             incidents: Incidents::default(),
+            operator: OperatorState::default(),
         }
     }
 }
@@ -385,6 +395,10 @@ impl Engine {
                 _ => {}
             }
             self.advance_to(obs.at, &mut out);
+            if obs.signal.is_operator_action() {
+                self.apply_operator(obs.at, &obs.signal, &mut out);
+                continue;
+            }
             self.apply(obs, &mut out);
         }
         out

@@ -332,7 +332,11 @@ impl Engine {
             | Signal::Probe { .. }
             | Signal::Cabling { .. }
             | Signal::CollectorStarted
-            | Signal::ClockAdvance => false,
+            | Signal::ClockAdvance
+            | Signal::Acknowledge { .. }
+            | Signal::Unacknowledge { .. }
+            | Signal::MaintenanceStart { .. }
+            | Signal::MaintenanceEnd { .. } => false,
         }
     }
 

@@ -23,7 +23,7 @@
 //!     evidence: vec![],
 //!     status: IncidentStatus::Open,
 //!     opened_at: 1_000, updated_at: 1_000, resolved_at: None,
-//!     suppressed: false,
+//!     suppressed: false, acknowledged: None,
 //! };
 //! let t = IncidentTransition { seq: 1, action: TransitionAction::Trigger, at: 1_000, incident: inc };
 //! assert_eq!(t.incident.severity.as_str(), "critical");
@@ -237,6 +237,22 @@ pub struct Incident {
     /// True while a maintenance window excuses this incident: recorded, not paged.
     #[serde(default)]
     pub suppressed: bool,
+    /// Set while an operator has acknowledged it: recorded, not paged again (its resolve
+    /// still is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<Acknowledgement>,
+}
+
+/// Who acknowledged an incident, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    /// Who (the authenticated user, or `api` / `console` / the CLI's user).
+    pub by: String,
+    /// When (engine time: the action's journaled instant).
+    pub at: UnixMillis,
+    /// Why, for people (may be empty).
+    #[serde(default)]
+    pub comment: String,
 }
 
 /// What happened to an incident.
@@ -249,6 +265,10 @@ pub enum TransitionAction {
     Update,
     /// It is over.
     Resolve,
+    /// An operator acknowledged it (`incident.acknowledged` says who): pagers stop paging it.
+    Acknowledge,
+    /// An operator withdrew the acknowledgement: it pages again on its next change.
+    Unacknowledge,
 }
 
 /// One change of one incident, with the incident as it is after the change.

@@ -183,6 +183,39 @@ async fn check_route(c: &Running, route: &api::Route, prefix: &str) {
             let fwd = a.checks.iter().find(|x| x.check == "ip_forwarding");
             assert!(fwd.is_some_and(|x| x.applies), "{a:?}");
         }
+        path::INCIDENT_ACK | path::INCIDENT_UNACK => {
+            let verb = if route.path == path::INCIDENT_ACK {
+                "ack"
+            } else {
+                "unack"
+            };
+            let (code, e): (u16, api::ApiError) = c
+                .call(Method::Post, &p(&format!("/incidents/nope@1/{verb}")))
+                .await;
+            assert_eq!(code, 404, "{}", e.error);
+            assert!(e.error.contains("no open incident `nope@1`"), "{}", e.error);
+        }
+        path::MAINTENANCE if route.method == Method::Get => {
+            let m: api::MaintenanceResponse = c.get(&p(path::MAINTENANCE)).await;
+            assert!(m.windows.is_empty(), "{m:?}");
+        }
+        path::MAINTENANCE => {
+            let resp = c
+                .client
+                .post(format!("{}{}", c.base, p(path::MAINTENANCE)))
+                .json(&serde_json::json!({"components": ["no-such-box"], "for_ms": 60_000}))
+                .send()
+                .await
+                .expect("maintenance");
+            assert_eq!(resp.status(), 400);
+            let e: api::ApiError = resp.json().await.expect("error");
+            assert!(e.error.contains("no-such-box"), "{}", e.error);
+        }
+        path::MAINTENANCE_END => {
+            let (code, e): (u16, api::ApiError) =
+                c.call(Method::Post, &p("/maintenance/mw-nope/end")).await;
+            assert_eq!(code, 404, "{}", e.error);
+        }
         path::LAB => {
             let l: api::LabStatus = c.get(&p(path::LAB)).await;
             assert_eq!(l.failed, ["fw-a"]);

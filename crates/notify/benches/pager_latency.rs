@@ -63,6 +63,7 @@ fn incident(id: String) -> Incident {
         updated_at: 1,
         resolved_at: None,
         suppressed: false,
+        acknowledged: None,
     }
 }
 

@@ -43,6 +43,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         updated_at: now,
         resolved_at: None,
         suppressed: false,
+        acknowledged: None,
     };
     n.enqueue(&IncidentTransition {
         seq: 1,

@@ -4,6 +4,8 @@
 //! Routing rules: a new page only where the route filter selects the incident and it is not
 //! suppressed; once paged at a receiver, its updates follow (folded into a pending one when
 //! possible) and its resolve always goes there, suppressed or not (cf. alertmanager#2754).
+//! An acknowledgement (and its withdrawal) goes where the incident was paged, as an entry of
+//! its own; while acknowledged, updates are recorded but not sent (no re-notification).
 
 use std::collections::HashMap;
 
@@ -83,6 +85,21 @@ impl Planner<'_, '_> {
                 }
                 // Never paged here: nothing to resolve.
                 (TransitionAction::Resolve, None) => {}
+                (TransitionAction::Acknowledge | TransitionAction::Unacknowledge, Some(rec)) => {
+                    let labels = keep_labels(c, inc, rec.labels.clone());
+                    self.txn.set_paged(&PagedRecord {
+                        incident: inc.clone(),
+                        ..rec
+                    })?;
+                    self.push(i, &c.cfg.name, t, non_empty(labels))?;
+                }
+                (TransitionAction::Acknowledge | TransitionAction::Unacknowledge, None) => {}
+                // Acknowledged: recorded, not paged again.
+                (_, Some(mut rec)) if inc.acknowledged.is_some() => {
+                    rec.incident = inc.clone();
+                    rec.labels = keep_labels(c, inc, std::mem::take(&mut rec.labels));
+                    self.txn.set_paged(&rec)?;
+                }
                 // Maintenance: no new page and no update; a resolve still follows.
                 _ if inc.suppressed => {}
                 (_, None) if c.cfg.matches(inc) => self.first_page(i, c, t)?,
@@ -133,7 +150,12 @@ impl Planner<'_, '_> {
                 .map(|e| (None, e)),
         };
         match tail {
-            Some((at, mut e)) if e.transition.action != TransitionAction::Resolve => {
+            Some((at, mut e))
+                if matches!(
+                    e.transition.action,
+                    TransitionAction::Trigger | TransitionAction::Update
+                ) =>
+            {
                 let action = e.transition.action;
                 e.transition = t.clone();
                 e.transition.action = action;

@@ -55,6 +55,8 @@ pub fn action_str(a: TransitionAction) -> &'static str {
         TransitionAction::Trigger => "trigger",
         TransitionAction::Update => "update",
         TransitionAction::Resolve => "resolve",
+        TransitionAction::Acknowledge => "acknowledge",
+        TransitionAction::Unacknowledge => "unacknowledge",
     }
 }
 

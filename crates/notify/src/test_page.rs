@@ -63,6 +63,7 @@ fn test_incident(receiver: &str, now: u64) -> Incident {
         updated_at: now,
         resolved_at: None,
         suppressed: false,
+        acknowledged: None,
     }
 }
 

@@ -9,6 +9,21 @@ use crate::receivers::{Configured, Receivers};
 use crate::retry::parse_retry_after;
 use crate::{NotifyError, Result, payload};
 
+/// The body of a successful answer, else what went wrong.
+async fn checked(resp: reqwest::Result<reqwest::Response>) -> Result<String, String> {
+    let resp = resp.map_err(|e| error_text(&e.without_url()))?;
+    let status = resp.status();
+    let body = resp.text().await.unwrap_or_default();
+    if status.is_success() {
+        Ok(body)
+    } else {
+        Err(format!(
+            "follow-up answered {status}: {}",
+            payload::truncate(&body, ANSWER_MAX)
+        ))
+    }
+}
+
 /// Longest receiver answer kept in a dead letter or error.
 pub const ANSWER_MAX: usize = 2048;
 
@@ -59,11 +74,29 @@ impl Transport {
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
         let body = resp.text().await.unwrap_or_default();
+        if (200..300).contains(&status) {
+            self.follow_up(recv, entry).await?;
+        }
         Ok(HttpAnswer {
             status,
             retry_after,
             body: payload::truncate(&body, ANSWER_MAX).to_string(),
         })
+    }
+
+    /// The receiver's lookup and the requests its answer calls for, once the entry itself was
+    /// delivered; `Err` when any fails (the entry is then retried whole).
+    async fn follow_up(&self, recv: usize, entry: &OutboxEntry) -> Result<(), String> {
+        let c = self.get(recv);
+        let client = &self.clients[recv];
+        let Some(lookup) = c.receiver.lookup(client, entry) else {
+            return Ok(());
+        };
+        let answer = checked(c.client.authorize(lookup).send().await).await?;
+        for req in c.receiver.follow_ups(client, entry, &answer)? {
+            checked(c.client.authorize(req).send().await).await?;
+        }
+        Ok(())
     }
 
     /// One delivery attempt, classified by the receiver.

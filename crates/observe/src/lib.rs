@@ -333,6 +333,49 @@ pub enum Signal {
     /// hold-down expired between observation batches). Journaled before those transitions are
     /// paged, so a replay fires the same deadlines at the same instant (same incident ids).
     ClockAdvance,
+    /// An operator acknowledged an incident: it stays open and recorded, but is not paged
+    /// again until it is unacknowledged or resolves. Journaled like any observation, so a
+    /// replay acknowledges at the same instant.
+    Acknowledge {
+        /// The incident's id (`root@opened_at`).
+        incident: String,
+        /// Who acknowledged (the authenticated user, or `api` / `console` / the CLI's user).
+        by: String,
+        /// Why, for people.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        comment: String,
+    },
+    /// An operator withdrew an acknowledgement: the incident pages again on its next change.
+    Unacknowledge {
+        /// The incident's id.
+        incident: String,
+        /// Who withdrew it.
+        by: String,
+    },
+    /// An operator put components under maintenance at run time (combined with the
+    /// configuration's windows, under the same rule).
+    MaintenanceStart {
+        /// The window's id, unique among windows.
+        window: String,
+        /// Topology ids of the components under maintenance.
+        components: Vec<String>,
+        /// Start of the window (inclusive, ms since the epoch).
+        from: UnixMillis,
+        /// End of the window (exclusive, ms since the epoch).
+        to: UnixMillis,
+        /// Why, for people.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        reason: String,
+        /// Who added it.
+        by: String,
+    },
+    /// An operator ended a run-time maintenance window early (at the observation's `at`).
+    MaintenanceEnd {
+        /// The window's id.
+        window: String,
+        /// Who ended it.
+        by: String,
+    },
 }
 
 /// How a cable differs from the topology.
@@ -431,7 +474,22 @@ impl Signal {
             Signal::Cabling { .. } => "cabling",
             Signal::CollectorStarted => "collector_started",
             Signal::ClockAdvance => "clock_advance",
+            Signal::Acknowledge { .. } => "acknowledge",
+            Signal::Unacknowledge { .. } => "unacknowledge",
+            Signal::MaintenanceStart { .. } => "maintenance_start",
+            Signal::MaintenanceEnd { .. } => "maintenance_end",
         }
+    }
+
+    /// An operator's action (acknowledge, maintenance) rather than something observed.
+    pub fn is_operator_action(&self) -> bool {
+        matches!(
+            self,
+            Signal::Acknowledge { .. }
+                | Signal::Unacknowledge { .. }
+                | Signal::MaintenanceStart { .. }
+                | Signal::MaintenanceEnd { .. }
+        )
     }
 }
 

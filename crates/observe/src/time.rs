@@ -20,6 +20,16 @@ fn timestamp(ms: UnixMillis) -> Option<jiff::Timestamp> {
     jiff::Timestamp::from_millisecond(i64::try_from(ms).ok()?).ok()
 }
 
+/// An RFC 3339 instant (`2026-11-28T04:27:52Z`, `2026-11-28T05:27:52+01:00`) as milliseconds
+/// since the epoch; `Err` says what is wrong (before the epoch included).
+pub fn parse_rfc3339(text: &str) -> Result<UnixMillis, String> {
+    let t: jiff::Timestamp = text
+        .trim()
+        .parse()
+        .map_err(|e| format!("`{text}` is not an RFC 3339 instant: {e}"))?;
+    u64::try_from(t.as_millisecond()).map_err(|_| format!("`{text}` is before 1970"))
+}
+
 /// `2026-11-28 04:27:52 UTC`: the same text on every machine.
 pub fn format_utc(ms: UnixMillis) -> String {
     match timestamp(ms) {

@@ -35,6 +35,7 @@ fn incident(id: &str, status: IncidentStatus) -> Incident {
         updated_at: 1,
         resolved_at: None,
         suppressed: false,
+        acknowledged: None,
     }
 }
 

@@ -209,6 +209,31 @@ impl Alertmanager {
         v
     }
 
+    /// `GET /api/v2/silences`: every silence Alertmanager holds (active, pending, expired).
+    pub async fn silences(&self) -> Vec<Value> {
+        let r = self
+            .get("/api/v2/silences")
+            .send()
+            .await
+            .expect("GET /api/v2/silences");
+        r.json::<Vec<Value>>().await.expect("silences JSON")
+    }
+
+    /// The silences matching `incident="ID"` that are active (not expired).
+    pub async fn active_silences_of(&self, id: &str) -> Vec<Value> {
+        self.silences()
+            .await
+            .into_iter()
+            .filter(|s| s["status"]["state"] == "active")
+            .filter(|s| {
+                s["matchers"].as_array().is_some_and(|ms| {
+                    ms.iter()
+                        .any(|m| m["name"] == "incident" && m["value"] == id)
+                })
+            })
+            .collect()
+    }
+
     /// Alertmanager's log so far (stderr), for failure messages.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("am.log")).unwrap_or_default()

@@ -81,9 +81,5 @@ fn list(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
 }
 
 fn action(a: faultline_incident::TransitionAction) -> &'static str {
-    match a {
-        faultline_incident::TransitionAction::Trigger => "trigger",
-        faultline_incident::TransitionAction::Update => "update",
-        faultline_incident::TransitionAction::Resolve => "resolve",
-    }
+    faultline_notify::payload::action_str(a)
 }

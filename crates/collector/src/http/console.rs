@@ -45,6 +45,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/components/{id}", get(component))
         .route("/ready", get(ready))
         .route("/map", get(map))
+        .merge(super::console_actions::routes())
         .route("/assets/console.js", get(script))
         .route("/assets/console.css", get(style))
         .fallback(not_found)
@@ -132,7 +133,7 @@ async fn incident(v: Viewer, State(s): S, Path(id): Path<String>) -> Response {
             incident: &found,
             trees: &trees,
             deliveries: &deliveries,
-            acknowledged: None,
+            acknowledged: found.acknowledged.as_ref().map(|a| (a.by.as_str(), a.at)),
         },
     ))
 }
@@ -203,14 +204,17 @@ async fn services(v: Viewer, State(s): S) -> Response {
 }
 
 async fn component(v: Viewer, State(s): S, Path(id): Path<String>) -> Response {
-    let (c, all, graph, why) = {
+    let (c, all, graph, why, windows) = {
         let e = s.engine();
         let all: Vec<api::ComponentStatus> = e.components().to_api();
+        let mut windows = super::actions::windows(&e).windows;
+        windows.retain(|w| w.components.contains(&id));
         (
             ctx(&s, e.now(), &v),
             all,
             e.graph().clone(),
             why_response(&e, id.clone()).ok(),
+            windows,
         )
     };
     let mut all = all;
@@ -229,6 +233,7 @@ async fn component(v: Viewer, State(s): S, Path(id): Path<String>) -> Response {
             topology: graph.topology(),
             all: &all,
             why: why.as_ref(),
+            windows: &windows,
         },
     ))
 }

@@ -12,6 +12,7 @@
 //! | `GET /api/v1/why/{id}` | [`api::WhyResponse`]: live why-tree, service status, the incident concerning it |
 //! | `GET /api/v1/timeline[?since=MS]` | [`api::TimelineResponse`]: state changes and evidence, oldest first |
 //! | `GET /api/v1/ready` | [`api::ReadyResponse`]: standby readiness of every active-standby group |
+//! | `POST /api/v1/incidents/{id}/ack`, `/unack`; `GET`, `POST /api/v1/maintenance`; `POST /api/v1/maintenance/{id}/end` | operators' actions (`actions.rs`) |
 //! | `GET /api/v1/events` | Server-Sent Events: `hello`, then `change` ([`api::ChangeEvent`]) |
 //! | `GET /api/v1/openapi.json` | the OpenAPI document ([`faultline_api::openapi`]) |
 //! | `GET /metrics` | Prometheus / OpenMetrics text (see `metrics`: state series, counters, `faultline_build_info`, `process_*`) |
@@ -61,6 +62,7 @@ fn routes() -> Router<Arc<Shared>> {
         .route(path::WHY, get(why))
         .route(path::TIMELINE, get(timeline))
         .route(path::READY, get(ready))
+        .merge(super::actions::routes())
 }
 
 async fn ready(State(s): S) -> Json<api::ReadyResponse> {

@@ -102,6 +102,10 @@ pub(crate) struct EngineTask {
     /// Observation batches from every source. Batches still queued at shutdown are dropped,
     /// never half-processed (their sources observe again after the restart).
     pub observations: mpsc::Receiver<Vec<Observation>>,
+    /// Operators' actions (acknowledge, maintenance), journaled and fed like observations, in
+    /// every shape that runs the engine (a correlator's too: they are its own, not the
+    /// stream's).
+    pub actions: mpsc::Receiver<Vec<Observation>>,
     /// A correlator's external feed (the stream consumer), taken in its order; `None` in the
     /// single process.
     pub feed: Option<mpsc::Receiver<FeedBatch>>,
@@ -186,6 +190,7 @@ impl EngineTask {
         tokio::select! {
             _ = self.shutdown.cancelled() => return None,
             got = self.observations.recv(), if self.feed.is_none() => batch.extend(got?),
+            Some(acts) = self.actions.recv() => batch.extend(acts),
             got = next_fed(&mut self.feed) => {
                 let fed = got?;
                 batch.extend(fed.observations);

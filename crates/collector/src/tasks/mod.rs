@@ -96,6 +96,8 @@ pub(crate) struct Wiring {
     pub trap_communities: Vec<faultline_trap::Secret>,
     /// Where observations come from and go.
     pub shape: Shape,
+    /// Operators' actions from the API and the console, for the engine task.
+    pub actions: mpsc::Receiver<Vec<Observation>>,
     pub shutdown: CancellationToken,
 }
 
@@ -125,6 +127,7 @@ impl Wiring {
                 EngineTask {
                     shared: self.shared.clone(),
                     observations: queued,
+                    actions: std::mem::replace(&mut self.actions, mpsc::channel(1).1),
                     stream_clock: correlator,
                     feed,
                     journaled: Vec::new(),

@@ -113,6 +113,7 @@ impl Engine {
             updated_at: self.state.now,
             resolved_at: None,
             suppressed,
+            acknowledged: None,
         }
     }
 
@@ -237,19 +238,15 @@ impl Engine {
 
     /// Maintenance (Checkmk BI's rule): a component in maintenance excuses only what its own
     /// failure takes down. A redundant member under maintenance does not excuse an outage.
+    /// The configuration's windows and the run-time ones (`operator.rs`) count alike.
     fn excused_by_maintenance(&self, root_id: &str, affected: &Affected) -> bool {
-        let now = self.state.now;
-        let active = || {
-            self.cfg
-                .maintenance
-                .iter()
-                .filter(move |m| m.from <= now && now < m.to)
-        };
-        if !active().any(|m| m.components.iter().any(|c| c == root_id)) {
+        let active = self.active_maintenance(self.state.now);
+        if !active.iter().any(|m| m.iter().any(|c| c == root_id)) {
             return false;
         }
-        let maintained: Vec<&str> = active()
-            .flat_map(|m| m.components.iter().map(String::as_str))
+        let maintained: Vec<&str> = active
+            .iter()
+            .flat_map(|m| m.iter().map(String::as_str))
             .collect();
         let excused = self.graph.what_if(&maintained).ok();
         affected

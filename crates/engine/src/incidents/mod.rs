@@ -121,6 +121,30 @@ impl Incidents {
         self.service_host.keys().copied()
     }
 
+    /// The open incident with this id, and whether it has been paged (its first page is not
+    /// held back any more).
+    pub(crate) fn open_by_id_mut(&mut self, id: &str) -> Option<(bool, &mut Incident)> {
+        self.open
+            .values_mut()
+            .find(|o| o.incident.id == id)
+            .map(|o| (o.held_until.is_none(), &mut o.incident))
+    }
+
+    /// Emit an `action` transition of the open incident with this id, as it is now.
+    pub(crate) fn emit(
+        &mut self,
+        id: &str,
+        action: TransitionAction,
+        at: UnixMillis,
+        out: &mut Vec<Output>,
+    ) {
+        let seq = self.seq + 1;
+        if let Some(o) = self.open.values().find(|o| o.incident.id == id) {
+            out.push(transition(seq, action, at, &o.incident));
+            self.seq = seq;
+        }
+    }
+
     fn next_seq(&mut self) -> u64 {
         self.seq += 1;
         self.seq
@@ -191,6 +215,7 @@ impl Incidents {
         out: &mut Outbox,
     ) {
         if let Some(o) = self.open.get(&key) {
+            inc.acknowledged = o.incident.acknowledged.clone();
             story::keep_story(&o.incident, &mut inc, takeover_at);
             story::keep_outages(&o.incident, &mut inc, now);
         }

@@ -95,6 +95,22 @@ impl Demo {
         assert!(resp.status().is_success(), "lab {action}");
     }
 
+    /// POST `body` as JSON to `path`: status and body.
+    #[allow(dead_code)] // used by some of the test crates sharing this module
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, String) {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        (
+            resp.status().as_u16(),
+            resp.text().await.unwrap_or_default(),
+        )
+    }
+
     /// Poll `f` every 250 ms until it answers, for at most `secs`.
     pub async fn until<T>(
         &self,

@@ -16,6 +16,11 @@
 //!
 //! Alertmanager forgets a firing alert (one without `endsAt`) after its `resolve_timeout`, so
 //! firing incidents are re-posted.
+//!
+//! An acknowledgement becomes a **silence** (`POST /api/v2/silences`) matching the incident's
+//! alerts (`alertname` and `incident`), created by whoever acknowledged; an unacknowledge or the
+//! incident's resolve expires every active silence of the incident (listed with
+//! `GET /api/v2/silences?filter=incident="ID"`, then `DELETE /api/v2/silence/{id}`).
 
 use std::time::Duration;
 
@@ -39,6 +44,12 @@ const RESEND_MAX_SECS: u64 = 86_400;
 
 /// The alerts endpoint below the configured base URL.
 const ALERTS_PATH: &str = "/api/v2/alerts";
+/// Silences: created at an acknowledgement, listed and expired at an unacknowledge or resolve.
+const SILENCES_PATH: &str = "/api/v2/silences";
+const SILENCE_PATH: &str = "/api/v2/silence";
+/// How long an acknowledgement's silence lasts unless the incident resolves or is
+/// unacknowledged first (Alertmanager needs an end).
+const SILENCE_MS: UnixMillis = 7 * 24 * 3_600_000;
 
 /// Every alert's `alertname`.
 pub const ALERTNAME: &str = "FaultlineIncident";
@@ -65,15 +76,13 @@ impl ReceiverSection for AlertmanagerSection {
     fn build(&self, ctx: &mut BuildContext<'_>) -> Option<Alertmanager> {
         let base = ctx.http_url("url", self.url.as_deref(), None)?;
         let base = base.trim_end_matches('/');
-        let url = if base.ends_with(ALERTS_PATH) {
-            base.to_string()
-        } else {
-            format!("{base}{ALERTS_PATH}")
-        };
+        let root = base.strip_suffix(ALERTS_PATH).unwrap_or(base).to_string();
+        let url = format!("{root}{ALERTS_PATH}");
         let resend = self.resend_interval_secs.map_or(DEFAULT_RESEND, |s| {
             Duration::from_secs(s.clamp(RESEND_MIN_SECS, RESEND_MAX_SECS))
         });
         Some(Alertmanager {
+            root,
             url,
             resend,
             public_url: ctx.public_url(),
@@ -83,6 +92,8 @@ impl ReceiverSection for AlertmanagerSection {
 
 /// A ready Alertmanager receiver.
 pub struct Alertmanager {
+    /// The base URL (without `/api/v2/...`).
+    root: String,
     url: String,
     resend: Duration,
     public_url: Option<String>,
@@ -99,6 +110,16 @@ impl Receiver for Alertmanager {
         entry: &OutboxEntry,
     ) -> Result<reqwest::RequestBuilder, String> {
         let t = &entry.transition;
+        match t.action {
+            TransitionAction::Acknowledge => {
+                let url = format!("{}{SILENCES_PATH}", self.root);
+                // From the delivery on (Alertmanager refuses an end in the past).
+                let now = faultline_observe::time::now_ms();
+                return Ok(client.post(url).json(&silence(&t.incident, now)));
+            }
+            TransitionAction::Unacknowledge => return Ok(self.silences_of(client, &t.incident)),
+            _ => {}
+        }
         let kept = entry
             .labels
             .clone()
@@ -125,6 +146,99 @@ impl Receiver for Alertmanager {
     fn identity_labels(&self, incident: &Incident, pinned: Option<&Labels>) -> Option<Labels> {
         Some(kept_labels(incident, pinned))
     }
+
+    fn lookup(
+        &self,
+        client: &reqwest::Client,
+        entry: &OutboxEntry,
+    ) -> Option<reqwest::RequestBuilder> {
+        let t = &entry.transition;
+        matches!(
+            t.action,
+            TransitionAction::Unacknowledge | TransitionAction::Resolve
+        )
+        .then(|| self.silences_of(client, &t.incident))
+    }
+
+    fn follow_ups(
+        &self,
+        client: &reqwest::Client,
+        entry: &OutboxEntry,
+        answer: &str,
+    ) -> Result<Vec<reqwest::RequestBuilder>, String> {
+        let ids = live_silences(answer, &entry.transition.incident.id)?;
+        Ok(ids
+            .into_iter()
+            .map(|id| client.delete(format!("{}{SILENCE_PATH}/{id}", self.root)))
+            .collect())
+    }
+}
+
+impl Alertmanager {
+    /// `GET /api/v2/silences` filtered to the incident's.
+    fn silences_of(&self, client: &reqwest::Client, inc: &Incident) -> reqwest::RequestBuilder {
+        let base = format!("{}{SILENCES_PATH}", self.root);
+        let filter = format!("incident=\"{}\"", inc.id);
+        match reqwest::Url::parse_with_params(&base, [("filter", filter)]) {
+            Ok(url) => client.get(url),
+            // The base URL was checked at build time; the answer is filtered again anyway.
+            Err(_) => client.get(base),
+        }
+    }
+}
+
+/// The silence of an acknowledged incident: its alerts (`alertname` and `incident`), from `at`
+/// for [`SILENCE_MS`], by whoever acknowledged, with their comment.
+pub fn silence(inc: &Incident, at: UnixMillis) -> Value {
+    let matcher = |name: &str, value: &str| json!({"name": name, "value": value, "isRegex": false, "isEqual": true});
+    let (by, comment) = inc
+        .acknowledged
+        .as_ref()
+        .map_or(("faultline", ""), |a| (a.by.as_str(), a.comment.as_str()));
+    let comment = if comment.is_empty() {
+        format!("faultline: {} acknowledged", inc.id)
+    } else {
+        format!("faultline: {} acknowledged: {comment}", inc.id)
+    };
+    json!({
+        "matchers": [matcher("alertname", ALERTNAME), matcher("incident", &inc.id)],
+        "startsAt": rfc3339(at),
+        "endsAt": rfc3339(at.saturating_add(SILENCE_MS)),
+        "createdBy": by,
+        "comment": comment,
+    })
+}
+
+/// Ids of the silences of incident `id` in a `GET /api/v2/silences` answer that are not
+/// expired yet (only those matching `incident="ID"` exactly, whatever the filter did).
+fn live_silences(answer: &str, id: &str) -> Result<Vec<String>, String> {
+    #[derive(Deserialize)]
+    struct Status {
+        state: String,
+    }
+    #[derive(Deserialize)]
+    struct Matcher {
+        name: String,
+        value: String,
+    }
+    #[derive(Deserialize)]
+    struct Listed {
+        id: String,
+        status: Status,
+        matchers: Vec<Matcher>,
+    }
+    let listed: Vec<Listed> = serde_json::from_str(answer)
+        .map_err(|e| format!("silences answer is not a silence list: {e}"))?;
+    Ok(listed
+        .into_iter()
+        .filter(|s| s.status.state != "expired")
+        .filter(|s| {
+            s.matchers
+                .iter()
+                .any(|m| m.name == "incident" && m.value == id)
+        })
+        .map(|s| s.id)
+        .collect())
 }
 
 /// The labels kept for an incident paged here: the incident-wide identity labels (pinned at the
@@ -323,6 +437,7 @@ mod tests {
             updated_at: 1_000,
             resolved_at: None,
             suppressed: false,
+            acknowledged: None,
         }
     }
 

@@ -76,6 +76,28 @@ pub trait Receiver: Send + Sync + 'static {
     fn identity_labels(&self, _incident: &Incident, _pinned: Option<&Labels>) -> Option<Labels> {
         None
     }
+
+    /// A lookup sent once [`Self::request`] was delivered, whose answer names more requests
+    /// ([`Self::follow_ups`]): Alertmanager lists an incident's silences to expire them at an
+    /// unacknowledge or resolve. The default: none. A failed lookup or follow-up is retried
+    /// with the entry (the whole exchange is idempotent).
+    fn lookup(
+        &self,
+        _client: &reqwest::Client,
+        _entry: &OutboxEntry,
+    ) -> Option<reqwest::RequestBuilder> {
+        None
+    }
+
+    /// The requests the lookup's answer calls for (the default: none).
+    fn follow_ups(
+        &self,
+        _client: &reqwest::Client,
+        _entry: &OutboxEntry,
+        _answer: &str,
+    ) -> Result<Vec<reqwest::RequestBuilder>, String> {
+        Ok(Vec::new())
+    }
 }
 
 /// A token bucket shared by every receiver naming the same `bucket`.

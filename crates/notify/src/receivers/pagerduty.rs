@@ -140,8 +140,13 @@ pub fn event(
     t: &IncidentTransition,
 ) -> Value {
     let inc = &t.incident;
+    // Events v2 has no "unacknowledge": a new trigger under the same dedup key re-opens the
+    // alert's notifications in PagerDuty's own rules.
     let action = match t.action {
-        TransitionAction::Trigger | TransitionAction::Update => "trigger",
+        TransitionAction::Trigger | TransitionAction::Update | TransitionAction::Unacknowledge => {
+            "trigger"
+        }
+        TransitionAction::Acknowledge => "acknowledge",
         TransitionAction::Resolve => "resolve",
     };
     let links: Vec<Value> = why_links(public_url, inc)

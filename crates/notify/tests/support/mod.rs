@@ -71,6 +71,7 @@ pub fn incident(id: &str, severity: Severity, tier: &str) -> Incident {
         updated_at: 1_700_000_000_000,
         resolved_at: None,
         suppressed: false,
+        acknowledged: None,
     }
 }
 

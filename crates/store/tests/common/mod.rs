@@ -38,6 +38,7 @@ pub fn incident(id: &str) -> Incident {
         updated_at: 1,
         resolved_at: None,
         suppressed: false,
+        acknowledged: None,
     }
 }
 

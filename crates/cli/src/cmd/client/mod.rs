@@ -8,6 +8,7 @@
 //! `https://` collector with a private CA is trusted with `--ca-file` (env
 //! `FAULTLINE_API_CA_FILE`). Exit codes: see [`EXIT_CODES`].
 
+mod act;
 mod incidents;
 mod lab;
 mod ready;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use faultline_api::Method;
 use serde::de::DeserializeOwned;
 
+pub use act::{AckArgs, MaintenanceArgs, UnackArgs, ack, maintenance, unack};
 pub use incidents::{IncidentsArgs, incidents};
 pub use lab::{LabArgs, lab};
 pub use ready::{ReadyArgs, ready};
@@ -116,6 +118,7 @@ fn call<T: DeserializeOwned>(
     a: &ApiArgs,
     method: Method,
     path: &str,
+    body: &serde_json::Value,
 ) -> Result<(String, T), CallError> {
     let api = a.api.as_str();
     let token = a.token().map_err(CallError::Answer)?;
@@ -129,7 +132,7 @@ fn call<T: DeserializeOwned>(
         let mut req = match method {
             Method::Get => client.get(&url),
             // A JSON body: the collector refuses changes sent as a simple (cross-site) type.
-            Method::Post => client.post(&url).json(&serde_json::Map::new()),
+            Method::Post => client.post(&url).json(body),
         };
         if let Some(t) = &token {
             req = req.bearer_auth(t);
@@ -166,7 +169,18 @@ fn with_api<T: DeserializeOwned>(
     path: &str,
     text: impl FnOnce(&T),
 ) -> ExitCode {
-    match call::<T>(a, method, path) {
+    with_api_body(a, method, path, &serde_json::json!({}), text)
+}
+
+/// [`with_api`] with a JSON body (for a POST).
+fn with_api_body<T: DeserializeOwned>(
+    a: &ApiArgs,
+    method: Method,
+    path: &str,
+    body: &serde_json::Value,
+    text: impl FnOnce(&T),
+) -> ExitCode {
+    match call::<T>(a, method, path, body) {
         Ok((body, value)) => {
             if a.json {
                 println!("{}", body.trim_end());

@@ -15,7 +15,12 @@ pub struct ReadyArgs {
 }
 
 pub fn ready(a: ReadyArgs) -> ExitCode {
-    let (_, mut v) = match call::<ReadyResponse>(&a.api, Method::Get, &path::v1(path::READY)) {
+    let (_, mut v) = match call::<ReadyResponse>(
+        &a.api,
+        Method::Get,
+        &path::v1(path::READY),
+        &serde_json::json!({}),
+    ) {
         Ok(answer) => answer,
         Err(CallError::Unreachable(e)) => {
             eprintln!("error: {e}");

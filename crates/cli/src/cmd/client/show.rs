@@ -36,6 +36,14 @@ pub(crate) fn print_incident(i: &Incident, verbose: bool) {
         ),
         None => println!("  opened {}", when(i.opened_at)),
     }
+    if let Some(a) = &i.acknowledged {
+        let why = if a.comment.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", a.comment)
+        };
+        println!("  acknowledged by {} at {}{why}", a.by, when(a.at));
+    }
     if !i.root_causes.is_empty() {
         println!("  root cause: {}", i.root_causes.join(", "));
     }
