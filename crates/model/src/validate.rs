@@ -474,15 +474,16 @@ impl Refs<'_, '_> {
         })
     }
 
-    /// Report a reference to itself or to nothing known.
-    fn check(&self, cx: &mut Ctx, (self_id, owner): (&str, &str), verb: &str, r: &S<String>) {
+    /// Report a reference to itself or to nothing known. The owner is `kind` `self_id`
+    /// (`device` `fw-a`), put into words only for a message.
+    fn check(&self, cx: &mut Ctx, (kind, self_id): (&str, &str), verb: &str, r: &S<String>) {
         if r.value == self_id {
-            cx.err(r, format!("{owner} {verb} itself"));
+            cx.err(r, format!("{kind} `{self_id}` {verb} itself"));
         } else if self.ids.get(self.index, &r.value).is_none() && !self.link_named(&r.value) {
             cx.err(
                 r,
                 format!(
-                    "{owner} {verb} unknown component `{}`{}",
+                    "{kind} `{self_id}` {verb} unknown component `{}`{}",
                     r.value,
                     hint(&r.value, self.ids)
                 ),
@@ -495,9 +496,8 @@ impl Refs<'_, '_> {
 fn validate_devices(cx: &mut Ctx, refs: &Refs) -> Vec<Option<Address>> {
     let mut addresses = Vec::with_capacity(refs.ids.devices.len());
     for d in refs.ids.devices {
-        let owner = format!("device `{}`", d.id.value);
         for r in &d.requires {
-            refs.check(cx, (&d.id.value, &owner), "requires", r);
+            refs.check(cx, ("device", &d.id.value), "requires", r);
         }
         addresses.push(match &d.address {
             None => None,
@@ -520,7 +520,7 @@ fn validate_groups(cx: &mut Ctx, refs: &Refs) -> Vec<GroupMode> {
     for g in refs.ids.groups {
         let owner = format!("group `{}`", g.id.value);
         for m in &g.members {
-            refs.check(cx, (&g.id.value, &owner), "has member", m);
+            refs.check(cx, ("group", &g.id.value), "has member", m);
         }
         let mut seen = FxHashMap::default();
         for m in &g.members {
@@ -607,7 +607,7 @@ fn validate_services(cx: &mut Ctx, refs: &Refs) {
     for s in refs.ids.services {
         let owner = format!("service `{}`", s.id.value);
         for r in &s.requires {
-            refs.check(cx, (&s.id.value, &owner), "requires", r);
+            refs.check(cx, ("service", &s.id.value), "requires", r);
         }
         if let Some(p) = &s.probe {
             match (&p.url, &p.tcp) {
