@@ -1,9 +1,8 @@
 //! Compiling a topology into gates.
 
-use std::collections::HashMap;
-
 use faultline_model::{ComponentRef, Topology};
 use petgraph::graph::{DiGraph, NodeIndex};
+use rustc_hash::FxHashMap;
 
 use crate::{CompId, DependencyGraph, NO_SERVICE, Node, NodeId, Role};
 
@@ -11,17 +10,11 @@ struct Builder<'t> {
     topo: &'t Topology,
     g: DiGraph<Node, ()>,
     canonical: Vec<NodeIndex>,
-    /// Links between two devices (unordered pair of device indices).
-    links_between: HashMap<(usize, usize), Vec<usize>>,
-    via: HashMap<(CompId, CompId), NodeIndex>,
-    views: HashMap<(CompId, CompId), NodeIndex>,
+    via: FxHashMap<(CompId, CompId), NodeIndex>,
+    views: FxHashMap<(CompId, CompId), NodeIndex>,
     n_dev: usize,
     n_link: usize,
     n_group: usize,
-}
-
-fn pair(a: usize, b: usize) -> (usize, usize) {
-    if a <= b { (a, b) } else { (b, a) }
 }
 
 impl Builder<'_> {
@@ -39,13 +32,30 @@ impl Builder<'_> {
         self.topo.resolve(id).unwrap_or(ComponentRef::Device(0))
     }
 
-    fn links(&self, a: ComponentRef, b: ComponentRef) -> Option<&Vec<usize>> {
-        match (a, b) {
-            (ComponentRef::Device(x), ComponentRef::Device(y)) => {
-                self.links_between.get(&pair(x, y))
-            }
-            _ => None,
-        }
+    /// The links between two devices, in link order, from the side with fewer links (the
+    /// model keeps each device's links; no map of device pairs is needed).
+    fn links_between(&self, a: ComponentRef, b: ComponentRef) -> impl Iterator<Item = usize> {
+        let t = self.topo;
+        let (x, y) = match (a, b) {
+            (ComponentRef::Device(x), ComponentRef::Device(y)) => (x, y),
+            // No device has this index: an empty scan.
+            _ => (t.devices.len(), t.devices.len()),
+        };
+        let (from, to) = if x < t.devices.len() && t.links_of(x).len() > t.links_of(y).len() {
+            (y, x as u32)
+        } else {
+            (x, y as u32)
+        };
+        let links = (from < t.devices.len()).then(|| t.links_of(from));
+        links.into_iter().flatten().filter(move |&l| {
+            let link = &t.links[l];
+            link.a_device == to || link.b_device == to
+        })
+    }
+
+    fn links(&self, a: ComponentRef, b: ComponentRef) -> Option<Vec<usize>> {
+        let links: Vec<usize> = self.links_between(a, b).collect();
+        (!links.is_empty()).then_some(links)
     }
 
     /// The gate that stands for "requirer can use target".
@@ -60,7 +70,8 @@ impl Builder<'_> {
                     .iter()
                     .map(|m| self.resolve(m))
                     .collect();
-                let linked = members.iter().any(|m| self.links(requirer, *m).is_some());
+                let linked =
+                    (members.iter()).any(|m| self.links_between(requirer, *m).next().is_some());
                 if !linked {
                     return self.canonical[tc.0 as usize];
                 }
@@ -90,7 +101,7 @@ impl Builder<'_> {
     fn via_or_direct(&mut self, requirer: ComponentRef, target: ComponentRef) -> NodeIndex {
         let rc = self.cid(requirer);
         let tc = self.cid(target);
-        let Some(links) = self.links(requirer, target).cloned() else {
+        let Some(links) = self.links(requirer, target) else {
             return self.canonical[tc.0 as usize];
         };
         if let Some(&v) = self.via.get(&(rc, tc)) {
@@ -130,24 +141,16 @@ impl Builder<'_> {
 
 impl<'t> Builder<'t> {
     fn new(t: &'t Topology) -> Self {
-        let mut b = Builder {
+        Builder {
             topo: t,
             g: DiGraph::with_capacity(t.component_count() * 2, t.component_count() * 3),
             canonical: Vec::with_capacity(t.component_count()),
-            links_between: HashMap::new(),
-            via: HashMap::new(),
-            views: HashMap::new(),
+            via: FxHashMap::default(),
+            views: FxHashMap::default(),
             n_dev: t.devices.len(),
             n_link: t.links.len(),
             n_group: t.groups.len(),
-        };
-        for (i, l) in t.links.iter().enumerate() {
-            b.links_between
-                .entry(pair(l.a_device as usize, l.b_device as usize))
-                .or_default()
-                .push(i);
         }
-        b
     }
 
     /// One canonical gate per component, in `CompId` order (devices, links, groups,
@@ -273,7 +276,7 @@ fn parent_index(child_off: &[u32], child: &[NodeId]) -> (Vec<u32>, Vec<NodeId>) 
 /// canonical gate, plus for a group every requirer-specific view of it, sorted.
 fn carrier_index(
     canonical: &[NodeId],
-    views: &HashMap<(CompId, CompId), NodeIndex>,
+    views: &FxHashMap<(CompId, CompId), NodeIndex>,
     new_id: &[u32],
 ) -> (Vec<u32>, Vec<NodeId>) {
     let mut carriers: Vec<Vec<NodeId>> = canonical.iter().map(|n| vec![*n]).collect();
@@ -304,15 +307,23 @@ pub(crate) fn build(topo: Topology) -> DependencyGraph {
         child_off,
         child,
     } = renumber(&b.g);
+    // The petgraph copy is done with: free it before the parent and carrier indices are made.
+    let Builder {
+        canonical,
+        views,
+        g,
+        ..
+    } = b;
+    drop(g);
     let (parent_off, parent) = parent_index(&child_off, &child);
-    let canonical: Vec<NodeId> = b.canonical.iter().map(|i| new_id[i.index()]).collect();
-    let (carrier_off, carrier) = carrier_index(&canonical, &b.views, &new_id);
+    let canonical: Vec<NodeId> = canonical.iter().map(|i| new_id[i.index()]).collect();
+    let (carrier_off, carrier) = carrier_index(&canonical, &views, &new_id);
+    drop(views);
     let mut service_of = vec![NO_SERVICE; nodes.len()];
     let first_service = t.devices.len() + t.links.len() + t.groups.len();
     for i in 0..t.services.len() {
         service_of[canonical[first_service + i] as usize] = i as u32;
     }
-    drop(b);
     DependencyGraph {
         topo,
         nodes,

@@ -6,9 +6,8 @@
 //! monotone), computed bottom-up once per gate of the service's closure: linear in the sum of
 //! kill-set sizes, never one full evaluation per candidate.
 
-use std::collections::HashMap;
-
 use faultline_model::ComponentRef;
+use rustc_hash::FxHashMap;
 
 use crate::{CompId, DependencyGraph, NodeId};
 
@@ -28,8 +27,9 @@ pub(crate) fn kill_set(g: &DependencyGraph, root: NodeId) -> Vec<CompId> {
         }
     }
     closure.sort_unstable();
-    let mut kill: HashMap<NodeId, Vec<u32>> = HashMap::with_capacity(closure.len());
-    let mut counter: HashMap<u32, u32> = HashMap::new();
+    let mut kill: FxHashMap<NodeId, Vec<u32>> =
+        FxHashMap::with_capacity_and_hasher(closure.len(), Default::default());
+    let mut counter: FxHashMap<u32, u32> = FxHashMap::default();
     for &n in &closure {
         let children = g.children(n);
         let k = g.needed(n) as usize;

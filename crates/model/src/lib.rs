@@ -34,14 +34,15 @@
 
 #![warn(missing_docs)]
 
+mod assemble;
 pub mod emit;
 pub mod generate;
 pub mod ids;
+mod index;
 mod lenient;
 mod raw;
 mod validate;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
@@ -385,11 +386,11 @@ pub struct Topology {
     pub groups: Vec<Group>,
     /// Services in file order; [`ComponentRef::Service`] indexes it.
     pub services: Vec<Service>,
-    /// Id → device, group or service. Links are found through `device_links`, not here: a
-    /// data centre has three links per device and one map entry per link name costs more
-    /// than the rest of the model.
+    /// Id → device, group or service, keyed by the ids in the lists above (no copy of them).
+    /// Links are found through `device_links`, not here: a data centre has three links per
+    /// device and one map entry per link name costs more than the rest of the model.
     #[serde(skip)]
-    index: HashMap<String, ComponentRef>,
+    index: index::IdIndex,
     /// Links touching each device, CSR: `device_links[device_link_off[d]..device_link_off[d+1]]`.
     #[serde(skip)]
     device_link_off: Vec<u32>,
@@ -402,15 +403,20 @@ impl Topology {
     /// YAML — JSON is valid YAML, so a mislabelled file still loads).
     pub fn load(path: &Path) -> Result<Topology, LoadError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| LoadError::io(&name, e))?;
-        if path
+        let read = || std::fs::read_to_string(path).map_err(|e| LoadError::io(&name, e));
+        let text = read()?;
+        if !path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         {
-            Self::from_json_str(&text, &name)
-        } else {
-            Self::from_yaml_str(&text, &name)
+            return Self::from_yaml_str(&text, &name);
         }
+        let raw = raw::parse_json(&text, &name)
+            .map_err(|first| lenient::schema_problems(&text, &name).unwrap_or(first))?;
+        // A clean file needs its text no more: let it go before the model is built (a
+        // 100k-device file is 16 MB). Problems are rare, and then the file is read again.
+        drop(text);
+        validate::validate(raw, &name).or_else(|plain| Self::json_positions(&read()?, &name, plain))
     }
 
     /// Parse and validate YAML. A file that does not fit the schema is read a second time,
@@ -426,22 +432,26 @@ impl Topology {
     pub fn from_json_str(text: &str, file: &str) -> Result<Topology, LoadError> {
         let raw = raw::parse_json(text, file)
             .map_err(|first| lenient::schema_problems(text, file).unwrap_or(first))?;
-        match validate::validate(raw, file) {
-            Ok(t) => Ok(t),
-            Err(plain) => match raw::parse_yaml(text, file) {
-                Ok(spanned) => validate::validate(spanned, file),
-                Err(_) => Err(plain),
-            },
+        validate::validate(raw, file).or_else(|plain| Self::json_positions(text, file, plain))
+    }
+
+    /// A JSON file with problems (`plain`, found without positions) validated again through
+    /// the span-aware parser, so that the problems carry line and column.
+    fn json_positions(text: &str, file: &str, plain: LoadError) -> Result<Topology, LoadError> {
+        match raw::parse_yaml(text, file) {
+            Ok(spanned) => validate::validate(spanned, file),
+            Err(_) => Err(plain),
         }
     }
 
     /// Resolve a component name: an id, a link end (`fw-a:port1`) or a link id (`a:x--b:y`).
     pub fn resolve(&self, name: &str) -> Option<ComponentRef> {
-        if let Some(c) = self.index.get(name) {
-            return Some(*c);
+        let declared = |c| self.id_of(c);
+        if let Some(c) = self.index.get(name, declared) {
+            return Some(c);
         }
         let (device, _) = name.split_once(':')?;
-        let Some(ComponentRef::Device(d)) = self.index.get(device).copied() else {
+        let Some(ComponentRef::Device(d)) = self.index.get(device, declared) else {
             return None;
         };
         let interface = &name[device.len() + 1..];
@@ -457,7 +467,7 @@ impl Topology {
     }
 
     /// Indices of the links touching device index `d`.
-    pub fn links_of(&self, d: usize) -> impl Iterator<Item = usize> + '_ {
+    pub fn links_of(&self, d: usize) -> impl ExactSizeIterator<Item = usize> + '_ {
         let (a, b) = (
             self.device_link_off[d] as usize,
             self.device_link_off[d + 1] as usize,
@@ -508,7 +518,10 @@ impl Topology {
 
     /// Names close to `name`, for "did you mean" hints in CLI errors.
     pub fn suggest(&self, name: &str) -> Option<&str> {
-        validate::closest(name, self.index.keys().map(String::as_str))
+        let ids = (self.devices.iter().map(|d| d.id.as_str()))
+            .chain(self.groups.iter().map(|g| g.id.as_str()))
+            .chain(self.services.iter().map(|s| s.id.as_str()));
+        validate::closest(name, ids)
     }
 }
 

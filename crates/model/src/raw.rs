@@ -1,13 +1,37 @@
 //! The file format as written, before validation. Every id and reference keeps its source
-//! position (`Spanned`) so that validation errors can point at the exact token.
+//! position ([`S`]) so that validation errors can point at the exact token.
+
+use std::fmt;
 
 use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use crate::validate::{Diagnostic, LoadError};
 use crate::{DeviceKind, ProbeSpec, Tier};
 
-pub(crate) type S<T> = Spanned<T>;
+/// A value with the line and column of its token (0 where the parser gives none: JSON).
+///
+/// Read through `serde_saphyr::Spanned` and kept as two `u32`s: the parser's `Spanned` holds
+/// two full locations (88 bytes around a `String`), and a data centre's file has one of these
+/// per id and per requirement.
+#[derive(Debug)]
+pub(crate) struct S<T> {
+    pub value: T,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for S<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Spanned::<T>::deserialize(d)?;
+        Ok(S {
+            value: s.value,
+            line: s.referenced.line() as u32,
+            column: s.referenced.column() as u32,
+        })
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,11 +70,147 @@ pub(crate) struct RawDevice {
 }
 
 /// `[a:if, b:if]` or `{a: a:if, b: b:if}`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+///
+/// Read by hand rather than as an untagged enum of a list and a mapping: serde buffers every
+/// untagged value into a generic tree before trying the variants (a second copy of every link
+/// of the file), and the ends are written straight into the link's id, the one string the
+/// model keeps for a link.
+#[derive(Debug)]
 pub(crate) enum RawLink {
-    Pair(Vec<String>),
-    Ends { a: String, b: String },
+    /// Two ends, as the link id `a--b`; `sep` is the byte offset of the `--`.
+    Ends { id: String, sep: u32 },
+    /// A list of other than two ends: how many.
+    Count(usize),
+}
+
+/// What serde said for an untagged enum that matched no variant; `lenient` turns it into the
+/// schema's words, so the message stays the one the derive gave.
+const NO_LINK: &str = "data did not match any variant of untagged enum RawLink";
+
+impl<'de> Deserialize<'de> for RawLink {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LinkVisitor)
+    }
+}
+
+/// Appends a string value to a buffer, without a `String` of its own.
+struct AppendTo<'a>(&'a mut String);
+
+impl<'de> de::DeserializeSeed<'de> for AppendTo<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for AppendTo<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a link end")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.0.push_str(v);
+        Ok(())
+    }
+}
+
+struct LinkVisitor;
+
+impl LinkVisitor {
+    fn ends(a: &str, b: &str) -> RawLink {
+        let mut id = String::with_capacity(a.len() + 2 + b.len());
+        id.push_str(a);
+        id.push_str("--");
+        id.push_str(b);
+        RawLink::Ends {
+            id,
+            sep: a.len() as u32,
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for LinkVisitor {
+    type Value = RawLink;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a link")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawLink, A::Error> {
+        let no_link = |_| de::Error::custom(NO_LINK);
+        let mut id = String::new();
+        if seq
+            .next_element_seed(AppendTo(&mut id))
+            .map_err(no_link)?
+            .is_none()
+        {
+            return Ok(RawLink::Count(0));
+        }
+        let sep = id.len() as u32;
+        id.push_str("--");
+        if seq
+            .next_element_seed(AppendTo(&mut id))
+            .map_err(no_link)?
+            .is_none()
+        {
+            return Ok(RawLink::Count(1));
+        }
+        let mut n = 2;
+        while seq.next_element::<String>().map_err(no_link)?.is_some() {
+            n += 1;
+        }
+        if n != 2 {
+            return Ok(RawLink::Count(n));
+        }
+        id.shrink_to_fit();
+        Ok(RawLink::Ends { id, sep })
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<RawLink, A::Error> {
+        let no_link = |_| de::Error::custom(NO_LINK);
+        let (mut a, mut b) = (None, None);
+        while let Some(key) = map.next_key::<String>().map_err(no_link)? {
+            let slot = match key.as_str() {
+                "a" => &mut a,
+                "b" => &mut b,
+                _ => {
+                    // As with the derive: other keys of the mapping are ignored.
+                    map.next_value::<de::IgnoredAny>().map_err(no_link)?;
+                    continue;
+                }
+            };
+            let value = map.next_value::<String>().map_err(no_link)?;
+            if slot.replace(value).is_some() {
+                return Err(de::Error::custom(NO_LINK));
+            }
+        }
+        match (a, b) {
+            (Some(a), Some(b)) => Ok(Self::ends(&a, &b)),
+            _ => Err(de::Error::custom(NO_LINK)),
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<RawLink, E> {
+        Err(E::custom(NO_LINK))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawLink, E> {
+        Err(E::custom(NO_LINK))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<RawLink, E> {
+        Err(E::custom(NO_LINK))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<RawLink, E> {
+        Err(E::custom(NO_LINK))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawLink, E> {
+        Err(E::custom(NO_LINK))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<RawLink, E> {
+        Err(E::custom(NO_LINK))
+    }
 }
 
 #[derive(Debug, Deserialize)]

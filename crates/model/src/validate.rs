@@ -3,11 +3,13 @@
 //! All problems are collected (not just the first) and sorted by position, so one run of
 //! `faultline check` lists everything to fix.
 
-use std::collections::HashMap;
 use std::fmt;
 
-use crate::raw::{RawLink, RawTopology, S};
-use crate::{Address, ComponentRef, Device, Group, GroupMode, Link, LinkEnd, Service, Topology};
+use rustc_hash::FxHashMap;
+
+use crate::index::{IdIndex, Slots, hash};
+use crate::raw::{RawDevice, RawGroup, RawLink, RawService, RawTopology, S};
+use crate::{Address, ComponentRef, GroupMode, Link, LinkEnd, Topology, assemble};
 
 /// One problem at one place in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,12 +95,8 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn err<T>(&mut self, at: &S<T>, msg: impl Into<String>) {
-        self.diags.push(Diagnostic::new(
-            self.file,
-            at.referenced.line() as u32,
-            at.referenced.column() as u32,
-            msg,
-        ));
+        self.diags
+            .push(Diagnostic::new(self.file, at.line, at.column, msg));
     }
 }
 
@@ -159,31 +157,50 @@ fn parse_address(s: &str) -> Result<Address, String> {
 /// Validate a parsed file in passes (ids, links, devices, groups, services, collector, then
 /// the requirement cycle). Every pass reports all of its problems; the cycle pass runs only
 /// when everything before it was clean, since a cycle needs resolved references.
+///
+/// The passes only read the parsed file; the model is then assembled by moving its strings
+/// out of it (no id, requirement or tag is copied), and the id index built in the first pass
+/// keeps working since the model holds the same ids in the same order.
 pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadError> {
     let mut cx = Ctx {
         file,
         diags: Vec::new(),
     };
-    let index = declare_ids(&mut cx, &raw);
-    let table = build_links(&mut cx, &raw, &index);
-    let (device_link_off, device_links) = link_adjacency(&table.links, raw.devices.len());
-    let refs = Refs {
-        index: &index,
-        table: &table,
-    };
-    let devices = validate_devices(&mut cx, &raw, &refs);
-    let groups = validate_groups(&mut cx, &raw, &refs);
-    let services = validate_services(&mut cx, &raw, &refs);
-    let collector = validate_collector(&mut cx, &raw, &index);
-    let LinkTable { links, .. } = table;
-
-    let topo = Topology {
-        name: raw.name.value.clone(),
+    let RawTopology {
+        name,
         collector,
         devices,
         links,
         groups,
         services,
+    } = raw;
+    let ids = Ids {
+        devices: &devices,
+        groups: &groups,
+        services: &services,
+    };
+    let index = declare_ids(&mut cx, ids);
+    let table = build_links(&mut cx, links, &index, ids);
+    let refs = Refs {
+        index: &index,
+        ids,
+        table: &table,
+    };
+    let addresses = validate_devices(&mut cx, &refs);
+    let modes = validate_groups(&mut cx, &refs);
+    validate_services(&mut cx, &refs);
+    validate_collector(&mut cx, collector.as_ref(), &refs);
+    // Where each id is, for a cycle found once the model exists (its own `line` has no column).
+    let at: Vec<(u32, u32)> = ids.all().map(|(_, id)| (id.line, id.column)).collect();
+    let LinkTable { links, .. } = table;
+    let (device_link_off, device_links) = link_adjacency(&links, devices.len());
+    let topo = Topology {
+        name: name.value,
+        collector: collector.map(|c| c.value),
+        devices: assemble::devices(devices, addresses),
+        links,
+        groups: assemble::groups(groups, modes),
+        services: assemble::services(services),
         index,
         device_link_off,
         device_links,
@@ -191,7 +208,7 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
 
     // Cycles only make sense to look for once every reference resolves.
     if cx.diags.is_empty() {
-        check_cycle(&mut cx, &raw, &topo);
+        check_cycle(&mut cx, &at, (name.line, name.column), &topo);
     }
 
     if cx.diags.is_empty() {
@@ -202,84 +219,131 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
     }
 }
 
+/// The declared ids of the parsed file: the index's keys while validating.
+#[derive(Clone, Copy)]
+struct Ids<'r> {
+    devices: &'r [RawDevice],
+    groups: &'r [RawGroup],
+    services: &'r [RawService],
+}
+
+impl<'r> Ids<'r> {
+    fn id(self, c: ComponentRef) -> &'r S<String> {
+        match c {
+            ComponentRef::Device(i) => &self.devices[i].id,
+            ComponentRef::Group(i) => &self.groups[i].id,
+            ComponentRef::Service(i) => &self.services[i].id,
+            // Links are never in the index.
+            ComponentRef::Link(_) => &self.devices[0].id,
+        }
+    }
+
+    fn get(self, index: &IdIndex, name: &str) -> Option<ComponentRef> {
+        index.get(name, |c| self.id(c).value.as_str())
+    }
+
+    /// Every id in the index's order (devices, groups, services).
+    fn all(self) -> impl Iterator<Item = (ComponentRef, &'r S<String>)> {
+        let d = (self.devices.iter().enumerate()).map(|(i, d)| (ComponentRef::Device(i), &d.id));
+        let g = (self.groups.iter().enumerate()).map(|(i, g)| (ComponentRef::Group(i), &g.id));
+        let s = (self.services.iter().enumerate()).map(|(i, s)| (ComponentRef::Service(i), &s.id));
+        d.chain(g).chain(s)
+    }
+
+    fn names(self) -> impl Iterator<Item = &'r str> {
+        self.all().map(|(_, id)| id.value.as_str())
+    }
+}
+
 /// Pass 1: every device, group and service id is well formed and unique across all kinds.
 /// Returns the id index (first declaration wins).
-fn declare_ids(cx: &mut Ctx, raw: &RawTopology) -> HashMap<String, ComponentRef> {
-    let mut index: HashMap<String, ComponentRef> = HashMap::new();
-    // Where each id was first declared, for "duplicate id (first declared at line N)".
-    let mut declared_at: HashMap<String, u32> = HashMap::new();
-    let ids = (raw.devices.iter().enumerate()).map(|(i, d)| (&d.id, ComponentRef::Device(i)));
-    let ids =
-        ids.chain((raw.groups.iter().enumerate()).map(|(i, g)| (&g.id, ComponentRef::Group(i))));
-    let ids = ids
-        .chain((raw.services.iter().enumerate()).map(|(i, s)| (&s.id, ComponentRef::Service(i))));
-    for (id, c) in ids {
+fn declare_ids(cx: &mut Ctx, ids: Ids) -> IdIndex {
+    let mut index = IdIndex::new(ids.devices.len(), ids.groups.len(), ids.services.len());
+    for (c, id) in ids.all() {
         if let Some(p) = id_problem(&id.value) {
             cx.err(id, format!("{} id `{}` {p}", c.kind_name(), id.value));
         }
-        if let Some(prev) = index.get(&id.value) {
-            let line = declared_at.get(&id.value).copied().unwrap_or(0);
+        if let Some(prev) = index.insert(&id.value, c, |c| ids.id(c).value.as_str()) {
             cx.err(
                 id,
                 format!(
-                    "duplicate id `{}`: already declared as a {} at line {line}",
+                    "duplicate id `{}`: already declared as a {} at line {}",
                     id.value,
-                    prev.kind_name()
+                    prev.kind_name(),
+                    ids.id(prev).line
                 ),
             );
-        } else {
-            index.insert(id.value.clone(), c);
-            declared_at.insert(id.value.clone(), id.referenced.line() as u32);
         }
     }
     index
 }
 
 /// The links that passed validation and their ends.
-struct LinkTable<'r> {
+struct LinkTable {
     links: Vec<Link>,
-    /// Link ends by (device index, interface), borrowed from the raw file: two ends per link,
-    /// no allocation. Unique ends imply unique link ids.
-    names: HashMap<(u32, &'r str), usize>,
+    /// Link ends by (device index, interface): payload `2 × link + end` (0 for a, 1 for b),
+    /// keyed by the ids in `links` (no copy of them). Unique ends imply unique link ids.
+    ends: Slots,
+}
+
+impl LinkTable {
+    /// The link with an end on device `d` at `interface`.
+    fn link_at(&self, d: u32, interface: &str) -> Option<usize> {
+        let key = (d, interface);
+        let p = (self.ends).get(hash(key), |p| end_of(&self.links, p) == key)?;
+        Some(p as usize / 2)
+    }
+}
+
+/// The device and interface of end `p` (`2 × link + end`, 0 for a, 1 for b).
+fn end_of(links: &[Link], p: u32) -> (u32, &str) {
+    let l = &links[p as usize / 2];
+    if p % 2 == 0 {
+        (l.a_device, l.a().interface)
+    } else {
+        (l.b_device, l.b().interface)
+    }
 }
 
 /// Pass 2: parse link ends, resolve their devices and derive link ids; every end must be
-/// unique. A link with any problem is left out (and reported).
-fn build_links<'r>(
-    cx: &mut Ctx,
-    raw: &'r RawTopology,
-    index: &HashMap<String, ComponentRef>,
-) -> LinkTable<'r> {
+/// unique. A link with any problem is left out (and reported). The parsed links are consumed:
+/// each kept link takes its id string.
+fn build_links(cx: &mut Ctx, raw_links: Vec<S<RawLink>>, index: &IdIndex, ids: Ids) -> LinkTable {
     let mut table = LinkTable {
-        links: Vec::with_capacity(raw.links.len()),
-        names: HashMap::with_capacity(raw.links.len() * 2),
+        links: Vec::with_capacity(raw_links.len()),
+        ends: Slots::new(raw_links.len() * 2),
     };
-    for l in &raw.links {
-        let (a, b) = match &l.value {
-            RawLink::Pair(v) if v.len() == 2 => (v[0].as_str(), v[1].as_str()),
-            RawLink::Pair(v) => {
-                cx.err(l, format!("a link has exactly two ends `[device:interface, device:interface]`, found {}", v.len()));
+    for l in raw_links {
+        let at = S {
+            value: (),
+            line: l.line,
+            column: l.column,
+        };
+        let (id, sep) = match l.value {
+            RawLink::Ends { id, sep } => (id, sep),
+            RawLink::Count(n) => {
+                cx.err(&at, format!("a link has exactly two ends `[device:interface, device:interface]`, found {n}"));
                 continue;
             }
-            RawLink::Ends { a, b } => (a.as_str(), b.as_str()),
         };
+        let (a, b) = (&id[..sep as usize], &id[sep as usize + 2..]);
         let (Some(ea), Some(eb)) = (parse_end(a), parse_end(b)) else {
             let bad = if parse_end(a).is_none() { a } else { b };
             cx.err(
-                l,
+                &at,
                 format!("malformed link end `{bad}`: expected `device:interface`"),
             );
             continue;
         };
-        let Some(devs) = link_devices(cx, l, [&ea, &eb], index) else {
+        let Some(devs) = link_devices(cx, &at, [&ea, &eb], (index, ids)) else {
             continue;
         };
         let mut ok = true;
         for (d, e) in [(devs[0], &ea), (devs[1], &eb)] {
-            if let Some(&j) = table.names.get(&(d, e.interface)) {
+            if let Some(j) = table.link_at(d, e.interface) {
                 let other: &Link = &table.links[j];
                 cx.err(
-                    l,
+                    &at,
                     format!(
                         "`{e}` is already used by link `{}` (line {})",
                         other.id(),
@@ -292,18 +356,19 @@ fn build_links<'r>(
         if !ok {
             continue;
         }
-        let id = format!("{ea}--{eb}");
-        let i = table.links.len();
-        let sep = (ea.device.len() + 1 + ea.interface.len()) as u32;
-        table.names.insert((devs[0], ea.interface), i);
-        table.names.insert((devs[1], eb.interface), i);
+        let i = table.links.len() as u32;
         table.links.push(Link::new(
             id.into_boxed_str(),
             sep,
             devs[0],
             devs[1],
-            l.referenced.line() as u32,
+            l.line,
         ));
+        let (links, ends) = (&table.links, &mut table.ends);
+        for p in [2 * i, 2 * i + 1] {
+            let me = end_of(links, p);
+            ends.insert(hash(me), p, |q| end_of(links, q) == me);
+        }
     }
     table
 }
@@ -312,15 +377,15 @@ fn build_links<'r>(
 /// end names no device or the link connects a device to itself.
 fn link_devices(
     cx: &mut Ctx,
-    l: &S<RawLink>,
+    l: &S<()>,
     ends: [&LinkEnd<'_>; 2],
-    index: &HashMap<String, ComponentRef>,
+    (index, ids): (&IdIndex, Ids),
 ) -> Option<[u32; 2]> {
     let mut ok = true;
     let mut devs = [0u32; 2];
     for (slot, e) in ends.into_iter().enumerate() {
-        match index.get(e.device) {
-            Some(ComponentRef::Device(d)) => devs[slot] = *d as u32,
+        match ids.get(index, e.device) {
+            Some(ComponentRef::Device(d)) => devs[slot] = d as u32,
             Some(other) => {
                 cx.err(
                     l,
@@ -338,7 +403,7 @@ fn link_devices(
                     format!(
                         "link end `{e}` names unknown device `{}`{}",
                         e.device,
-                        hint(e.device, index)
+                        hint(e.device, ids)
                     ),
                 );
                 ok = false;
@@ -385,8 +450,9 @@ fn link_adjacency(links: &[Link], device_count: usize) -> (Vec<u32>, Vec<u32>) {
 /// What a `requires` or `members` entry may name: a declared id, or a link by either end
 /// (`dev:if`) or its id (`a:if--b:if`).
 struct Refs<'a, 'r> {
-    index: &'a HashMap<String, ComponentRef>,
-    table: &'a LinkTable<'r>,
+    index: &'a IdIndex,
+    ids: Ids<'r>,
+    table: &'a LinkTable,
 }
 
 impl Refs<'_, '_> {
@@ -394,46 +460,46 @@ impl Refs<'_, '_> {
         let Some((dev, rest)) = name.split_once(':') else {
             return false;
         };
-        let Some(ComponentRef::Device(d)) = self.index.get(dev) else {
+        let Some(ComponentRef::Device(d)) = self.ids.get(self.index, dev) else {
             return false;
         };
-        let names = &self.table.names;
-        if names.contains_key(&(*d as u32, rest)) {
+        let table = self.table;
+        if table.link_at(d as u32, rest).is_some() {
             return true;
         }
         rest.match_indices("--").any(|(k, _)| {
-            names
-                .get(&(*d as u32, &rest[..k]))
-                .is_some_and(|&l| self.table.links[l].id() == name)
+            table
+                .link_at(d as u32, &rest[..k])
+                .is_some_and(|l| table.links[l].id() == name)
         })
     }
 
-    /// Report a reference to itself or to nothing known.
-    fn check(&self, cx: &mut Ctx, (self_id, owner): (&str, &str), verb: &str, r: &S<String>) {
+    /// Report a reference to itself or to nothing known. The owner is `kind` `self_id`
+    /// (`device` `fw-a`), put into words only for a message.
+    fn check(&self, cx: &mut Ctx, (kind, self_id): (&str, &str), verb: &str, r: &S<String>) {
         if r.value == self_id {
-            cx.err(r, format!("{owner} {verb} itself"));
-        } else if !self.index.contains_key(&r.value) && !self.link_named(&r.value) {
+            cx.err(r, format!("{kind} `{self_id}` {verb} itself"));
+        } else if self.ids.get(self.index, &r.value).is_none() && !self.link_named(&r.value) {
             cx.err(
                 r,
                 format!(
-                    "{owner} {verb} unknown component `{}`{}",
+                    "{kind} `{self_id}` {verb} unknown component `{}`{}",
                     r.value,
-                    hint(&r.value, self.index)
+                    hint(&r.value, self.ids)
                 ),
             );
         }
     }
 }
 
-/// Pass 3: device requirements resolve and addresses parse.
-fn validate_devices(cx: &mut Ctx, raw: &RawTopology, refs: &Refs) -> Vec<Device> {
-    let mut devices = Vec::with_capacity(raw.devices.len());
-    for d in &raw.devices {
-        let owner = format!("device `{}`", d.id.value);
+/// Pass 3: device requirements resolve and addresses parse. Returns the addresses.
+fn validate_devices(cx: &mut Ctx, refs: &Refs) -> Vec<Option<Address>> {
+    let mut addresses = Vec::with_capacity(refs.ids.devices.len());
+    for d in refs.ids.devices {
         for r in &d.requires {
-            refs.check(cx, (&d.id.value, &owner), "requires", r);
+            refs.check(cx, ("device", &d.id.value), "requires", r);
         }
-        let address = match &d.address {
+        addresses.push(match &d.address {
             None => None,
             Some(a) => match parse_address(&a.value) {
                 Ok(addr) => Some(addr),
@@ -442,33 +508,23 @@ fn validate_devices(cx: &mut Ctx, raw: &RawTopology, refs: &Refs) -> Vec<Device>
                     None
                 }
             },
-        };
-        devices.push(Device {
-            id: d.id.value.clone(),
-            kind: d.kind,
-            address,
-            profile: d.profile.clone(),
-            snmp: d.snmp.clone(),
-            requires: d.requires.iter().map(|r| r.value.clone()).collect(),
-            tags: d.tags.clone(),
-            zone: d.zone.clone(),
-            line: d.id.referenced.line() as u32,
         });
     }
-    devices
+    addresses
 }
 
 /// Pass 4: group members resolve, are listed once and exist; the mode and `min` agree.
-fn validate_groups(cx: &mut Ctx, raw: &RawTopology, refs: &Refs) -> Vec<Group> {
-    let mut groups = Vec::with_capacity(raw.groups.len());
-    for g in &raw.groups {
+/// Returns the modes.
+fn validate_groups(cx: &mut Ctx, refs: &Refs) -> Vec<GroupMode> {
+    let mut modes = Vec::with_capacity(refs.ids.groups.len());
+    for g in refs.ids.groups {
         let owner = format!("group `{}`", g.id.value);
         for m in &g.members {
-            refs.check(cx, (&g.id.value, &owner), "has member", m);
+            refs.check(cx, ("group", &g.id.value), "has member", m);
         }
-        let mut seen = HashMap::new();
+        let mut seen = FxHashMap::default();
         for m in &g.members {
-            if let Some(first) = seen.insert(m.value.as_str(), m.referenced.line()) {
+            if let Some(first) = seen.insert(m.value.as_str(), m.line) {
                 cx.err(
                     m,
                     format!(
@@ -481,15 +537,15 @@ fn validate_groups(cx: &mut Ctx, raw: &RawTopology, refs: &Refs) -> Vec<Group> {
         if g.members.is_empty() {
             cx.err(&g.id, format!("{owner} has no members"));
         }
-        let mode = group_mode(cx, &owner, &g.mode, g.min.as_ref(), g.members.len());
-        groups.push(Group {
-            id: g.id.value.clone(),
-            mode,
-            members: g.members.iter().map(|m| m.value.clone()).collect(),
-            line: g.id.referenced.line() as u32,
-        });
+        modes.push(group_mode(
+            cx,
+            &owner,
+            &g.mode,
+            g.min.as_ref(),
+            g.members.len(),
+        ));
     }
-    groups
+    modes
 }
 
 /// A group's mode from its `mode` and `min` fields; on a problem, reported, a usable stand-in.
@@ -547,12 +603,11 @@ fn group_mode(
 }
 
 /// Pass 5: service requirements resolve and probes are well formed.
-fn validate_services(cx: &mut Ctx, raw: &RawTopology, refs: &Refs) -> Vec<Service> {
-    let mut services = Vec::with_capacity(raw.services.len());
-    for s in &raw.services {
+fn validate_services(cx: &mut Ctx, refs: &Refs) {
+    for s in refs.ids.services {
         let owner = format!("service `{}`", s.id.value);
         for r in &s.requires {
-            refs.check(cx, (&s.id.value, &owner), "requires", r);
+            refs.check(cx, ("service", &s.id.value), "requires", r);
         }
         if let Some(p) = &s.probe {
             match (&p.url, &p.tcp) {
@@ -569,28 +624,13 @@ fn validate_services(cx: &mut Ctx, raw: &RawTopology, refs: &Refs) -> Vec<Servic
                 _ => {}
             }
         }
-        services.push(Service {
-            id: s.id.value.clone(),
-            name: s.name.clone().unwrap_or_else(|| s.id.value.clone()),
-            tier: s.tier,
-            requires: s.requires.iter().map(|r| r.value.clone()).collect(),
-            tags: s.tags.clone(),
-            probe: s.probe.clone(),
-            zone: s.zone.clone(),
-            line: s.id.referenced.line() as u32,
-        });
     }
-    services
 }
 
 /// Pass 6: the collector, when named, is a device.
-fn validate_collector(
-    cx: &mut Ctx,
-    raw: &RawTopology,
-    index: &HashMap<String, ComponentRef>,
-) -> Option<String> {
-    let c = raw.collector.as_ref()?;
-    match index.get(&c.value) {
+fn validate_collector(cx: &mut Ctx, c: Option<&S<String>>, refs: &Refs) {
+    let Some(c) = c else { return };
+    match refs.ids.get(refs.index, &c.value) {
         Some(ComponentRef::Device(_)) => {}
         Some(other) => cx.err(
             c,
@@ -605,28 +645,29 @@ fn validate_collector(
             format!(
                 "collector names unknown device `{}`{}",
                 c.value,
-                hint(&c.value, index)
+                hint(&c.value, refs.ids)
             ),
         ),
     }
-    Some(c.value.clone())
 }
 
-/// Pass 7: no requirement cycle, reported at the component the cycle closes on.
-fn check_cycle(cx: &mut Ctx, raw: &RawTopology, topo: &Topology) {
+/// Pass 7: no requirement cycle, reported at the component the cycle closes on. `at` holds
+/// the position of every id in index order; `name_at` that of the file's `name`.
+fn check_cycle(cx: &mut Ctx, at: &[(u32, u32)], name_at: (u32, u32), topo: &Topology) {
     let Some((cycle, start)) = find_cycle(topo) else {
         return;
     };
-    let line = match start {
-        ComponentRef::Device(i) => raw.devices[i].id.referenced,
-        ComponentRef::Group(i) => raw.groups[i].id.referenced,
-        ComponentRef::Service(i) => raw.services[i].id.referenced,
-        ComponentRef::Link(_) => raw.name.referenced,
+    let (d, g) = (topo.devices.len(), topo.groups.len());
+    let (line, column) = match start {
+        ComponentRef::Device(i) => at[i],
+        ComponentRef::Group(i) => at[d + i],
+        ComponentRef::Service(i) => at[d + g + i],
+        ComponentRef::Link(_) => name_at,
     };
     cx.diags.push(Diagnostic::new(
         cx.file,
-        line.line() as u32,
-        line.column() as u32,
+        line,
+        column,
         format!("dependency cycle: {}", cycle.join(" -> ")),
     ));
 }
@@ -645,27 +686,36 @@ fn find_cycle(t: &Topology) -> Option<(Vec<String>, ComponentRef)> {
         .chain((0..t.groups.len()).map(ComponentRef::Group))
         .chain((0..t.services.len()).map(ComponentRef::Service))
         .collect();
-    let mut colour: HashMap<ComponentRef, Colour> =
-        all.iter().map(|c| (*c, Colour::White)).collect();
+    let (d, g) = (t.devices.len(), t.groups.len());
+    // Dense position of a device, group or service; links have no requirements.
+    let slot = |c: ComponentRef| match c {
+        ComponentRef::Device(i) => Some(i),
+        ComponentRef::Group(i) => Some(d + i),
+        ComponentRef::Service(i) => Some(d + g + i),
+        ComponentRef::Link(_) => None,
+    };
+    let mut colour = vec![Colour::White; all.len()];
     for &root in &all {
-        if colour[&root] != Colour::White {
+        if slot(root).is_some_and(|i| colour[i] != Colour::White) {
             continue;
         }
         // Stack of (node, next requirement index).
         let mut stack: Vec<(ComponentRef, usize)> = vec![(root, 0)];
-        colour.insert(root, Colour::Grey);
+        if let Some(i) = slot(root) {
+            colour[i] = Colour::Grey;
+        }
         while let Some(&mut (node, ref mut next)) = stack.last_mut() {
             let reqs = t.requirements(node);
             if *next < reqs.len() {
                 let r = &reqs[*next];
                 *next += 1;
                 let Some(child) = t.resolve(r) else { continue };
-                match colour.get(&child).copied() {
-                    Some(Colour::White) => {
-                        colour.insert(child, Colour::Grey);
+                match slot(child).map(|i| (i, colour[i])) {
+                    Some((i, Colour::White)) => {
+                        colour[i] = Colour::Grey;
                         stack.push((child, 0));
                     }
-                    Some(Colour::Grey) => {
+                    Some((_, Colour::Grey)) => {
                         let pos = stack.iter().position(|(n, _)| *n == child).unwrap_or(0);
                         let mut ids: Vec<String> = stack[pos..]
                             .iter()
@@ -677,7 +727,9 @@ fn find_cycle(t: &Topology) -> Option<(Vec<String>, ComponentRef)> {
                     _ => {}
                 }
             } else {
-                colour.insert(node, Colour::Black);
+                if let Some(i) = slot(node) {
+                    colour[i] = Colour::Black;
+                }
                 stack.pop();
             }
         }
@@ -685,8 +737,8 @@ fn find_cycle(t: &Topology) -> Option<(Vec<String>, ComponentRef)> {
     None
 }
 
-fn hint(name: &str, index: &HashMap<String, ComponentRef>) -> String {
-    match closest(name, index.keys().map(String::as_str)) {
+fn hint(name: &str, ids: Ids) -> String {
+    match closest(name, ids.names()) {
         Some(s) => format!(" (did you mean `{s}`?)"),
         None => String::new(),
     }

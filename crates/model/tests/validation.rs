@@ -144,6 +144,34 @@ fn link_errors() {
 }
 
 #[test]
+fn links_as_lists_or_mappings_in_json_and_yaml() {
+    let json = r#"{"name": "x",
+"devices": [{"id": "a", "kind": "switch"}, {"id": "b", "kind": "switch"}],
+"links": [["a:1", "b:1"], {"b": "b:2", "a": "a:2", "note": "ignored"}],
+"services": [{"id": "s", "requires": ["a:2--b:2", "b:1"]}]}"#;
+    let t = Topology::from_json_str(json, "t.json").expect("valid");
+    let ids: Vec<&str> = t.links.iter().map(|l| l.id()).collect();
+    assert_eq!(ids, ["a:1--b:1", "a:2--b:2"]);
+    assert_eq!(t.resolve("b:1"), Some(ComponentRef::Link(0)));
+    assert_eq!(t.resolve("a:2"), t.resolve("a:2--b:2"));
+    assert_eq!(t.links[1].b().interface, "2");
+
+    let bad = "{\"name\": \"x\",\n\"devices\": [{\"id\": \"a\", \"kind\": \"switch\"}],\n\"links\": [[\"a:1\", \"a:2\", \"a:3\"]]}";
+    let e = Topology::from_json_str(bad, "t.json")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "t.json:3:11: a link has exactly two ends `[device:interface, device:interface]`, found 3"
+    );
+    let e = err("name: x\nlinks:\n  - a:1\n  - {a: a:1}\n");
+    let shape = "a link is `[device:interface, device:interface]` or \
+        `{a: device:interface, b: device:interface}`";
+    assert!(e.contains(&format!("t.yaml:3:5: link 1: {shape}")), "{e}");
+    assert!(e.contains(&format!("t.yaml:4:5: link 2: {shape}")), "{e}");
+}
+
+#[test]
 fn typos_in_field_names_are_errors_with_position() {
     let e = err("name: x\ndevices:\n  - {id: a, kind: switch, require: [b]}\n");
     assert!(e.starts_with("t.yaml:3:"), "{e}");
