@@ -298,7 +298,7 @@ impl LinkTable {
 /// The device and interface of end `p` (`2 × link + end`, 0 for a, 1 for b).
 fn end_of(links: &[Link], p: u32) -> (u32, &str) {
     let l = &links[p as usize / 2];
-    if p % 2 == 0 {
+    if p.is_multiple_of(2) {
         (l.a_device, l.a().interface)
     } else {
         (l.b_device, l.b().interface)
