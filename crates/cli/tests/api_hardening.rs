@@ -372,7 +372,7 @@ fn with_auth_roles_hold_on_the_labs_routes_and_no_secret_reaches_a_log_or_an_ans
 
     let log = c.log();
     assert!(
-        log.contains("wrong password"),
+        log.contains("wrong user name or password"),
         "the debug log was captured: {log}"
     );
     for secret in [

@@ -23,6 +23,13 @@ type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 /// Remembered successful password checks at most; the set is emptied when full.
 const VERIFIED_MAX: usize = 1_024;
 
+/// Password checks running at once. Each argon2 check takes tens of milliseconds of one core
+/// and ~19 MiB by design, and wrong passwords are never remembered: without a bound, a flood
+/// of bad logins would take every core (and the pollers with them). Further checks wait their
+/// turn (the API's header timeout and connection limit bound the queue); remembered logins and
+/// bearer tokens never wait.
+const PASSWORD_CHECKS: usize = 1;
+
 /// The name of the older `[api] token` as an actor.
 pub(crate) const LEGACY_TOKEN_NAME: &str = "api-token";
 
@@ -78,6 +85,16 @@ struct User {
     hash: String,
 }
 
+impl User {
+    fn actor(&self) -> Actor {
+        Actor {
+            name: self.name.clone(),
+            role: self.role,
+            method: AuthMethod::Basic,
+        }
+    }
+}
+
 /// The resolved `[api.auth]` (secrets read, hashes parsed).
 pub(crate) struct Access {
     /// Whether requests must authenticate.
@@ -86,6 +103,8 @@ pub(crate) struct Access {
     tokens: Vec<Token>,
     users: Vec<User>,
     verified: Mutex<HashSet<[u8; 32]>>,
+    /// [`PASSWORD_CHECKS`] permits.
+    checking: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for Access {
@@ -183,6 +202,7 @@ impl Access {
             tokens,
             users,
             verified: Mutex::new(HashSet::new()),
+            checking: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
         })
     }
 
@@ -258,22 +278,21 @@ impl Access {
     }
 
     async fn basic(self: &Arc<Self>, name: String, password: String) -> Option<Actor> {
-        let user = self.users.iter().find(|u| u.name == name)?;
-        let actor = Actor {
-            name: user.name.clone(),
-            role: user.role,
-            method: AuthMethod::Basic,
-        };
+        let user = self.users.iter().find(|u| u.name == name);
+        // An unknown name costs the same check as a wrong password (against another user's
+        // hash), so the answer's timing does not tell which names exist.
+        let hash = user.or(self.users.first())?.hash.clone();
         let seen = mac(&[b"basic", name.as_bytes(), password.as_bytes()]);
-        if self.remembered(&seen) {
-            return Some(actor);
+        if user.is_some() && self.remembered(&seen) {
+            return user.map(User::actor);
         }
-        let me = self.clone();
-        let ok = tokio::task::spawn_blocking(move || me.verify(&name, &password))
+        let _turn = self.checking.acquire().await.ok()?;
+        let ok = tokio::task::spawn_blocking(move || verify(&hash, &password))
             .await
             .unwrap_or(false);
-        if !ok {
-            debug!(user = %actor.name, "API request with a wrong password");
+        let actor = user.filter(|_| ok).map(User::actor);
+        if actor.is_none() {
+            debug!("API request with a wrong user name or password");
             return None;
         }
         let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
@@ -281,7 +300,7 @@ impl Access {
             verified.clear();
         }
         verified.insert(seen);
-        Some(actor)
+        actor
     }
 
     fn remembered(&self, seen: &[u8; 32]) -> bool {
@@ -289,17 +308,15 @@ impl Access {
         verified.contains(seen)
     }
 
-    /// argon2: tens of milliseconds of CPU and memory by design (a blocking thread's work).
-    fn verify(&self, name: &str, password: &str) -> bool {
-        let Some(user) = self.users.iter().find(|u| u.name == name) else {
-            return false;
-        };
-        PasswordHash::new(&user.hash).is_ok_and(|h| {
-            argon2::Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-    }
+}
+
+/// argon2: tens of milliseconds of CPU and memory by design (a blocking thread's work).
+fn verify(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// The credentials after `Scheme ` (the scheme's name is case-insensitive).
