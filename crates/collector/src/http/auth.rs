@@ -307,7 +307,6 @@ impl Access {
         let verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
         verified.contains(seen)
     }
-
 }
 
 /// argon2: tens of milliseconds of CPU and memory by design (a blocking thread's work).
