@@ -188,7 +188,7 @@ impl Alertmanager {
 }
 
 /// The silence of an acknowledged incident: its alerts (`alertname` and `incident`), from `at`
-/// for [`SILENCE_MS`], by whoever acknowledged, with their comment.
+/// for `SILENCE_MS` (7 days), by whoever acknowledged, with their comment.
 pub fn silence(inc: &Incident, at: UnixMillis) -> Value {
     let matcher = |name: &str, value: &str| json!({"name": name, "value": value, "isRegex": false, "isEqual": true});
     let (by, comment) = inc
