@@ -85,11 +85,7 @@ async fn ack_route(
     Path(id): Path<String>,
     body: Option<Json<api::AckRequest>>,
 ) -> Result<Json<api::Incident>, Refused> {
-    let req = body.map(|Json(b)| b).unwrap_or_default();
-    let by = who(actor.as_deref(), req.by, API_USER);
-    acknowledge(&s, &id, true, &by, req.comment.unwrap_or_default())
-        .await
-        .map(Json)
+    ack_as(&s, actor, &id, body, true).await
 }
 
 async fn unack_route(
@@ -98,11 +94,25 @@ async fn unack_route(
     Path(id): Path<String>,
     body: Option<Json<api::AckRequest>>,
 ) -> Result<Json<api::Incident>, Refused> {
+    ack_as(&s, actor, &id, body, false).await
+}
+
+/// Acknowledge (`ack`) or withdraw it, as the request's actor; a withdrawal keeps no comment.
+async fn ack_as(
+    s: &Shared,
+    actor: Option<Extension<Actor>>,
+    id: &str,
+    body: Option<Json<api::AckRequest>>,
+    ack: bool,
+) -> Result<Json<api::Incident>, Refused> {
     let req = body.map(|Json(b)| b).unwrap_or_default();
     let by = who(actor.as_deref(), req.by, API_USER);
-    acknowledge(&s, &id, false, &by, String::new())
-        .await
-        .map(Json)
+    let comment = if ack {
+        req.comment.unwrap_or_default()
+    } else {
+        String::new()
+    };
+    acknowledge(s, id, ack, &by, comment).await.map(Json)
 }
 
 async fn list_route(State(s): S) -> Json<api::MaintenanceResponse> {
