@@ -61,8 +61,10 @@ impl Engine {
         let mut now: BTreeMap<String, Timed<CableFinding>> = BTreeMap::new();
         for f in findings {
             let k = key(f);
-            let since = self.state.cabling.findings.get(&k).map_or(at, |old| old.at);
-            if !self.state.cabling.findings.contains_key(&k) {
+            let old = self.state.cabling.findings.get(&k);
+            let since = old.map_or(at, |o| o.at);
+            // New, or the same cable now seen elsewhere (a move moved again): worth a line.
+            if old.is_none_or(|o| o.value != *f) {
                 let text = format!("cabling drift: {}", f.describe());
                 self.note_finding(f, at, &text);
             }
@@ -80,9 +82,8 @@ impl Engine {
             let text = format!("cabling as declared again: {}", f.describe());
             self.note_finding(f, at, &text);
         }
-        let changed = !over.is_empty() || now.len() != self.state.cabling.findings.len();
+        self.state.dirty |= now != self.state.cabling.findings;
         self.state.cabling.findings = now;
-        self.state.dirty |= changed;
     }
 
     /// The components a finding is about: the declared link, else its devices.

@@ -194,3 +194,43 @@ fn why_notes_the_drift_on_the_link_and_replay_gives_the_same() {
             .any(|t| t.incident.kind == IncidentKind::TopologyDrift)
     );
 }
+
+#[test]
+fn a_move_that_moves_again_updates_the_open_incident_and_keeps_since() {
+    let mut e = Engine::new(graph(), config());
+    let mut out = Vec::new();
+    let mut elsewhere = moved();
+    elsewhere.seen = Some("sw-core-2:gi1/0/9".into());
+    for (at, findings) in [
+        (T0, vec![]),
+        (T0 + 10 * S, vec![moved()]),
+        (T0 + 40 * S, vec![elsewhere]),
+    ] {
+        out.extend(e.ingest(&[cabling(at, findings)]));
+        out.extend(e.advance(at));
+    }
+    let drift: Vec<_> = transitions(&out)
+        .into_iter()
+        .filter(|t| t.incident.kind == IncidentKind::TopologyDrift)
+        .collect();
+    // Where the cable went is evidence, not a new verdict: no second page (kind, severity and
+    // suspects are what re-page).
+    let actions: Vec<_> = drift.iter().map(|t| t.action).collect();
+    assert_eq!(actions, [TransitionAction::Trigger], "{drift:#?}");
+    let open = e.open_incidents();
+    let now = open
+        .iter()
+        .find(|i| i.kind == IncidentKind::TopologyDrift)
+        .expect("still open");
+    // The title keeps the story as first told (the engine's rule for every incident); the
+    // evidence says where the cable is now, since the first sighting.
+    assert_eq!(now.title, drift[0].incident.title);
+    assert_eq!(now.id, drift[0].incident.id, "same incident");
+    assert!(
+        now.evidence[0]
+            .text
+            .contains("now cabled to sw-core-2:gi1/0/9, declared sw-core-1:gi1/0/2 (since 2026-11-30 23:12:10 UTC)"),
+        "{:?}",
+        now.evidence
+    );
+}
