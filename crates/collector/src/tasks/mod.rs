@@ -231,6 +231,9 @@ fn spawn_snmp(
 ) -> HashMap<String, Arc<Notify>> {
     let poller = faultline_snmp::SnmpPoller::new(faultline_snmp::PollerConfig {
         global_concurrency: cfg.poll.concurrency.get() as usize,
+        // Nothing the engine takes comes from lldpRemTable: cabling is the DriftTask's job,
+        // which reads the whole LLDP-MIB every `[drift] interval_s`, not on every poll.
+        lldp: false,
         ..faultline_snmp::PollerConfig::default()
     });
     let mut wakers = HashMap::new();
