@@ -162,6 +162,18 @@ fn ack(id: &str, comment: &str) -> Signal {
     }
 }
 
+/// Alice's run-time window `id` on fw-b from T0+61 s until `to`.
+fn fw_b_window(id: &str, to: u64, reason: &str) -> Signal {
+    Signal::MaintenanceStart {
+        window: id.into(),
+        components: vec!["fw-b".into()],
+        from: T0 + 61 * S,
+        to,
+        reason: reason.into(),
+        by: "alice".into(),
+    }
+}
+
 fn of(ts: &[IncidentTransition], action: TransitionAction) -> Vec<&IncidentTransition> {
     ts.iter().filter(|t| t.action == action).collect()
 }
@@ -256,14 +268,7 @@ fn a_runtime_window_on_the_spare_suppresses_its_failure_until_ended() {
     live.run(&w, T0, T0 + 60 * S);
     live.act(
         T0 + 61 * S,
-        Signal::MaintenanceStart {
-            window: "mw-1".into(),
-            components: vec!["fw-b".into()],
-            from: T0 + 61 * S,
-            to: T0 + 61 * S + 7_200 * S,
-            reason: "firmware".into(),
-            by: "alice".into(),
-        },
+        fw_b_window("mw-1", T0 + 61 * S + 7_200 * S, "firmware"),
     );
     w.dead.insert("fw-b");
     live.run(&w, T0 + 70 * S, T0 + 150 * S);
@@ -300,17 +305,7 @@ fn a_window_expiring_on_its_own_unsuppresses_at_its_end() {
     let mut live = Live::new();
     let mut w = World::new(&g);
     live.run(&w, T0, T0 + 60 * S);
-    live.act(
-        T0 + 61 * S,
-        Signal::MaintenanceStart {
-            window: "mw-2".into(),
-            components: vec!["fw-b".into()],
-            from: T0 + 61 * S,
-            to: T0 + 125 * S,
-            reason: String::new(),
-            by: "alice".into(),
-        },
-    );
+    live.act(T0 + 61 * S, fw_b_window("mw-2", T0 + 125 * S, ""));
     w.dead.insert("fw-b");
     live.run(&w, T0 + 70 * S, T0 + 120 * S);
     assert!(live.engine.open_incidents()[0].suppressed);
