@@ -12,7 +12,7 @@
 //! - Ids follow [`faultline_model::ids::sanitize`]; the original name is kept in the
 //!   comment above each device.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -21,7 +21,8 @@ use faultline_model::ids::IdAllocator;
 
 use crate::objects::{Config, Object, Origin};
 
-/// Template chains deeper than this are a loop.
+/// At most this many templates are searched for one attribute: a bound on the recursion for a
+/// hostile file (real configurations chain a handful).
 const MAX_TEMPLATE_DEPTH: usize = 64;
 
 /// One imported host.
@@ -82,7 +83,7 @@ fn resolve_hosts(cfg: &Config) -> Import {
     let mut ids = IdAllocator::default();
     let mut raw: Vec<(Host, Vec<String>, Origin)> = vec![];
     for o in cfg.objects.iter().filter(|o| o.kind == "host") {
-        let get = |k: &str| resolve(o, k, &templates, 0);
+        let get = |k: &str| resolve(o, k, &templates, &mut HashSet::new());
         // `register` is never inherited: only `register 0` on the object makes a template.
         if o.attrs.get("register").map(String::as_str) == Some("0") {
             continue;
@@ -138,6 +139,10 @@ fn resolve_hosts(cfg: &Config) -> Import {
         .collect();
     for (mut host, parents, at) in raw {
         for p in parents {
+            if host.parents.contains(&p) {
+                // `parents a, a`: one requirement (a group may not list a member twice).
+                continue;
+            }
             if known.contains_key(&p) {
                 host.parents.push(p);
             } else {
@@ -154,24 +159,36 @@ fn resolve_hosts(cfg: &Config) -> Import {
 }
 
 /// An attribute of `o`, from itself or its templates; `+value` adds to the inherited value.
-fn resolve(
+///
+/// Templates are searched depth first in `use` order, as Nagios does; `seen` holds the
+/// templates already searched for this attribute, so a template named twice (`use base,base`,
+/// or two paths to one ancestor) is searched once and a `use` cycle ends, instead of the search
+/// doubling at every level.
+fn resolve<'t>(
     o: &Object,
     key: &str,
-    templates: &HashMap<&str, &Object>,
-    depth: usize,
+    templates: &HashMap<&'t str, &'t Object>,
+    seen: &mut HashSet<&'t str>,
 ) -> Option<String> {
     let own = o.attrs.get(key);
     if let Some(v) = own.filter(|v| !v.starts_with('+')) {
         return Some(v.clone());
     }
-    let inherited = if depth < MAX_TEMPLATE_DEPTH {
-        list(o.attrs.get("use").map(String::as_str))
-            .iter()
-            .filter_map(|t| templates.get(t.as_str()))
-            .find_map(|t| resolve(t, key, templates, depth + 1))
-    } else {
-        None
-    };
+    let mut inherited = None;
+    if seen.len() < MAX_TEMPLATE_DEPTH {
+        for name in list(o.attrs.get("use").map(String::as_str)) {
+            let Some((&name, &template)) = templates.get_key_value(name.as_str()) else {
+                continue;
+            };
+            if !seen.insert(name) {
+                continue;
+            }
+            inherited = resolve(template, key, templates, seen);
+            if inherited.is_some() {
+                break;
+            }
+        }
+    }
     match (own, inherited) {
         (Some(add), Some(base)) => Some(format!("{base},{}", &add[1..])),
         (Some(add), None) => Some(add[1..].to_owned()),

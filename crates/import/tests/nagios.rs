@@ -238,3 +238,50 @@ fn nagios4_accepts_the_config_and_the_import_has_the_same_hosts_and_parents() {
         assert_eq!(required, want_ids, "{host}");
     }
 }
+
+/// A template named twice in one `use` (or reached by two paths) is searched once, and a `use`
+/// cycle ends: the fuzzer's `use base, base` on a self-using template once doubled the search at
+/// every level (2^64 lookups). Here a 40-deep chain where each template names the next twice,
+/// closed into a cycle, still resolves to the value at its end, and Nagios' first-in-`use`-order
+/// rule holds.
+#[test]
+fn repeated_and_cyclic_templates_are_searched_once() {
+    let mut text = String::new();
+    for i in 0..40 {
+        let next = (i + 1) % 40;
+        text.push_str(&format!(
+            "define host {{\n name t{i}\n use t{next}, t{next}, t{i}\n register 0\n}}\n"
+        ));
+    }
+    text.push_str("define host {\n name t39b\n address 10.9.9.9\n register 0\n}\n");
+    text.push_str("define host {\n name first\n address 10.1.1.1\n register 0\n}\n");
+    // t39 closes the cycle back to t0 and then names the template holding the address.
+    text = text.replace(" use t0, t0, t39\n", " use t0, t0, t39, t39b\n");
+    text.push_str("define host {\n use t0\n host_name deep\n}\n");
+    text.push_str("define host {\n use first, t0\n host_name ordered\n}\n");
+    let imp = import_text("cycle.cfg", &text);
+    let address = |name: &str| {
+        imp.hosts
+            .iter()
+            .find(|h| h.name == name)
+            .and_then(|h| h.address.clone())
+    };
+    assert_eq!(address("deep").as_deref(), Some("10.9.9.9"), "{imp:?}");
+    assert_eq!(address("ordered").as_deref(), Some("10.1.1.1"), "{imp:?}");
+}
+
+/// `parents a, a` names one parent: the host requires it once (a group listing a member twice
+/// does not load; the fuzzer found it).
+#[test]
+fn a_parent_named_twice_is_one_requirement() {
+    let text = "define host {\n host_name fw-a\n address 10.0.0.1\n}\n\
+                define host {\n host_name fw-b\n address 10.0.0.2\n}\n\
+                define host {\n host_name web\n address 10.0.0.3\n parents fw-a, fw-a, fw-b\n}\n";
+    let imp = import_text("twice.cfg", text);
+    let web = imp.hosts.iter().find(|h| h.name == "web").expect("web");
+    assert_eq!(web.parents, ["fw-a", "fw-b"]);
+    let yaml = imp
+        .to_checked_yaml("twice", "test", "twice.yaml")
+        .expect("the import loads");
+    Topology::from_yaml_str(&yaml, "twice.yaml").expect(&yaml);
+}
