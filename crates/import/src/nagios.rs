@@ -12,14 +12,15 @@
 //! - Ids follow [`faultline_model::ids::sanitize`]; the original name is kept in the
 //!   comment above each device.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::fmt::Write as _;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use faultline_model::emit::{comment_text, scalar};
 use faultline_model::ids::IdAllocator;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::objects::{Config, Object, Origin};
+
+mod render;
 
 /// At most this many templates are searched for one attribute: a bound on the recursion for a
 /// hostile file (real configurations chain a handful).
@@ -65,13 +66,13 @@ fn resolve_hosts(cfg: &Config) -> Import {
         problems: cfg.problems.clone(),
         ..Import::default()
     };
-    let templates: HashMap<&str, &Object> = cfg
+    let templates: FxHashMap<&str, &Object> = cfg
         .objects
         .iter()
         .filter(|o| o.kind == "host")
         .filter_map(|o| o.attrs.get("name").map(|n| (n.as_str(), o)))
         .collect();
-    let mut groups_of: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut groups_of: FxHashMap<String, BTreeSet<String>> = FxHashMap::default();
     for g in cfg.objects.iter().filter(|o| o.kind == "hostgroup") {
         let Some(name) = g.attrs.get("hostgroup_name") else {
             continue;
@@ -81,15 +82,15 @@ fn resolve_hosts(cfg: &Config) -> Import {
         }
     }
     let mut ids = IdAllocator::default();
-    let mut raw: Vec<(Host, Vec<String>, Origin)> = vec![];
+    let mut raw: Vec<(Host, Vec<String>, Origin)> = Vec::with_capacity(cfg.objects.len());
     for o in cfg.objects.iter().filter(|o| o.kind == "host") {
-        let get = |k: &str| resolve(o, k, &templates, &mut HashSet::new());
+        let get = |k: &str| resolve(o, k, &templates, &mut FxHashSet::default());
         // `register` is never inherited: only `register 0` on the object makes a template.
         if o.attrs.get("register").map(String::as_str) == Some("0") {
             continue;
         }
-        for t in list(o.attrs.get("use").map(String::as_str)) {
-            if !templates.contains_key(t.as_str()) {
+        for t in items(o.attrs.get("use").map(String::as_str)) {
+            if !templates.contains_key(t) {
                 out.problems
                     .push(format!("{}: unknown template `{t}`", cfg.place(&o.at)));
             }
@@ -132,10 +133,11 @@ fn resolve_hosts(cfg: &Config) -> Import {
         };
         raw.push((host, list(get("parents").as_deref()), o.at.clone()));
     }
-    let known: HashMap<String, usize> = raw
+    let known: FxHashSet<&str> = cfg
+        .objects
         .iter()
-        .enumerate()
-        .map(|(i, (h, _, _))| (h.name.clone(), i))
+        .filter(|o| o.kind == "host" && o.attrs.get("register").map(String::as_str) != Some("0"))
+        .filter_map(|o| o.attrs.get("host_name").map(String::as_str))
         .collect();
     for (mut host, parents, at) in raw {
         for p in parents {
@@ -143,7 +145,7 @@ fn resolve_hosts(cfg: &Config) -> Import {
                 // `parents a, a`: one requirement (a group may not list a member twice).
                 continue;
             }
-            if known.contains_key(&p) {
+            if known.contains(p.as_str()) {
                 host.parents.push(p);
             } else {
                 out.problems.push(format!(
@@ -167,8 +169,8 @@ fn resolve_hosts(cfg: &Config) -> Import {
 fn resolve<'t>(
     o: &Object,
     key: &str,
-    templates: &HashMap<&'t str, &'t Object>,
-    seen: &mut HashSet<&'t str>,
+    templates: &FxHashMap<&'t str, &'t Object>,
+    seen: &mut FxHashSet<&'t str>,
 ) -> Option<String> {
     let own = o.attrs.get(key);
     if let Some(v) = own.filter(|v| !v.starts_with('+')) {
@@ -176,8 +178,8 @@ fn resolve<'t>(
     }
     let mut inherited = None;
     if seen.len() < MAX_TEMPLATE_DEPTH {
-        for name in list(o.attrs.get("use").map(String::as_str)) {
-            let Some((&name, &template)) = templates.get_key_value(name.as_str()) else {
+        for name in items(o.attrs.get("use").map(String::as_str)) {
+            let Some((&name, &template)) = templates.get_key_value(name) else {
                 continue;
             };
             if !seen.insert(name) {
@@ -198,12 +200,15 @@ fn resolve<'t>(
 
 /// A comma-separated list, trimmed, empty items dropped.
 fn list(v: Option<&str>) -> Vec<String> {
+    items(v).map(str::to_owned).collect()
+}
+
+/// The items of a comma-separated list, trimmed, empty items dropped.
+fn items(v: Option<&str>) -> impl Iterator<Item = &str> {
     v.unwrap_or_default()
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 /// The schema's address rule: an IP address or an RFC 1123 host name.
@@ -221,146 +226,4 @@ fn address_ok(s: &str) -> bool {
     s.len() <= 253
         && !s.chars().all(|c| c.is_ascii_digit() || c == '.')
         && s.trim_end_matches('.').split('.').all(label)
-}
-
-/// A device or group of the imported topology, with the comment written above it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    pub comment: String,
-    /// The entry as the schema writes it (`id`, `kind`, `address`, `requires`, `tags`, or a
-    /// group's `id`, `mode`, `members`).
-    pub value: serde_json::Value,
-}
-
-impl Import {
-    /// Devices and groups (one `any` group per host with several parents).
-    pub fn entries(&self) -> (Vec<Entry>, Vec<Entry>) {
-        use serde_json::json;
-        let id_of: HashMap<&str, &str> = self
-            .hosts
-            .iter()
-            .map(|h| (h.name.as_str(), h.id.as_str()))
-            .collect();
-        let mut ids = IdAllocator::with_taken(self.hosts.iter().map(|h| h.id.clone()));
-        let mut devices = Vec::with_capacity(self.hosts.len());
-        let mut groups = vec![];
-        for h in &self.hosts {
-            let quoted = serde_json::Value::from(h.name.as_str());
-            let parents: Vec<&str> = h
-                .parents
-                .iter()
-                .filter_map(|p| id_of.get(p.as_str()).copied())
-                .collect();
-            let mut d = json!({"id": h.id, "kind": "host"});
-            if let Some(a) = &h.address {
-                d["address"] = json!(a);
-            }
-            match parents.as_slice() {
-                [] => {}
-                [one] => d["requires"] = json!([one]),
-                many => {
-                    let gid = ids.allocate(&format!("{}-parents", h.id));
-                    groups.push(Entry {
-                        comment: format!(
-                            "parents of nagios host {quoted}: reachable while any is up"
-                        ),
-                        value: json!({"id": gid, "mode": "any", "members": many}),
-                    });
-                    d["requires"] = json!([gid]);
-                }
-            }
-            if !h.hostgroups.is_empty() {
-                d["tags"] = json!(h.hostgroups);
-            }
-            devices.push(Entry {
-                comment: format!(
-                    "nagios host {quoted} at {}",
-                    h.place.replace(['\n', '\r'], " ")
-                ),
-                value: d,
-            });
-        }
-        (devices, groups)
-    }
-
-    /// The topology as YAML, checked: what is returned loads (a parent cycle, say, does not:
-    /// then the model's diagnostics are the error). The same entries as JSON take the model's
-    /// fast path; only a failure is re-read from the YAML, for positions in the text.
-    pub fn to_checked_yaml(&self, name: &str, header: &str, file: &str) -> Result<String, String> {
-        let (devices, groups) = self.entries();
-        let text = yaml(name, header, &devices, &groups);
-        if faultline_model::Topology::from_json_str(&json(name, devices, groups), file).is_err() {
-            faultline_model::Topology::from_yaml_str(&text, file).map_err(|e| e.to_string())?;
-        }
-        Ok(text)
-    }
-
-    /// The topology as JSON (for validation through the model's fast path).
-    pub fn to_json(&self, name: &str) -> String {
-        let (devices, groups) = self.entries();
-        json(name, devices, groups)
-    }
-
-    /// The topology as YAML, each entry under a comment naming its Nagios origin.
-    pub fn to_yaml(&self, name: &str, header: &str) -> String {
-        let (devices, groups) = self.entries();
-        yaml(name, header, &devices, &groups)
-    }
-}
-
-fn json(name: &str, devices: Vec<Entry>, groups: Vec<Entry>) -> String {
-    let values = |v: Vec<Entry>| v.into_iter().map(|e| e.value).collect::<Vec<_>>();
-    serde_json::json!({"name": name, "devices": values(devices), "groups": values(groups)})
-        .to_string()
-}
-
-fn yaml(name: &str, header: &str, devices: &[Entry], groups: &[Entry]) -> String {
-    let mut out = String::with_capacity(devices.len() * 160);
-    // `devices:` alone would be null, which the schema refuses: no hosts is an empty list.
-    let empty = if devices.is_empty() { " []" } else { "" };
-    let _ = writeln!(out, "# {header}\nname: {}\n\ndevices:{empty}", scalar(name));
-    for e in devices {
-        let _ = writeln!(
-            out,
-            "  # {}\n  - {}",
-            comment_text(&e.comment),
-            flow(&e.value)
-        );
-    }
-    if !groups.is_empty() {
-        let _ = writeln!(out, "\ngroups:");
-        for e in groups {
-            let _ = writeln!(
-                out,
-                "  # {}\n  - {}",
-                comment_text(&e.comment),
-                flow(&e.value)
-            );
-        }
-    }
-    out
-}
-
-/// A JSON value as a YAML flow node, strings plain where that is safe.
-fn flow(v: &serde_json::Value) -> String {
-    use serde_json::Value as V;
-    match v {
-        V::String(s) => scalar(s),
-        V::Array(items) => format!(
-            "[{}]",
-            items.iter().map(flow).collect::<Vec<_>>().join(", ")
-        ),
-        V::Object(map) => {
-            // The schema's order, not the map's (alphabetical).
-            const ORDER: [&str; 7] = [
-                "id", "kind", "address", "mode", "members", "requires", "tags",
-            ];
-            let fields: Vec<String> = ORDER
-                .iter()
-                .filter_map(|k| map.get(*k).map(|v| format!("{k}: {}", flow(v))))
-                .collect();
-            format!("{{{}}}", fields.join(", "))
-        }
-        other => other.to_string(),
-    }
 }

@@ -5,7 +5,7 @@
 //! runs of `-` collapse into one (`--` is reserved for link names); leading and trailing `-`
 //! go; an empty result becomes `device`. A name taken already gets `-2`, `-3`, ... appended.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 /// `name` made into a valid id (without the uniqueness suffix).
 pub fn sanitize(name: &str) -> String {
@@ -42,7 +42,7 @@ pub fn interface(name: &str) -> String {
 /// Hands out unique ids.
 #[derive(Debug, Default)]
 pub struct IdAllocator {
-    taken: HashSet<String>,
+    taken: FxHashSet<String>,
 }
 
 impl IdAllocator {
@@ -55,13 +55,20 @@ impl IdAllocator {
 
     /// A fresh id for `name` by the module's rule.
     pub fn allocate(&mut self, name: &str) -> String {
+        self.allocate_avoiding(name, |_| false)
+    }
+
+    /// A fresh id for `name` that is neither taken here nor `elsewhere` (ids the caller holds,
+    /// so that they need not be copied in first).
+    pub fn allocate_avoiding(&mut self, name: &str, elsewhere: impl Fn(&str) -> bool) -> String {
         let base = sanitize(name);
         let mut id = base.clone();
         let mut n = 2u32;
-        while !self.taken.insert(id.clone()) {
+        while elsewhere(&id) || self.taken.contains(&id) {
             id = format!("{base}-{n}");
             n += 1;
         }
+        self.taken.insert(id.clone());
         id
     }
 }
@@ -86,5 +93,13 @@ mod tests {
         assert_eq!(a.allocate("sw"), "sw-2");
         assert_eq!(a.allocate("sw"), "sw-3");
         assert_eq!(a.allocate("x y"), "x-y");
+        let held = ["x-y-2", "z"];
+        assert_eq!(a.allocate_avoiding("x y", |id| held.contains(&id)), "x-y-3");
+        assert_eq!(a.allocate_avoiding("z", |id| held.contains(&id)), "z-2");
+        assert_eq!(
+            a.allocate("z"),
+            "z",
+            "ids held elsewhere are not taken here"
+        );
     }
 }
