@@ -3,10 +3,13 @@
 //! "previous", "results"}`, or a bare array of results), in any order and any number of
 //! pages. Which endpoint a page came from is told by its objects (`device_type`: a device;
 //! `a_terminations` or `termination_a_type`: a cable; `device` with a `name`: an interface).
+//! Object ids are NetBox's numbers or Nautobot's UUIDs; Nautobot's pages are read as it serves
+//! them with `depth=1` (nested objects with their fields).
 //!
 //! - Devices: id from `name` by [`faultline_model::ids`]' rule (`device-<id>` without a
 //!   name), address from `primary_ip4` (else `primary_ip`) without its prefix length, kind
-//!   from the role's slug (`role`, NetBox 4; `device_role`, 3.x).
+//!   from the role's slug, else its name (`role`, NetBox 4 and Nautobot 2+; `device_role`,
+//!   NetBox 3.x).
 //! - Cables with exactly one interface at each end become links; others (circuits, front
 //!   ports, several terminations) are reported and left out. Ends name their interface inline
 //!   (`object.name`, `object.device.name`) or by `object_id` through the interfaces pages.
@@ -28,11 +31,38 @@ pub struct Import {
     pub problems: Vec<String>,
 }
 
+/// An object's id: NetBox numbers its objects, Nautobot gives them UUIDs. Numbers order
+/// numerically (the saved pages' order does not matter), before any UUID.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum ObjectId {
+    Number(u64),
+    Uuid(String),
+}
+
+impl ObjectId {
+    fn of(v: Option<&Value>) -> Option<ObjectId> {
+        match v? {
+            Value::Number(n) => n.as_u64().map(ObjectId::Number),
+            Value::String(s) if !s.is_empty() => Some(ObjectId::Uuid(s.clone())),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ObjectId::Number(n) => write!(f, "{n}"),
+            ObjectId::Uuid(u) => f.write_str(u),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Pages {
-    devices: BTreeMap<u64, Value>,
-    interfaces: HashMap<u64, Value>,
-    cables: BTreeMap<u64, Value>,
+    devices: BTreeMap<ObjectId, Value>,
+    interfaces: HashMap<ObjectId, Value>,
+    cables: BTreeMap<ObjectId, Value>,
     /// Per endpoint kind: the largest `count` seen and a `next` URL.
     counts: BTreeMap<&'static str, (u64, Option<String>)>,
 }
@@ -79,7 +109,7 @@ impl Pages {
         let Some(results) = results else { return };
         let mut kind = None;
         for o in results {
-            let (Some(k), Some(id)) = (kind_of(o), o.get("id").and_then(Value::as_u64)) else {
+            let (Some(k), Some(id)) = (kind_of(o), ObjectId::of(o.get("id"))) else {
                 continue;
             };
             kind = Some(k);
@@ -114,7 +144,7 @@ impl Pages {
             }
         }
         let mut ids = IdAllocator::default();
-        let mut by_netbox: HashMap<u64, String> = HashMap::new();
+        let mut by_netbox: HashMap<ObjectId, String> = HashMap::new();
         let mut by_name: HashMap<String, String> = HashMap::new();
         let mut chassis: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (nid, d) in &self.devices {
@@ -134,7 +164,7 @@ impl Pages {
             {
                 chassis.entry(vc.to_owned()).or_default().push(id.clone());
             }
-            by_netbox.insert(*nid, id.clone());
+            by_netbox.insert(nid.clone(), id.clone());
             if let Some(n) = name {
                 by_name.insert(n, id);
             }
@@ -167,10 +197,10 @@ impl Pages {
         cable: &Value,
         new: &str,
         old: &str,
-        by_netbox: &HashMap<u64, String>,
+        by_netbox: &HashMap<ObjectId, String>,
         by_name: &HashMap<String, String>,
     ) -> Result<String, String> {
-        let terms: Vec<(String, Value, Option<u64>)> =
+        let terms: Vec<(String, Value, Option<ObjectId>)> =
             match cable.get(new).and_then(Value::as_array) {
                 Some(list) => list
                     .iter()
@@ -181,7 +211,7 @@ impl Pages {
                                 .unwrap_or_default()
                                 .to_owned(),
                             t.get("object").cloned().unwrap_or(Value::Null),
-                            t.get("object_id").and_then(Value::as_u64),
+                            ObjectId::of(t.get("object_id")),
                         )
                     })
                     .collect(),
@@ -192,7 +222,7 @@ impl Pages {
                         .unwrap_or_default()
                         .to_owned(),
                     cable.get(old).cloned().unwrap_or(Value::Null),
-                    cable.get(format!("{old}_id")).and_then(Value::as_u64),
+                    ObjectId::of(cable.get(format!("{old}_id"))),
                 )],
             };
         let [(ty, obj, oid)] = terms.as_slice() else {
@@ -201,7 +231,10 @@ impl Pages {
         if ty != "dcim.interface" {
             return Err(format!("ends on a `{ty}`, not an interface"));
         }
-        let obj = match (obj.get("name"), oid.and_then(|i| self.interfaces.get(&i))) {
+        let obj = match (
+            obj.get("name"),
+            oid.as_ref().and_then(|i| self.interfaces.get(i)),
+        ) {
             (Some(_), _) => obj,
             (None, Some(saved)) => saved,
             (None, None) => return Err("interface not in the saved pages".into()),
@@ -209,8 +242,7 @@ impl Pages {
         let ifname = obj.get("name").and_then(Value::as_str).unwrap_or_default();
         let dev = obj.get("device");
         let device = dev
-            .and_then(|d| d.get("id"))
-            .and_then(Value::as_u64)
+            .and_then(|d| ObjectId::of(d.get("id")))
             .and_then(|i| by_netbox.get(&i))
             .or_else(|| {
                 dev.and_then(|d| d.get("name"))
@@ -225,13 +257,20 @@ impl Pages {
     }
 }
 
-/// The device kind from the role's slug.
+/// The device kind from the role's slug, or its name where roles have none (Nautobot 2+:
+/// `Load Balancer` reads as `load-balancer`).
 fn kind(d: &Value) -> &'static str {
     let slug = ["role", "device_role"]
         .iter()
-        .find_map(|k| d.get(*k)?.get("slug")?.as_str())
+        .find_map(|k| {
+            let role = d.get(*k)?;
+            role.get("slug")
+                .or_else(|| role.get("name"))
+                .and_then(Value::as_str)
+        })
         .unwrap_or_default()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+        .replace([' ', '_'], "-");
     [
         ("firewall", "firewall"),
         ("load-balancer", "load-balancer"),

@@ -17,7 +17,7 @@ pub struct Origin {
 /// One `define` block.
 #[derive(Debug, Clone)]
 pub struct Object {
-    pub kind: String,
+    pub kind: Name,
     pub attrs: Attrs,
     pub at: Origin,
 }
@@ -25,7 +25,7 @@ pub struct Object {
 /// A block's `key value` lines, the last of a repeated key winning. A block has a handful, so a
 /// list searched in order is cheaper than a map per block (100k hosts: 100k maps).
 #[derive(Debug, Clone, Default)]
-pub struct Attrs(Vec<(String, String)>);
+pub struct Attrs(Vec<(Name, String)>);
 
 impl Attrs {
     pub fn get(&self, key: &str) -> Option<&String> {
@@ -39,8 +39,35 @@ impl Attrs {
     pub fn insert(&mut self, key: &str, value: &str) {
         match self.0.iter_mut().find(|(k, _)| k == key) {
             Some((_, v)) => value.clone_into(v),
-            None => self.0.push((key.to_owned(), value.to_owned())),
+            None => self.0.push((name(key), value.to_owned())),
         }
+    }
+}
+
+/// An object kind or attribute name: the ones the import reads are static (no allocation for
+/// each of 100k blocks), any other is kept as written.
+pub type Name = std::borrow::Cow<'static, str>;
+
+/// The names the import reads, shared by every block that uses them.
+const KNOWN_NAMES: [&str; 11] = [
+    "host",
+    "hostgroup",
+    "name",
+    "use",
+    "register",
+    "host_name",
+    "address",
+    "parents",
+    "hostgroups",
+    "hostgroup_name",
+    "members",
+];
+
+/// `s` as a [`Name`]: a known name shared, another one copied.
+fn name(s: &str) -> Name {
+    match KNOWN_NAMES.iter().find(|k| **k == s) {
+        Some(k) => Name::Borrowed(k),
+        None => Name::Owned(s.to_owned()),
     }
 }
 
@@ -135,7 +162,7 @@ impl Config {
                     continue;
                 }
                 current = Some(Object {
-                    kind: kind.to_owned(),
+                    kind: name(kind),
                     attrs: Attrs::default(),
                     at: Origin {
                         file,
