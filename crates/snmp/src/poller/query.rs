@@ -1,10 +1,11 @@
 //! One-off requests for `faultline get` and `faultline walk` (net-snmp's `snmpget` and
 //! `snmpwalk`): the poller's client and error classification, no profile, no decoding.
 
-use async_snmp::Oid;
+use async_snmp::{Client, Oid, UdpHandle};
 
 use super::session::Session;
 use super::{PollError, SnmpPoller, Target};
+use crate::secret::Credentials;
 use crate::shown::ShownVarbind;
 
 /// Upper bound on varbinds one walk returns: a broken agent must not make us loop or eat memory.
@@ -41,9 +42,10 @@ impl SnmpPoller {
         }
     }
 
-    /// Walk the subtree under `root` (numeric): GETBULK for v2c/v3, GETNEXT for v1. As
-    /// `snmpwalk` does, a root with nothing under it is asked with a GET, so walking an
-    /// instance (`sysName.0`) shows it.
+    /// Walk the subtree under `root` (numeric): GETBULK of up to `target.max_repetitions` rows
+    /// for v2c/v3 (as `snmpbulkwalk`; halved when the agent says the answer is too big, as
+    /// net-snmp does with genErr under v3 privacy), GETNEXT for v1. As `snmpwalk` does, a root
+    /// with nothing under it is asked with a GET, so walking an instance (`sysName.0`) shows it.
     pub async fn walk_varbinds(
         &self,
         target: &Target,
@@ -55,29 +57,18 @@ impl SnmpPoller {
             .parse_oids(&[root])?
             .pop()
             .ok_or_else(|| super::local_error(target, "parsing OID", root.to_owned()))?;
-        let mut stream = client
-            .walk(root_oid)
-            .map_err(|e| super::local_error(target, "starting a walk", e.to_string()))?;
         let mut varbinds = Vec::new();
-        let mut error = None;
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(vb) => {
-                    if vb.value.is_exception() {
-                        break;
-                    }
-                    varbinds.push(ShownVarbind::new(&vb.oid, &vb.value));
-                    if varbinds.len() >= MAX_WALK_VARBINDS {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    let first = varbinds.is_empty();
-                    error = Some(session.classify(*e, "walking", first).await);
-                    break;
-                }
-            }
-        }
+        let failed = if matches!(target.credentials, Credentials::V1 { .. }) {
+            getnext_walk(&client, root_oid, &mut varbinds)
+                .await
+                .map_err(|e| super::local_error(target, "starting a walk", e.to_string()))?
+        } else {
+            bulk_walk(&client, &root_oid, target.max_repetitions, &mut varbinds).await
+        };
+        let error = match failed {
+            Some(e) => Some(session.classify(*e, "walking", varbinds.is_empty()).await),
+            None => None,
+        };
         if varbinds.is_empty() && error.is_none() {
             varbinds = self
                 .get_varbinds(target, &[root])
@@ -87,5 +78,74 @@ impl SnmpPoller {
                 .collect();
         }
         Ok(WalkOutcome { varbinds, error })
+    }
+}
+
+/// A v1 walk with async-snmp's GETNEXT stream into `out`; `Ok(Some)` is the error that ended it.
+async fn getnext_walk(
+    client: &Client<UdpHandle>,
+    root: Oid,
+    out: &mut Vec<ShownVarbind>,
+) -> Result<Option<Box<async_snmp::Error>>, Box<async_snmp::Error>> {
+    let mut stream = client.walk(root)?;
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(vb) if vb.value.is_exception() => break,
+            Ok(vb) => out.push(ShownVarbind::new(&vb.oid, &vb.value)),
+            Err(e) => return Ok(Some(e)),
+        }
+        if out.len() >= MAX_WALK_VARBINDS {
+            break;
+        }
+    }
+    Ok(None)
+}
+
+/// A GETBULK walk of `root` into `out`, in strictly increasing order; the error that ended it.
+async fn bulk_walk(
+    client: &Client<UdpHandle>,
+    root: &Oid,
+    max_repetitions: u32,
+    out: &mut Vec<ShownVarbind>,
+) -> Option<Box<async_snmp::Error>> {
+    let mut reps = max_repetitions.max(1);
+    let mut cursor = root.clone();
+    loop {
+        let answer = match client
+            .get_bulk(std::slice::from_ref(&cursor), 0, reps)
+            .await
+        {
+            Ok(a) => a,
+            Err(e)
+                if reps > 1
+                    && matches!(
+                        &*e,
+                        async_snmp::Error::Snmp {
+                            status: async_snmp::ErrorStatus::GenErr
+                                | async_snmp::ErrorStatus::TooBig,
+                            ..
+                        }
+                    ) =>
+            {
+                reps /= 2;
+                continue;
+            }
+            Err(e) => return Some(e),
+        };
+        if answer.is_empty() {
+            return None;
+        }
+        for vb in answer {
+            // Out of the subtree, an exception (endOfMibView) or a non-increasing OID (a
+            // broken agent would loop forever): the walk is over.
+            if !vb.oid.starts_with(root) || vb.value.is_exception() || vb.oid <= cursor {
+                return None;
+            }
+            out.push(ShownVarbind::new(&vb.oid, &vb.value));
+            cursor = vb.oid;
+            if out.len() >= MAX_WALK_VARBINDS {
+                return None;
+            }
+        }
     }
 }
