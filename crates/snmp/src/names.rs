@@ -683,6 +683,22 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any text (trap varbind OIDs come from the wire) is named or refused, never a panic;
+        /// every numeric OID survives display and resolve.
+        #[test]
+        fn any_text_is_safe_and_numeric_oids_round_trip(
+            text in ".{0,40}",
+            arcs in proptest::collection::vec(0u32..70_000, 1..16),
+        ) {
+            let _ = resolve(&text);
+            let _ = display(&text);
+            let _ = enum_label(&text, 1);
+            let oid = arcs.iter().map(u32::to_string).collect::<Vec<_>>().join(".");
+            proptest::prop_assert_eq!(resolve(&display(&oid)), Ok(oid));
+        }
+    }
+
     #[test]
     fn enumerations_label_integers() {
         assert_eq!(enum_label("1.3.6.1.2.1.2.2.1.8.3", 1), Some("up"));
