@@ -99,6 +99,11 @@ enum Command {
     Traps(cmd::traps::Args),
     /// Poll one SNMP agent and print what its profile sees; exit 2 auth failure, 3 timeout.
     Poll(cmd::poll::Args),
+    /// Get objects from one SNMP agent, printed as net-snmp's snmpget does, with names
+    /// (`faultline get HOST sysName.0 IF-MIB::ifOperStatus.3`); -v -c -u -l -a -A -x -X as net-snmp.
+    Get(cmd::get::GetArgs),
+    /// Walk a subtree of one SNMP agent (default MIB-2), printed as net-snmp's snmpwalk does.
+    Walk(cmd::get::WalkArgs),
     /// Build a topology from LLDP/CDP neighbour tables, breadth-first from seed agents.
     Discover(cmd::discover::Args),
     /// Declared links against what LLDP/CDP show now: missing, unexpected, moved (exit 1).
@@ -156,6 +161,8 @@ fn main() -> ExitCode {
         Command::Probe(a) => cmd::probe::run(a),
         Command::Traps(a) => cmd::traps::run(a),
         Command::Poll(a) => cmd::poll::run(a),
+        Command::Get(a) => cmd::get::get(a),
+        Command::Walk(a) => cmd::get::walk(a),
         Command::Discover(a) => cmd::discover::run(a),
         Command::Drift(a) => cmd::drift::run(a),
         Command::Import(a) => cmd::import::run(a),

@@ -10,6 +10,9 @@
 //!   observations (AgentUp/Down, Uptime, Rebooted, Interface, Traffic, HaRole) and new state;
 //!   [`readiness`] adds one `Readiness` fact per check of the device's profiles.
 //! - [`Credentials`] keeps communities and passphrases in a redacting [`Secret`].
+//! - [`names`] is the one table of object names faultline knows (`IF-MIB::ifOperStatus.3` ↔
+//!   `1.3.6.1.2.1.2.2.1.8.3`); [`shown`] prints varbinds as net-snmp does, for
+//!   [`SnmpPoller::get_varbinds`] / [`SnmpPoller::walk_varbinds`] (`faultline get|walk`).
 //!
 //! ## Profiles are data
 //!
@@ -99,16 +102,20 @@
 //! ```
 
 pub mod decode;
+pub mod names;
 mod poller;
 pub mod profile;
 pub mod readiness;
 mod secret;
+pub mod shown;
 pub mod usm_probe;
 
 pub use decode::{DeviceReport, HaReport, InterfaceReport, LldpNeighbor, PollState, SystemInfo};
 pub use poller::{
-    PollError, PollOutcome, PollReason, PollerConfig, SnmpPoller, Target, classify_error,
+    PollError, PollOutcome, PollReason, PollerConfig, SnmpPoller, Target, WalkOutcome,
+    classify_error,
 };
 pub use profile::{HaSpec, Profile, ProfileError, Profiles};
 pub use readiness::{ReadinessCheck, ReadinessReport, ReadinessSpec};
 pub use secret::{AuthProto, CredentialError, Credentials, PrivProto, Secret};
+pub use shown::ShownVarbind;

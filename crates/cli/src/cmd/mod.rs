@@ -1,9 +1,11 @@
 //! One module per subcommand.
 pub mod client;
 pub mod cluster;
+pub mod credentials;
 pub mod discover;
 pub mod docs;
 pub mod drift;
+pub mod get;
 pub mod hash_password;
 pub mod import;
 pub mod memory;

@@ -6,26 +6,20 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use faultline_observe::PollFailure;
-use faultline_snmp::{
-    AuthProto, Credentials, DeviceReport, PollerConfig, PrivProto, Profiles, Secret, SnmpPoller,
-    Target,
-};
+use faultline_snmp::{DeviceReport, PollerConfig, Profiles, SnmpPoller, Target};
 
-const AFTER_HELP: &str = "\
-Keep secrets out of shell history and process lists by passing them in the environment:
-  FAULTLINE_COMMUNITY   community (v1/v2c), instead of --community
-  FAULTLINE_AUTH_PASS   v3 authentication passphrase (or the variable named by --auth-pass-env)
-  FAULTLINE_PRIV_PASS   v3 privacy passphrase (or the variable named by --priv-pass-env)
+use super::credentials::{CredentialArgs, SECRETS_HELP};
 
+const EXIT_CODES: &str = "\
 Exit codes:
   0  the agent answered
   1  local or configuration error, or a malformed answer
-  2  authentication failure (wrong v3 user, passphrase or protocol; also clap usage errors)
+  2  authentication failure (wrong v3 user, passphrase or protocol), or a usage error
   3  timeout: no answer (dead agent, unreachable, or a wrong v1/v2c community, which agents
      silently drop)";
 
 #[derive(clap::Args)]
-#[command(after_help = AFTER_HELP)]
+#[command(after_help = format!("{SECRETS_HELP}\n\n{EXIT_CODES}"))]
 pub struct Args {
     /// Agent address, HOST or HOST:PORT (default port 161).
     pub host: String,
@@ -54,82 +48,6 @@ pub struct Args {
     pub json: bool,
 }
 
-/// The SNMP credential flags of every command that talks to agents (`poll`, `discover`,
-/// `drift`): one set of names and environment variables, secrets never echoed.
-#[derive(clap::Args, Debug)]
-pub(crate) struct CredentialArgs {
-    /// SNMP version: 1, 2c or 3.
-    #[arg(long = "version", value_name = "1|2c|3", default_value = "2c")]
-    pub snmp_version: String,
-    /// Community (v1/v2c).
-    #[arg(
-        long,
-        short = 'c',
-        env = "FAULTLINE_COMMUNITY",
-        hide_env_values = true,
-        default_value = "public"
-    )]
-    pub community: Secret,
-    /// SNMPv3 user name.
-    #[arg(long, short = 'u')]
-    pub user: Option<String>,
-    /// SNMPv3 authentication protocol: md5, sha, sha224, sha256, sha384, sha512.
-    #[arg(long)]
-    pub auth_proto: Option<AuthProto>,
-    /// Name of the environment variable holding the authentication passphrase.
-    #[arg(long, value_name = "VAR", default_value = "FAULTLINE_AUTH_PASS")]
-    pub auth_pass_env: String,
-    /// SNMPv3 privacy protocol: des, aes, aes192, aes256.
-    #[arg(long)]
-    pub priv_proto: Option<PrivProto>,
-    /// Name of the environment variable holding the privacy passphrase.
-    #[arg(long, value_name = "VAR", default_value = "FAULTLINE_PRIV_PASS")]
-    pub priv_pass_env: String,
-    /// SNMPv3 context name.
-    #[arg(long, default_value = "")]
-    pub context: String,
-}
-
-impl CredentialArgs {
-    /// The credentials the flags describe; passphrases come from the named variables.
-    pub(crate) fn credentials(&self) -> Result<Credentials, String> {
-        match self.snmp_version.as_str() {
-            "1" | "v1" => Ok(Credentials::V1 {
-                community: self.community.clone(),
-            }),
-            "2c" | "v2c" | "2" => Ok(Credentials::V2c {
-                community: self.community.clone(),
-            }),
-            "3" | "v3" => {
-                let user = self.user.clone().ok_or("--version 3 needs --user")?;
-                let auth = match self.auth_proto {
-                    Some(p) => Some((
-                        p,
-                        Secret::from_env(&self.auth_pass_env)
-                            .map_err(|e| format!("auth passphrase: {e}"))?,
-                    )),
-                    None => None,
-                };
-                let privacy = match self.priv_proto {
-                    Some(p) => Some((
-                        p,
-                        Secret::from_env(&self.priv_pass_env)
-                            .map_err(|e| format!("privacy passphrase: {e}"))?,
-                    )),
-                    None => None,
-                };
-                Ok(Credentials::V3 {
-                    user,
-                    auth,
-                    privacy,
-                    context: self.context.clone(),
-                })
-            }
-            other => Err(format!("unknown SNMP version {other:?} (use 1, 2c or 3)")),
-        }
-    }
-}
-
 pub(crate) fn resolve(host: &str) -> Result<SocketAddr, String> {
     // Accept a bare IPv6 address, HOST, or HOST:PORT.
     if let Ok(ip) = host.parse::<std::net::IpAddr>() {
@@ -152,6 +70,11 @@ pub(crate) fn resolve(host: &str) -> Result<SocketAddr, String> {
 
 pub fn run(args: Args) -> ExitCode {
     let json = args.json;
+    // A credential flag problem is a usage error; its text names flags, never a secret.
+    if let Err(msg) = args.snmp.credentials() {
+        eprintln!("faultline poll: {msg}");
+        return ExitCode::from(2);
+    }
     match execute(args) {
         Ok(report) => {
             if json {

@@ -4,7 +4,10 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 
-use faultline_trap::{AuthProtocol, PrivProtocol, Secret, TrapConfig, TrapReceiver, V3User};
+use faultline_snmp::names;
+use faultline_trap::{
+    AuthProtocol, PrivProtocol, Secret, TrapConfig, TrapEvent, TrapReceiver, V3User,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -158,22 +161,7 @@ async fn run_async(args: Args) -> ExitCode {
             _ = tokio::signal::ctrl_c() => break,
             e = events.recv() => {
                 let Some(e) = e else { break };
-                if args.json {
-                    match serde_json::to_string(&e) {
-                        Ok(line) => println!("{line}"),
-                        Err(err) => eprintln!("cannot encode event: {err}"),
-                    }
-                } else {
-                    let device = e.device_id.clone().unwrap_or_else(|| "?".into());
-                    println!("{} {} {} {}{} trap {}", e.received_at, e.source, device, e.version,
-                        if e.inform { " inform" } else { "" }, e.trap_oid);
-                    for o in &e.observations {
-                        match serde_json::to_string(o) {
-                            Ok(s) => println!("    {s}"),
-                            Err(err) => eprintln!("cannot encode observation: {err}"),
-                        }
-                    }
-                }
+                print_event(&e, args.json);
             }
         }
     }
@@ -193,4 +181,79 @@ async fn run_async(args: Args) -> ExitCode {
     }
     receiver.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// One trap as it arrived: with `json`, the event as one JSON object plus `trap_name` and
+/// `varbind_names` (the names faultline knows, `IF-MIB::linkDown`); otherwise a header line,
+/// the varbinds by name (`IF-MIB::ifOperStatus.3 = down(2)`) and the observations.
+fn print_event(e: &TrapEvent, json: bool) {
+    if json {
+        let mut doc = match serde_json::to_value(e) {
+            Ok(doc) => doc,
+            Err(err) => {
+                eprintln!("cannot encode event: {err}");
+                return;
+            }
+        };
+        if let Some(obj) = doc.as_object_mut() {
+            obj.insert("trap_name".into(), names::display(&e.trap_oid).into());
+            let shown: Vec<String> = e.varbinds.iter().map(|(o, _)| names::display(o)).collect();
+            obj.insert("varbind_names".into(), shown.into());
+        }
+        println!("{doc}");
+        return;
+    }
+    let device = e.device_id.as_deref().unwrap_or("?");
+    println!(
+        "{} {} {} {}{} trap {}",
+        e.received_at,
+        e.source,
+        device,
+        e.version,
+        if e.inform { " inform" } else { "" },
+        names::display(&e.trap_oid)
+    );
+    for (oid, value) in &e.varbinds {
+        println!("    {}", varbind_line(oid, value));
+    }
+    for o in &e.observations {
+        match serde_json::to_string(o) {
+            Ok(s) => println!("    -> {s}"),
+            Err(err) => eprintln!("cannot encode observation: {err}"),
+        }
+    }
+}
+
+/// `NAME = VALUE`, an INTEGER with an enumeration shown as net-snmp does (`down(2)`).
+fn varbind_line(oid: &str, value: &str) -> String {
+    let label = value
+        .parse::<i64>()
+        .ok()
+        .and_then(|v| names::enum_label(oid, v).map(|l| format!("{l}({v})")));
+    format!(
+        "{} = {}",
+        names::display(oid),
+        label.as_deref().unwrap_or(value)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::varbind_line;
+
+    #[test]
+    fn trap_varbinds_by_name() {
+        assert_eq!(
+            varbind_line("1.3.6.1.2.1.2.2.1.8.3", "2"),
+            "IF-MIB::ifOperStatus.3 = down(2)"
+        );
+        assert_eq!(
+            varbind_line("1.3.6.1.2.1.2.2.1.1.3", "3"),
+            "IF-MIB::ifIndex.3 = 3"
+        );
+        assert_eq!(
+            varbind_line("1.3.6.1.4.1.99999.1", "x"),
+            "SNMPv2-SMI::enterprises.99999.1 = x"
+        );
+    }
 }

@@ -8,14 +8,8 @@ use std::time::Duration;
 use faultline_discover::WalkOptions;
 use faultline_snmp::Profiles;
 
-use super::poll::CredentialArgs;
-
-/// Shown under `--help`.
-pub const SECRETS_HELP: &str = "\
-Keep secrets out of shell history and process lists by passing them in the environment:
-  FAULTLINE_COMMUNITY   community (v1/v2c), instead of --community
-  FAULTLINE_AUTH_PASS   v3 authentication passphrase (or the variable named by --auth-pass-env)
-  FAULTLINE_PRIV_PASS   v3 privacy passphrase (or the variable named by --priv-pass-env)";
+use super::credentials::CredentialArgs;
+pub use super::credentials::SECRETS_HELP;
 
 /// SNMP credentials and request settings.
 #[derive(clap::Args, Debug)]

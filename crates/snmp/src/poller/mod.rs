@@ -3,6 +3,7 @@
 
 mod breaker;
 mod plan;
+mod query;
 mod read;
 mod report;
 mod session;
@@ -24,6 +25,7 @@ use breaker::Breakers;
 use report::Gathered;
 use session::{MAX_OIDS_PER_REQUEST, Session};
 
+pub use query::WalkOutcome;
 pub use session::classify_error;
 
 /// One device to poll.

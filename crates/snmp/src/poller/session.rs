@@ -51,7 +51,7 @@ impl<'a> Session<'a> {
         self.varbinds.load(Ordering::Relaxed)
     }
 
-    fn parse_oids(&self, list: &[&str]) -> Result<Vec<Oid>, PollError> {
+    pub(super) fn parse_oids(&self, list: &[&str]) -> Result<Vec<Oid>, PollError> {
         list.iter()
             .map(|s| {
                 Oid::parse(s).map_err(|e| PollError::Local {
@@ -66,7 +66,12 @@ impl<'a> Session<'a> {
 
     /// `first`: the error ended the poll's first request. Only then can a v3 timeout mean
     /// rejected credentials; once the agent has answered, a timeout is a timeout.
-    async fn classify(&self, e: async_snmp::Error, during: &'static str, first: bool) -> PollError {
+    pub(super) async fn classify(
+        &self,
+        e: async_snmp::Error,
+        during: &'static str,
+        first: bool,
+    ) -> PollError {
         let device = self.target.device_id.clone();
         let addr = self.target.addr;
         match classify_error(&e) {
