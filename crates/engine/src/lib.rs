@@ -156,11 +156,13 @@ pub enum Output {
 }
 
 /// The own state of every component as last handed to the graph's evaluation, and which of
-/// them are down (the root-cause candidates, so finding roots is linear in the failures).
+/// them are down (the root-cause candidates, so finding roots is linear in the failures) or
+/// degraded (among them services in a partial outage, `vantage.rs`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct OwnStates {
     own: IdxVec<CompId, State>,
     down: BTreeSet<CompId>,
+    degraded: BTreeSet<CompId>,
 }
 
 impl OwnStates {
@@ -168,6 +170,7 @@ impl OwnStates {
         OwnStates {
             own: IdxVec::filled(components, State::Up),
             down: BTreeSet::new(),
+            degraded: BTreeSet::new(),
         }
     }
 
@@ -177,10 +180,15 @@ impl OwnStates {
 
     fn set(&mut self, c: CompId, s: State) {
         self.own[c] = s;
-        if s == State::Down {
-            self.down.insert(c);
-        } else {
-            self.down.remove(&c);
+        for (set, state) in [
+            (&mut self.down, State::Down),
+            (&mut self.degraded, State::Degraded),
+        ] {
+            if s == state {
+                set.insert(c);
+            } else {
+                set.remove(&c);
+            }
         }
     }
 
@@ -197,6 +205,11 @@ impl OwnStates {
     /// Components whose own state is down, in id order.
     pub(crate) fn down(&self) -> impl Iterator<Item = CompId> + '_ {
         self.down.iter().copied()
+    }
+
+    /// Components whose own state is degraded, in id order.
+    pub(crate) fn degraded(&self) -> impl Iterator<Item = CompId> + '_ {
+        self.degraded.iter().copied()
     }
 }
 

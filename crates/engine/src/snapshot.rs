@@ -81,7 +81,11 @@ impl EngineState {
         let n = graph.component_count();
         let comp_ok = |c: &faultline_graph::CompId| c.index() < n;
         self.own.components() == n
-            && self.own.down().all(|c| comp_ok(&c))
+            && self
+                .own
+                .down()
+                .chain(self.own.degraded())
+                .all(|c| comp_ok(&c))
             && self.tracks.len() == n
             && self.evidence.components() == n
             && self.signals.devices.len() == t.devices.len()

@@ -104,11 +104,13 @@ impl Engine {
     /// Services in a partial outage whose dependencies are available: they are judged like a
     /// failing service (merged into the incident of a failure below them, else their own).
     /// One whose dependencies failed is already down in the graph, in that failure's incident.
+    /// Only the components degraded in the graph are candidates (linear in those, not in the
+    /// topology): a service's own state there is its declared one.
     pub(crate) fn partial_outages(&self) -> Vec<CompId> {
-        (0..self.graph.topology().services.len())
-            .map(ServiceIdx)
-            .filter(|s| self.in_partial_outage(*s))
-            .map(|s| s.comp(&self.graph))
+        self.state
+            .own
+            .degraded()
+            .filter(|c| matches!(self.graph.comp(*c), Comp::Service(_)))
             .filter(|c| {
                 let deps = self.eval.dependencies_state(self.graph.canonical(*c));
                 deps.is_available()
