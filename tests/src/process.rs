@@ -111,8 +111,20 @@ impl Collector {
     /// Start `faultline COMMAND --config CONFIG` (`run`, or `poller` for a zone's poller, which
     /// logs the same start line), logging to `log`.
     pub fn start_command(command: &str, config: &Path, log: &Path) -> Collector {
+        Self::spawn(Command::new(binary()), command, config, log)
+    }
+
+    /// [`start_command`](Self::start_command) inside network namespace `ns` (`ip netns exec`
+    /// execs the binary, so the child is faultline itself; the namespace's Drop ends it too).
+    pub fn start_command_in(ns: &str, command: &str, config: &Path, log: &Path) -> Collector {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", ns]).arg(binary());
+        Self::spawn(c, command, config, log)
+    }
+
+    fn spawn(mut program: Command, command: &str, config: &Path, log: &Path) -> Collector {
         let file = std::fs::File::create(log).expect("collector log file");
-        let child = Command::new(binary())
+        let child = program
             .args([command, "--config"])
             .arg(config)
             .env("FAULTLINE_LOG", LOG_FILTER)

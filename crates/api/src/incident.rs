@@ -25,6 +25,8 @@ pub enum IncidentKind {
     StandbyNotReady,
     /// The cabling LLDP/CDP show differs from the declared links.
     TopologyDrift,
+    /// A service fails from some vantage zones and works from others.
+    PartialOutage,
 }
 
 impl IncidentKind {
@@ -38,6 +40,7 @@ impl IncidentKind {
             IncidentKind::SplitBrain => "split_brain",
             IncidentKind::StandbyNotReady => "standby_not_ready",
             IncidentKind::TopologyDrift => "topology_drift",
+            IncidentKind::PartialOutage => "partial_outage",
         }
     }
 }

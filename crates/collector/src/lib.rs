@@ -170,7 +170,9 @@ impl Collector {
             shape,
         } = options;
         let mut prepared = prepare::prepare(cfg, topology, overrides, routes).await?;
-        prepared.plan.retain_zone(|zone| shape.watches(zone));
+        prepared
+            .plan
+            .retain_zone(|zone| shape.watches(zone), shape.vantage());
         prepared.shape = shape;
         Ok(prepared)
     }

@@ -63,6 +63,9 @@ pub(crate) enum Check {
 pub(crate) struct ProbePlan {
     pub service: String,
     pub check: Check,
+    /// The zone the probe runs from, stamped on its results (a poller's zone); `None`: the
+    /// collector's own single vantage.
+    pub vantage: Option<String>,
 }
 
 /// Everything decided before the collector starts: what to poll, what to probe, and the
@@ -99,15 +102,26 @@ impl Plan {
 }
 
 impl Plan {
-    /// Keep only the poll targets and probes whose device's or service's `zone:` `keep`
-    /// accepts (the engine's configuration keeps every monitored component).
-    pub(crate) fn retain_zone(&mut self, keep: impl Fn(Option<&str>) -> bool) {
+    /// Keep only the poll targets whose device's `zone:` `keep` accepts and the probes of
+    /// services one of whose zones it accepts (no zone: `keep(None)`); the kept probes' results
+    /// carry `vantage` (the engine's configuration keeps every monitored component).
+    pub(crate) fn retain_zone(
+        &mut self,
+        keep: impl Fn(Option<&str>) -> bool,
+        vantage: Option<&str>,
+    ) {
         let graph = self.graph.clone();
         let t = graph.topology();
         let device_zone = |id: &str| t.devices.iter().find(|d| d.id == id)?.zone.as_deref();
-        let service_zone = |id: &str| t.services.iter().find(|s| s.id == id)?.zone.as_deref();
+        let service_kept = |id: &str| match t.services.iter().find(|s| s.id == id) {
+            Some(s) if !s.zones.is_empty() => s.zones.iter().any(|z| keep(Some(z))),
+            _ => keep(None),
+        };
         self.targets.retain(|x| keep(device_zone(&x.device)));
-        self.probes.retain(|p| keep(service_zone(&p.service)));
+        self.probes.retain(|p| service_kept(&p.service));
+        for p in &mut self.probes {
+            p.vantage = vantage.map(str::to_string);
+        }
     }
 }
 
@@ -235,6 +249,7 @@ fn probes(
             Some(ProbePlan {
                 service: s.id.clone(),
                 check,
+                vantage: None,
             })
         })
         .collect()
@@ -340,5 +355,39 @@ mod tests {
             }
             assert!(matches!(&plans[1].check, Check::Tcp(a) if a == "192.0.2.2:5432"));
         }
+    }
+
+    /// A poller keeps the probes of the services one of whose zones is its own and stamps its
+    /// zone on them; the single process keeps every probe, unstamped.
+    #[test]
+    fn a_zone_probes_the_services_listing_it_and_stamps_its_zone() {
+        let cfg = config("topology = \"t.yaml\"\n");
+        let text = TOPOLOGY
+            .replace("requires: [a],", "requires: [a], zones: [inside, outside],")
+            .replace("requires: [b],", "requires: [b], zone: inside,");
+        let t = Topology::from_yaml_str(&text, "t.yaml").unwrap();
+        let plan = |keep: &dyn Fn(Option<&str>) -> bool, vantage: Option<&str>| {
+            let mut p = Plan {
+                topology_name: "t".into(),
+                probes: probes(&cfg, &t, None),
+                graph: Arc::new(DependencyGraph::new(t.clone())),
+                engine: EngineConfig::default(),
+                targets: Vec::new(),
+            };
+            p.retain_zone(keep, vantage);
+            p.probes
+                .into_iter()
+                .map(|p| (p.service, p.vantage))
+                .collect::<Vec<_>>()
+        };
+        let outside = plan(&|z| z == Some("outside"), Some("outside"));
+        assert_eq!(outside, [("web".to_string(), Some("outside".to_string()))]);
+        let inside = plan(&|z| z == Some("inside"), Some("inside"));
+        let names: Vec<&str> = inside.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(names, ["web", "db"]);
+        assert!(inside.iter().all(|(_, v)| v.as_deref() == Some("inside")));
+        let single = plan(&|_| true, None);
+        assert_eq!(single.len(), 2);
+        assert!(single.iter().all(|(_, v)| v.is_none()));
     }
 }

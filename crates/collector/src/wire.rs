@@ -118,6 +118,7 @@ impl ToApi for faultline_incident::IncidentKind {
             K::SplitBrain => api::IncidentKind::SplitBrain,
             K::StandbyNotReady => api::IncidentKind::StandbyNotReady,
             K::TopologyDrift => api::IncidentKind::TopologyDrift,
+            K::PartialOutage => api::IncidentKind::PartialOutage,
         }
     }
 }

@@ -127,6 +127,12 @@ fn verdict(i: &Incident) -> String {
         IncidentKind::TopologyDrift => {
             format!("{roots}: the cabling differs from the topology (LLDP/CDP).")
         }
+        IncidentKind::PartialOutage if roots.is_empty() => {
+            format!("{services} fail(s) from some zones and work(s) from others.")
+        }
+        IncidentKind::PartialOutage => {
+            format!("{roots} failed; {services} fail(s) from some zones and work(s) from others.")
+        }
     }
 }
 

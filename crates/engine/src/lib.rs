@@ -37,7 +37,7 @@
 //! let reach = |at, dev: &str, ok: bool| Observation::new(at, Subject::device(dev),
 //!     Signal::Reachability { ok, rtt_ms: None, loss: if ok { 0.0 } else { 1.0 } });
 //! let probe = |at, ok: bool| Observation::new(at, Subject::service("portal"),
-//!     Signal::Probe { ok, status: Some(if ok { 200 } else { 404 }), latency_ms: 5.0, detail: None });
+//!     Signal::Probe { ok, status: Some(if ok { 200 } else { 404 }), latency_ms: 5.0, detail: None, zone: None });
 //!
 //! engine.observe_batch(&[reach(1_000, "fw-a", true), reach(1_000, "fw-b", true), probe(1_000, true)]);
 //! let out = engine.observe_batch(&[reach(11_000, "fw-a", false), reach(11_000, "fw-b", true)]);
@@ -69,6 +69,7 @@
 //! | `reach` | which devices are merely behind a failure (unknown, never root causes) |
 //! | `ha` | active-standby invariants: split brain and no active member |
 //! | `readiness` | can each standby take over? checks (facts, HA role, interface parity) judged, held down, declared |
+//! | `vantage` | a service probed from several zones: per-zone results, partial outages |
 //! | `incidents` | root causes, merged services, titles, severity, suspects; the diff |
 //! | `evidence` | the words: per-component events and the timeline |
 //! | `status` | queries: components, services, why, counts, incidents |
@@ -97,6 +98,7 @@ mod signals;
 mod snapshot;
 mod status;
 mod track;
+mod vantage;
 mod why;
 
 use std::collections::BTreeSet;
@@ -154,11 +156,13 @@ pub enum Output {
 }
 
 /// The own state of every component as last handed to the graph's evaluation, and which of
-/// them are down (the root-cause candidates, so finding roots is linear in the failures).
+/// them are down (the root-cause candidates, so finding roots is linear in the failures) or
+/// degraded (among them services in a partial outage, `vantage.rs`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct OwnStates {
     own: IdxVec<CompId, State>,
     down: BTreeSet<CompId>,
+    degraded: BTreeSet<CompId>,
 }
 
 impl OwnStates {
@@ -166,6 +170,7 @@ impl OwnStates {
         OwnStates {
             own: IdxVec::filled(components, State::Up),
             down: BTreeSet::new(),
+            degraded: BTreeSet::new(),
         }
     }
 
@@ -175,10 +180,15 @@ impl OwnStates {
 
     fn set(&mut self, c: CompId, s: State) {
         self.own[c] = s;
-        if s == State::Down {
-            self.down.insert(c);
-        } else {
-            self.down.remove(&c);
+        for (set, state) in [
+            (&mut self.down, State::Down),
+            (&mut self.degraded, State::Degraded),
+        ] {
+            if s == state {
+                set.insert(c);
+            } else {
+                set.remove(&c);
+            }
         }
     }
 
@@ -195,6 +205,11 @@ impl OwnStates {
     /// Components whose own state is down, in id order.
     pub(crate) fn down(&self) -> impl Iterator<Item = CompId> + '_ {
         self.down.iter().copied()
+    }
+
+    /// Components whose own state is degraded, in id order.
+    pub(crate) fn degraded(&self) -> impl Iterator<Item = CompId> + '_ {
+        self.degraded.iter().copied()
     }
 }
 

@@ -13,6 +13,7 @@ use crate::Engine;
 use crate::Output;
 use crate::ids::{Comp, DeviceIdx, IdxVec, LinkIdx, ServiceIdx, Timed, TypedComponents};
 use crate::readiness::FactReport;
+use crate::vantage::Vantages;
 
 /// Which instants still count as current: a signal older than the staleness limit no longer
 /// votes.
@@ -99,7 +100,8 @@ pub(crate) type LinkEnds = [Option<Timed<bool>>; 2];
 pub(crate) struct Signals {
     pub devices: IdxVec<DeviceIdx, DeviceSignals>,
     pub links: IdxVec<LinkIdx, LinkEnds>,
-    pub probes: IdxVec<ServiceIdx, Option<Timed<ProbeResult>>>,
+    /// Per service, the last probe result from each vantage zone (`vantage.rs`).
+    pub probes: IdxVec<ServiceIdx, Vantages>,
 }
 
 impl Signals {
@@ -107,7 +109,7 @@ impl Signals {
         Signals {
             devices: IdxVec::filled(t.devices.len(), DeviceSignals::default()),
             links: IdxVec::filled(t.links.len(), [None, None]),
-            probes: IdxVec::filled(t.services.len(), None),
+            probes: IdxVec::filled(t.services.len(), Vantages::new()),
         }
     }
 
@@ -126,6 +128,9 @@ impl Signals {
         }
         for end in self.links.iter_mut().flatten().flatten() {
             end.at = end.at.max(at);
+        }
+        for p in self.probes.iter_mut().flat_map(|v| v.values_mut()) {
+            p.at = p.at.max(at);
         }
     }
 
@@ -203,7 +208,11 @@ impl Engine {
             (
                 Subject::Service { service },
                 Signal::Probe {
-                    ok, status, detail, ..
+                    ok,
+                    status,
+                    detail,
+                    zone,
+                    ..
                 },
             ) => {
                 if let Some(Comp::Service(s)) = self.graph.resolve_comp(service) {
@@ -212,7 +221,8 @@ impl Engine {
                         status: *status,
                         detail: detail.clone(),
                     };
-                    self.apply_probe(s, obs.at, probe, out);
+                    let zone = zone.as_deref().unwrap_or_default();
+                    self.apply_probe(s, zone, obs.at, probe, out);
                 }
             }
             _ => {}
@@ -408,30 +418,5 @@ impl Engine {
             }
             _ => {}
         }
-    }
-
-    fn apply_probe(
-        &mut self,
-        s: ServiceIdx,
-        at: UnixMillis,
-        probe: ProbeResult,
-        out: &mut Vec<Output>,
-    ) {
-        let c = s.comp(&self.graph);
-        let prev_ok = self.state.signals.probes[s].as_ref().map(|p| p.value.ok);
-        // The first answer is not news unless it is a failure.
-        if prev_ok.is_some_and(|p| p != probe.ok) || (prev_ok.is_none() && !probe.ok) {
-            let what = match (probe.status, &probe.detail) {
-                (Some(st), _) => format!("HTTP {st}"),
-                (None, Some(d)) => d.clone(),
-                _ => String::new(),
-            };
-            let verdict = if probe.ok { "ok" } else { "FAILED" };
-            let text = format!("probe {verdict} {what}").trim_end().to_string();
-            self.note(c, at, text);
-        }
-        let raw = if probe.ok { State::Up } else { State::Down };
-        self.state.signals.probes[s] = Some(Timed::new(probe, at));
-        self.feed(c, raw, at, out);
     }
 }

@@ -18,7 +18,7 @@ use crate::{Engine, EngineConfig, EngineState};
 
 /// Format version. Bump it whenever [`EngineState`] changes shape or meaning: an older
 /// snapshot is then refused (and the journal replayed) instead of misread.
-const VERSION: u32 = 5;
+const VERSION: u32 = 6;
 
 /// Why a snapshot cannot be restored. Every case means: replay the whole journal instead.
 #[derive(Debug, thiserror::Error)]
@@ -81,7 +81,11 @@ impl EngineState {
         let n = graph.component_count();
         let comp_ok = |c: &faultline_graph::CompId| c.index() < n;
         self.own.components() == n
-            && self.own.down().all(|c| comp_ok(&c))
+            && self
+                .own
+                .down()
+                .chain(self.own.degraded())
+                .all(|c| comp_ok(&c))
             && self.tracks.len() == n
             && self.evidence.components() == n
             && self.signals.devices.len() == t.devices.len()

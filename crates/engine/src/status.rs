@@ -130,9 +130,10 @@ impl Engine {
             .map(|(i, s)| {
                 let si = ServiceIdx(i);
                 let c = si.comp(g);
-                let observed = match &self.state.signals.probes[si] {
-                    Some(_) => self.state.tracks[c].effective,
-                    None => State::Unknown,
+                let observed = if self.state.signals.probes[si].is_empty() {
+                    State::Unknown
+                } else {
+                    self.state.tracks[c].effective
                 };
                 let incident = self
                     .state
@@ -165,6 +166,7 @@ impl Engine {
         let mut tree = self.graph.why(&self.eval, c);
         self.show_takeovers(&mut tree);
         self.show_drift(&mut tree);
+        self.show_vantages(&mut tree);
         Ok(tree)
     }
 }

@@ -126,6 +126,8 @@ impl Track {
         let wait = match target {
             // Unknown -> up is a first sighting (or data returning), not a recovery to hold.
             State::Up | State::Degraded if self.effective == State::Unknown => 0,
+            // Working to partly failing (a service's partial outage) is a failure: held as one.
+            State::Degraded if self.effective == State::Up => hold.down_ms,
             State::Up | State::Degraded => hold.up_ms,
             State::Down => hold.down_ms,
             State::Unknown => 0,
@@ -152,6 +154,7 @@ impl Track {
             return Fed::Nothing;
         };
         let wait = match s {
+            State::Degraded if self.effective == State::Up => hold.down_ms,
             State::Up | State::Degraded => hold.up_ms,
             State::Down => hold.down_ms,
             State::Unknown => 0,

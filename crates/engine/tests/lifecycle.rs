@@ -160,6 +160,7 @@ fn probe(at: u64, status: u16) -> Observation {
             status: Some(status),
             latency_ms: 12.0,
             detail: None,
+            zone: None,
         },
     )
 }
@@ -286,9 +287,10 @@ fn rank(k: IncidentKind) -> u8 {
         IncidentKind::RedundancyLost
         | IncidentKind::StandbyNotReady
         | IncidentKind::TopologyDrift => 0,
-        IncidentKind::UnexplainedServiceFailure => 1,
-        IncidentKind::ServiceDown | IncidentKind::FailoverIneffective => 2,
-        IncidentKind::SplitBrain => 3,
+        IncidentKind::PartialOutage => 1,
+        IncidentKind::UnexplainedServiceFailure => 2,
+        IncidentKind::ServiceDown | IncidentKind::FailoverIneffective => 3,
+        IncidentKind::SplitBrain => 4,
     }
 }
 

@@ -100,6 +100,7 @@ impl World {
                 status: Some(status),
                 latency_ms: 5.0,
                 detail: None,
+                zone: None,
             };
             v.push(Observation::new(at, Subject::service(svc), signal));
         }

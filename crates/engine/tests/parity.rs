@@ -154,6 +154,7 @@ impl World {
                 status: Some(if self.portal { 200 } else { 502 }),
                 latency_ms: 5.0,
                 detail: None,
+                zone: None,
             },
         ));
         v

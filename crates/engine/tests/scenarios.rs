@@ -77,6 +77,7 @@ fn probe(at: u64, svc: &str, status: u16) -> Observation {
             status: Some(status),
             latency_ms: 12.0,
             detail: None,
+            zone: None,
         },
     )
 }

@@ -90,6 +90,7 @@ fn poll(g: &DependencyGraph, at: u64, failed: Option<&str>) -> [Vec<Observation>
                 status: Some(status),
                 latency_ms: 12.0,
                 detail: None,
+                zone: None,
             };
             Observation::new(at + 300, Subject::service(service), signal)
         })

@@ -60,6 +60,10 @@ pub enum IncidentKind {
     /// The cabling LLDP/CDP show differs from the declared links (a cable missing, moved or
     /// not declared). For the record and the next change window, not for waking anyone.
     TopologyDrift,
+    /// A service probed from several zones fails from some and works from others: customers
+    /// in the failing zones cannot reach it. A step below the full outage it escalates to when
+    /// every zone fails.
+    PartialOutage,
 }
 
 impl IncidentKind {
@@ -73,6 +77,7 @@ impl IncidentKind {
             IncidentKind::SplitBrain => "split_brain",
             IncidentKind::StandbyNotReady => "standby_not_ready",
             IncidentKind::TopologyDrift => "topology_drift",
+            IncidentKind::PartialOutage => "partial_outage",
         }
     }
 }

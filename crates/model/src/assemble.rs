@@ -57,7 +57,7 @@ pub(crate) fn services(raw: Vec<RawService>) -> Vec<Service> {
         requires: values(s.requires),
         tags: exact(s.tags),
         probe: s.probe,
-        zone: s.zone,
+        zones: s.zone.into_iter().chain(s.zones).map(|z| z.value).collect(),
     }));
     out
 }

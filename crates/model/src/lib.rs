@@ -307,10 +307,11 @@ pub struct Service {
     /// dependencies alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeSpec>,
-    /// The zone whose poller probes it (`faultline poller`); the single-process collector
-    /// probes every service whatever its zone.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub zone: Option<String>,
+    /// The zones whose pollers probe it (`faultline poller`), each a vantage point of its own
+    /// (`zone: Z` in the file is the one-zone form `zones: [Z]`); empty: the collector's own
+    /// single vantage. The single-process collector probes every service whatever its zones.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<String>,
     /// 1-based line of its `id` in the topology file.
     pub line: u32,
 }

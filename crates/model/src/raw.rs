@@ -238,9 +238,13 @@ pub(crate) struct RawService {
     pub tags: Vec<String>,
     #[serde(default)]
     pub probe: Option<ProbeSpec>,
-    /// The zone whose poller probes the service (distributed shape only).
+    /// The zone whose poller probes the service (distributed shape only): the one-zone form
+    /// of `zones`.
     #[serde(default)]
-    pub zone: Option<String>,
+    pub zone: Option<S<String>>,
+    /// The zones whose pollers probe the service, each a vantage point of its own.
+    #[serde(default)]
+    pub zones: Vec<S<String>>,
 }
 
 pub(crate) fn parse_yaml(text: &str, file: &str) -> Result<RawTopology, LoadError> {

@@ -609,6 +609,7 @@ fn validate_services(cx: &mut Ctx, refs: &Refs) {
         for r in &s.requires {
             refs.check(cx, ("service", &s.id.value), "requires", r);
         }
+        validate_zones(cx, &owner, s);
         if let Some(p) = &s.probe {
             match (&p.url, &p.tcp) {
                 (Some(u), None) if !(u.starts_with("http://") || u.starts_with("https://")) => cx
@@ -623,6 +624,29 @@ fn validate_services(cx: &mut Ctx, refs: &Refs) {
                 (None, None) => cx.err(&s.id, format!("{owner}: a probe needs `url` or `tcp`")),
                 _ => {}
             }
+        }
+    }
+}
+
+/// A service's vantage zones: `zone` (one) or `zones` (several), not both, none listed twice.
+/// The names themselves are free: a zone is whatever a poller's `[cluster] zone` says.
+fn validate_zones(cx: &mut Ctx, owner: &str, s: &RawService) {
+    if let (Some(one), Some(_)) = (&s.zone, s.zones.first()) {
+        cx.err(
+            one,
+            format!("{owner} has both `zone` and `zones`: list every zone under `zones`"),
+        );
+    }
+    let mut seen = FxHashMap::default();
+    for z in &s.zones {
+        if let Some(first) = seen.insert(z.value.as_str(), z.line) {
+            cx.err(
+                z,
+                format!(
+                    "{owner} lists zone `{}` twice (also at line {first})",
+                    z.value
+                ),
+            );
         }
     }
 }

@@ -420,5 +420,37 @@ fn devices_and_services_carry_their_optional_zone() {
     .unwrap();
     assert_eq!(t.devices[0].zone.as_deref(), Some("dmz"));
     assert_eq!(t.devices[1].zone, None);
-    assert_eq!(t.services[0].zone.as_deref(), Some("outside"));
+    assert_eq!(t.services[0].zones, ["outside"]);
+}
+
+/// A service probed from several zones lists them under `zones`; `zone` is the one-zone form.
+/// Both at once, or a zone listed twice, is an error at its position; a zone is any name.
+#[test]
+fn services_list_their_vantage_zones() {
+    let t = Topology::from_yaml_str(
+        "name: z\nservices:\n  - {id: portal, zones: [inside, outside]}\n  - {id: a}\n",
+        "z.yaml",
+    )
+    .unwrap();
+    assert_eq!(t.services[0].zones, ["inside", "outside"]);
+    assert!(t.services[1].zones.is_empty());
+    let json = r#"{"name": "z", "services": [{"id": "portal", "zones": ["inside", "dmz-9"]}]}"#;
+    let t = Topology::from_json_str(json, "z.json").unwrap();
+    assert_eq!(t.services[0].zones, ["inside", "dmz-9"]);
+
+    let e = err("name: z\nservices:\n  - {id: p, zone: a, zones: [b]}\n  \
+                 - {id: q, zones: [a, b, a]}\n");
+    assert!(
+        e.contains("t.yaml:3:19: service `p` has both `zone` and `zones`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("t.yaml:4:27: service `q` lists zone `a` twice (also at line 4)"),
+        "{e}"
+    );
+    let json = r#"{"name": "z", "services": [{"id": "q", "zones": ["a", "a"]}]}"#;
+    let e = Topology::from_json_str(json, "z.json")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("lists zone `a` twice"), "{e}");
 }

@@ -311,6 +311,10 @@ pub enum Signal {
         /// What went wrong, for people (connection refused, body mismatch, ...).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
+        /// The zone (vantage point) the probe ran from: a poller's `[cluster] zone`. Absent:
+        /// the collector's own single vantage (and every observation journaled before zones).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        zone: Option<String>,
     },
     /// A trap that no profile decoded, kept rather than dropped.
     RawTrap {
@@ -558,6 +562,27 @@ mod tests {
             let text = serde_json::to_string(&rule).unwrap();
             assert_eq!(serde_json::from_str::<ReadinessRule>(&text).unwrap(), rule);
         }
+    }
+
+    /// A probe result names its vantage zone when it has one; a journal line written before
+    /// zones (no `zone`) still loads, as the collector's own vantage.
+    #[test]
+    fn probe_zone_is_optional_on_the_wire() {
+        let old = r#"{"at":1,"subject":{"kind":"service","service":"portal"},
+            "signal":{"signal":"probe","ok":false,"status":503,"latency_ms":4.0}}"#;
+        let obs: Observation = serde_json::from_str(old).unwrap();
+        assert!(matches!(obs.signal, Signal::Probe { zone: None, .. }));
+        assert!(!serde_json::to_string(&obs).unwrap().contains("zone"));
+        let zoned = Signal::Probe {
+            ok: true,
+            status: Some(200),
+            latency_ms: 3.0,
+            detail: None,
+            zone: Some("outside".into()),
+        };
+        let v = serde_json::to_value(&zoned).unwrap();
+        assert_eq!(v["zone"], "outside");
+        assert_eq!(serde_json::from_value::<Signal>(v).unwrap(), zoned);
     }
 
     #[test]

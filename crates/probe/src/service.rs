@@ -42,6 +42,7 @@ impl ProbeOutcome {
             status: self.status,
             latency_ms: self.latency_ms,
             detail: self.detail.clone(),
+            zone: None,
         }
     }
 

@@ -12,6 +12,9 @@ pub const BIN: &str = "nats-server";
 /// Nodes in a test cluster: the smallest with a JetStream quorum that survives one loss.
 pub const NODES: usize = 3;
 
+/// Where the nodes listen unless asked otherwise.
+const LOOPBACK: &str = "127.0.0.1";
+
 /// Start attempts before giving up (a free port can be taken between probing and binding).
 const START_ATTEMPTS: usize = 3;
 
@@ -84,11 +87,22 @@ impl NatsCluster {
     /// Start three nodes and wait until each reports JetStream healthy. `None` (after a loud
     /// skip notice) if `nats-server` is missing outside CI; under `CI` a missing binary fails.
     pub async fn start() -> Option<NatsCluster> {
+        Self::start_on(LOOPBACK).await
+    }
+
+    /// [`start`](Self::start), with the client ports open on every address (not only
+    /// loopback), so that a process in a network namespace joined to the host by a veth pair
+    /// ([`crate::Netns`]) reaches the cluster at [`url_via`](Self::url_via) its host address.
+    pub async fn start_reachable() -> Option<NatsCluster> {
+        Self::start_on("0.0.0.0").await
+    }
+
+    async fn start_on(client_host: &str) -> Option<NatsCluster> {
         if !crate::have(BIN) {
             return None;
         }
         for _ in 0..START_ATTEMPTS {
-            let cluster = Self::spawn();
+            let cluster = Self::spawn(client_host);
             if cluster.wait_ready().await {
                 return Some(cluster);
             }
@@ -100,7 +114,7 @@ impl NatsCluster {
         panic!("nats cluster failed to start {START_ATTEMPTS} times");
     }
 
-    fn spawn() -> NatsCluster {
+    fn spawn(client_host: &str) -> NatsCluster {
         let dir = tempfile::tempdir().expect("tempdir");
         let ports: Vec<NodePorts> = (0..NODES)
             .map(|_| NodePorts {
@@ -112,7 +126,8 @@ impl NatsCluster {
         let mut nodes = Vec::new();
         for (i, p) in ports.iter().enumerate() {
             let config = dir.path().join(format!("n{i}.conf"));
-            std::fs::write(&config, node_config(i, &ports, dir.path())).expect("write config");
+            std::fs::write(&config, node_config(i, &ports, dir.path(), client_host))
+                .expect("write config");
             nodes.push(Node {
                 ports: *p,
                 config,
@@ -133,7 +148,13 @@ impl NatsCluster {
 
     /// Node `i`'s client URL.
     pub fn url(&self, i: usize) -> String {
-        format!("nats://127.0.0.1:{}", self.nodes[i].ports.client)
+        self.url_via(i, LOOPBACK)
+    }
+
+    /// Node `i`'s client URL at `host` (a cluster from [`start_reachable`](Self::start_reachable)
+    /// answers on every host address).
+    pub fn url_via(&self, i: usize, host: &str) -> String {
+        format!("nats://{host}:{}", self.nodes[i].ports.client)
     }
 
     /// Node `i`'s server name (`n0`, `n1`, `n2`), as JetStream reports leaders.
@@ -235,7 +256,8 @@ impl NatsCluster {
 }
 
 /// The configuration of node `i` of a cluster on `ports`, storing under `dir/n{i}`.
-fn node_config(i: usize, ports: &[NodePorts], dir: &Path) -> String {
+/// Clients listen on `client_host`; routes and monitoring stay on loopback.
+fn node_config(i: usize, ports: &[NodePorts], dir: &Path, client_host: &str) -> String {
     let me = ports[i];
     let routes = ports
         .iter()
@@ -246,7 +268,7 @@ fn node_config(i: usize, ports: &[NodePorts], dir: &Path) -> String {
         .join(", ");
     format!(
         "server_name: n{i}\n\
-         listen: 127.0.0.1:{client}\n\
+         listen: {client_host}:{client}\n\
          http: 127.0.0.1:{monitor}\n\
          jetstream {{ store_dir: \"{store}\" }}\n\
          cluster {{\n  name: faultline\n  listen: 127.0.0.1:{cluster}\n  routes: [{routes}]\n}}\n",

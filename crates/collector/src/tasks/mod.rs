@@ -187,6 +187,7 @@ impl Wiring {
                 ProbeTask {
                     service: p.service,
                     check: p.check,
+                    vantage: p.vantage,
                     interval: cfg.probe.interval_s.get(),
                     observations: observations.clone(),
                     shutdown: self.shutdown.clone(),

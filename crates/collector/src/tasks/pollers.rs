@@ -182,6 +182,8 @@ impl IcmpTask {
 pub(crate) struct ProbeTask {
     pub service: String,
     pub check: Check,
+    /// The zone probed from, stamped on every result (`None`: the collector's own vantage).
+    pub vantage: Option<String>,
     pub interval: Duration,
     /// Where each probe's observation goes; the task ends when the engine task is gone.
     pub observations: Observations,
@@ -199,10 +201,13 @@ impl ProbeTask {
             }
         };
         loop {
-            let signal = match &self.check {
+            let mut signal = match &self.check {
                 Check::Http(c) => http.probe(c).await.to_signal(),
                 Check::Tcp(addr) => tcp_signal(addr).await,
             };
+            if let Signal::Probe { zone, .. } = &mut signal {
+                zone.clone_from(&self.vantage);
+            }
             let obs = Observation::new(now_ms(), Subject::service(self.service.clone()), signal);
             if self.observations.send(vec![obs]).await.is_err() {
                 return;
@@ -231,6 +236,7 @@ async fn tcp_signal(addr: &str) -> Signal {
             status: None,
             latency_ms: 0.0,
             detail: Some(format!("cannot resolve {addr}")),
+            zone: None,
         },
     }
 }

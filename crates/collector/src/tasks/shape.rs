@@ -41,6 +41,15 @@ impl Shape {
             Shape::Correlator { .. } => false,
         }
     }
+
+    /// The zone this process probes from, stamped on its probe results: a poller's zone;
+    /// `None` for the single process (its own single vantage) and a correlator.
+    pub(crate) fn vantage(&self) -> Option<&str> {
+        match self {
+            Shape::Poller { zone, .. } => Some(zone),
+            Shape::Single | Shape::Correlator { .. } => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -57,6 +66,8 @@ mod tests {
         assert!(poller.watches(Some("dmz")));
         assert!(!poller.watches(Some("lan")) && !poller.watches(None));
         assert!(Shape::Single.watches(None) && Shape::Single.watches(Some("dmz")));
+        assert_eq!(poller.vantage(), Some("dmz"));
+        assert_eq!(Shape::Single.vantage(), None);
         let (_tx, feed) = mpsc::channel(1);
         assert!(!Shape::Correlator { feed }.watches(None));
     }

@@ -196,6 +196,9 @@ impl Engine {
         root_id: &str,
         affected: &Affected,
     ) -> Verdict {
+        if self.in_partial_outage(s) {
+            return self.partial_outage_verdict(s, root, root_id, affected);
+        }
         let t = self.graph.topology();
         let sv = &t.services[s.0];
         let root_is_service = matches!(self.graph.comp(root), Comp::Service(_));
@@ -232,6 +235,32 @@ impl Engine {
                 .severity
                 .max(tier_severity(sv.tier))
                 .max(Severity::Error),
+            suspects: self.suspects(s, root),
+        }
+    }
+
+    /// Service `s` fails from some zones and works from others (`vantage.rs`): a partial
+    /// outage, a step below the full outage of its tier. When `root`'s failure also takes a
+    /// service down outright, that is the verdict.
+    fn partial_outage_verdict(
+        &self,
+        s: ServiceIdx,
+        root: CompId,
+        root_id: &str,
+        affected: &Affected,
+    ) -> Verdict {
+        if affected.any_down {
+            return component_failure_verdict(root_id, affected);
+        }
+        let tier = self.graph.topology().services[s.0].tier;
+        let severity = match tier_severity(tier) {
+            Severity::Critical => Severity::Error,
+            _ => Severity::Warning,
+        };
+        Verdict {
+            kind: IncidentKind::PartialOutage,
+            title: self.partial_outage_title(s),
+            severity: affected.severity.max(severity),
             suspects: self.suspects(s, root),
         }
     }

@@ -322,7 +322,9 @@ impl Engine {
     /// Work out which incidents should be open now (one per root cause, failing services merged
     /// into the failure below them, plus the split brains) and emit the transitions.
     pub(crate) fn reconcile_incidents(&mut self, split: Vec<SplitBrain>, out: &mut Vec<Output>) {
-        let roots = self.root_causes();
+        let mut roots = self.root_causes();
+        // After the down ones: a service down comes first in the incident it joins.
+        roots.extend(self.partial_outages());
         let mut waiting = Vec::new();
         let roots = self.settled_roots(roots, None, &mut waiting);
         let cones = self.service_cones(&roots);

@@ -14,15 +14,17 @@ use faultline_incident::{AffectedService, Incident, IncidentKind, Outage, Servic
 use faultline_observe::UnixMillis;
 
 /// How bad a kind of incident is; a kind changes only to a strictly higher rank. A service
-/// down and an ineffective failover are equally bad, so neither turns into the other.
+/// down and an ineffective failover are equally bad, so neither turns into the other. A partial
+/// outage (some zones fail) escalates to any full outage when every zone fails.
 fn rank(k: IncidentKind) -> u8 {
     match k {
         IncidentKind::RedundancyLost
         | IncidentKind::StandbyNotReady
         | IncidentKind::TopologyDrift => 0,
-        IncidentKind::UnexplainedServiceFailure => 1,
-        IncidentKind::ServiceDown | IncidentKind::FailoverIneffective => 2,
-        IncidentKind::SplitBrain => 3,
+        IncidentKind::PartialOutage => 1,
+        IncidentKind::UnexplainedServiceFailure => 2,
+        IncidentKind::ServiceDown | IncidentKind::FailoverIneffective => 3,
+        IncidentKind::SplitBrain => 4,
     }
 }
 
