@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use faultline_model::ids::IdAllocator;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::objects::{Config, Object, Origin};
+use crate::objects::{Config, Object};
 
 mod render;
 
@@ -60,104 +60,171 @@ pub fn import_text(file: &str, text: &str) -> Import {
     resolve_hosts(&Config::from_text(file, text))
 }
 
+/// Below this many host objects, resolving them on one thread is quicker than starting more.
+const PARALLEL_FROM: usize = 4096;
+
 /// Hosts from the objects read: templates resolved, hostgroups as tags, parents checked.
+///
+/// Each host resolves on its own (templates and groups are only read), so large files are
+/// split over the machine's threads; ids are then given out in file order, and problems are
+/// listed as one pass would: each host's own, then the unknown parents.
 fn resolve_hosts(cfg: &Config) -> Import {
-    let mut out = Import {
-        problems: cfg.problems.clone(),
-        ..Import::default()
-    };
     let templates: FxHashMap<&str, &Object> = cfg
         .objects
         .iter()
         .filter(|o| o.kind == "host")
         .filter_map(|o| o.attrs.get("name").map(|n| (n.as_str(), o)))
         .collect();
-    let mut groups_of: FxHashMap<String, BTreeSet<String>> = FxHashMap::default();
+    let mut groups_of: FxHashMap<&str, BTreeSet<&str>> = FxHashMap::default();
     for g in cfg.objects.iter().filter(|o| o.kind == "hostgroup") {
         let Some(name) = g.attrs.get("hostgroup_name") else {
             continue;
         };
-        for m in list(g.attrs.get("members").map(String::as_str)) {
-            groups_of.entry(m).or_default().insert(name.clone());
+        for m in items(g.attrs.get("members").map(String::as_str)) {
+            groups_of.entry(m).or_default().insert(name);
         }
     }
-    let mut ids = IdAllocator::default();
-    let mut raw: Vec<(Host, Vec<String>, Origin)> = Vec::with_capacity(cfg.objects.len());
-    for o in cfg.objects.iter().filter(|o| o.kind == "host") {
-        let get = |k: &str| resolve(o, k, &templates, &mut FxHashSet::default());
-        // `register` is never inherited: only `register 0` on the object makes a template.
-        if o.attrs.get("register").map(String::as_str) == Some("0") {
-            continue;
-        }
-        for t in items(o.attrs.get("use").map(String::as_str)) {
-            if !templates.contains_key(t) {
-                out.problems
-                    .push(format!("{}: unknown template `{t}`", cfg.place(&o.at)));
-            }
-        }
-        let Some(name) = o.attrs.get("host_name").cloned() else {
-            if !o.attrs.contains_key("name") {
-                out.problems
-                    .push(format!("{}: host without host_name", cfg.place(&o.at)));
-            }
-            continue;
-        };
-        let address = get("address").filter(|a| !a.is_empty());
-        let address = match address {
-            None => {
-                out.problems.push(format!(
-                    "{}: host `{name}` has no address",
-                    cfg.place(&o.at)
-                ));
-                None
-            }
-            Some(a) if !address_ok(&a) => {
-                out.problems.push(format!(
-                    "{}: host `{name}`: address `{a}` is neither an IP address nor a host name",
-                    cfg.place(&o.at)
-                ));
-                None
-            }
-            Some(a) => Some(a),
-        };
-        let mut hostgroups: BTreeSet<String> =
-            list(get("hostgroups").as_deref()).into_iter().collect();
-        hostgroups.extend(groups_of.get(&name).cloned().unwrap_or_default());
-        let host = Host {
-            id: ids.allocate(&name),
-            name,
-            address,
-            parents: vec![],
-            hostgroups,
-            place: cfg.place(&o.at),
-        };
-        raw.push((host, list(get("parents").as_deref()), o.at.clone()));
-    }
-    let known: FxHashSet<&str> = cfg
+    let hosts: Vec<&Object> = cfg
         .objects
         .iter()
         .filter(|o| o.kind == "host" && o.attrs.get("register").map(String::as_str) != Some("0"))
+        .collect();
+    let known: FxHashSet<&str> = hosts
+        .iter()
         .filter_map(|o| o.attrs.get("host_name").map(String::as_str))
         .collect();
-    for (mut host, parents, at) in raw {
-        for p in parents {
-            if host.parents.contains(&p) {
-                // `parents a, a`: one requirement (a group may not list a member twice).
-                continue;
-            }
-            if known.contains(p.as_str()) {
-                host.parents.push(p);
-            } else {
-                out.problems.push(format!(
-                    "{}: host `{}` has unknown parent `{p}`",
-                    cfg.place(&at),
-                    host.name
-                ));
-            }
+    let context = Context {
+        cfg,
+        templates: &templates,
+        groups_of: &groups_of,
+        known: &known,
+    };
+    let resolved = resolve_all(&hosts, &context);
+    let mut out = Import {
+        problems: cfg.problems.clone(),
+        ..Import::default()
+    };
+    let mut parent_problems = vec![];
+    let mut ids = IdAllocator::default();
+    for r in resolved {
+        out.problems.extend(r.problems);
+        parent_problems.extend(r.parent_problems);
+        if let Some(mut host) = r.host {
+            host.id = ids.allocate(&host.name);
+            out.hosts.push(host);
         }
-        out.hosts.push(host);
     }
+    out.problems.extend(parent_problems);
     out
+}
+
+/// What every host's resolution reads.
+struct Context<'c> {
+    cfg: &'c Config,
+    templates: &'c FxHashMap<&'c str, &'c Object>,
+    /// Host name → the `define hostgroup` names listing it as a member.
+    groups_of: &'c FxHashMap<&'c str, BTreeSet<&'c str>>,
+    /// Every host name defined.
+    known: &'c FxHashSet<&'c str>,
+}
+
+/// One host object resolved: the host (its id not yet given) and its problems.
+struct Resolved {
+    host: Option<Host>,
+    problems: Vec<String>,
+    parent_problems: Vec<String>,
+}
+
+/// Every host object resolved, in order; on several threads when there are many.
+fn resolve_all(hosts: &[&Object], context: &Context<'_>) -> Vec<Resolved> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if hosts.len() < PARALLEL_FROM || threads < 2 {
+        return hosts.iter().map(|o| resolve_host(o, context)).collect();
+    }
+    let chunk = hosts.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = hosts
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|o| resolve_host(o, context))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// One host object (not a template): attributes from it or its templates, problems found.
+fn resolve_host(o: &Object, c: &Context<'_>) -> Resolved {
+    let get = |k: &str| resolve(o, k, c.templates, &mut FxHashSet::default());
+    let place = c.cfg.place(&o.at);
+    let mut problems = vec![];
+    for t in items(o.attrs.get("use").map(String::as_str)) {
+        if !c.templates.contains_key(t) {
+            problems.push(format!("{place}: unknown template `{t}`"));
+        }
+    }
+    let Some(name) = o.attrs.get("host_name").cloned() else {
+        if !o.attrs.contains_key("name") {
+            problems.push(format!("{place}: host without host_name"));
+        }
+        return Resolved {
+            host: None,
+            problems,
+            parent_problems: vec![],
+        };
+    };
+    let address = match get("address").filter(|a| !a.is_empty()) {
+        None => {
+            problems.push(format!("{place}: host `{name}` has no address"));
+            None
+        }
+        Some(a) if !address_ok(&a) => {
+            problems.push(format!(
+                "{place}: host `{name}`: address `{a}` is neither an IP address nor a host name"
+            ));
+            None
+        }
+        Some(a) => Some(a),
+    };
+    let mut hostgroups: BTreeSet<String> = list(get("hostgroups").as_deref()).into_iter().collect();
+    if let Some(groups) = c.groups_of.get(name.as_str()) {
+        hostgroups.extend(groups.iter().map(|g| (*g).to_owned()));
+    }
+    let mut parents: Vec<String> = vec![];
+    let mut parent_problems = vec![];
+    for p in list(get("parents").as_deref()) {
+        if parents.contains(&p) {
+            // `parents a, a`: one requirement (a group may not list a member twice).
+            continue;
+        }
+        if c.known.contains(p.as_str()) {
+            parents.push(p);
+        } else {
+            parent_problems.push(format!("{place}: host `{name}` has unknown parent `{p}`"));
+        }
+    }
+    Resolved {
+        host: Some(Host {
+            id: String::new(),
+            name,
+            address,
+            parents,
+            hostgroups,
+            place,
+        }),
+        problems,
+        parent_problems,
+    }
 }
 
 /// An attribute of `o`, from itself or its templates; `+value` adds to the inherited value.

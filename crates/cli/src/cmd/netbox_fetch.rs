@@ -5,6 +5,11 @@
 //!
 //! The token goes only to the origin of `--url`: a `next` link elsewhere is refused, not
 //! followed.
+//!
+//! Nautobot is told apart by its `/api/status/` (`nautobot-version`): its pages are then asked
+//! with `depth=1`, since at its default depth nested objects carry only an id and a URL (no
+//! role name, no address, no interface's device name), and `--site` filters by `location`
+//! (Nautobot 2 replaced sites with locations).
 
 use std::time::Duration;
 
@@ -17,6 +22,13 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Pages read per endpoint at most: a `next` that never ends (a server bug) stops here.
 const MAX_PAGES: usize = 100_000;
+
+/// The two servers of this inventory shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Server {
+    NetBox,
+    Nautobot,
+}
 
 /// What to read and how.
 pub struct Fetch {
@@ -43,25 +55,46 @@ impl Fetch {
                 .timeout(REQUEST_TIMEOUT)
                 .build()
                 .map_err(|e| e.to_string())?;
+            let server = self.server(&client).await;
             let mut pages = Vec::new();
             for endpoint in ["devices", "interfaces", "cables"] {
-                self.endpoint(&client, endpoint, &mut pages, progress)
+                self.endpoint(&client, server, endpoint, &mut pages, progress)
                     .await?;
             }
             Ok(pages)
         })
     }
 
+    /// Which server answers: Nautobot says so in `/api/status/`; anything else (NetBox, or no
+    /// answer there) is read as NetBox.
+    async fn server(&self, client: &reqwest::Client) -> Server {
+        let base = self.url.trim_end_matches('/');
+        let Ok(url) = reqwest::Url::parse(&format!("{base}/api/status/")) else {
+            return Server::NetBox;
+        };
+        match self.get(client, &url).await {
+            Ok(status) if status.get("nautobot-version").is_some() => Server::Nautobot,
+            _ => Server::NetBox,
+        }
+    }
+
     /// The first page's URL of `endpoint`, with the filters that apply to it.
-    fn first_url(&self, endpoint: &str) -> Result<reqwest::Url, String> {
+    fn first_url(&self, server: Server, endpoint: &str) -> Result<reqwest::Url, String> {
         let base = self.url.trim_end_matches('/');
         let mut url = reqwest::Url::parse(&format!("{base}/api/dcim/{endpoint}/"))
             .map_err(|e| format!("--url {}: {e}", self.url))?;
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("limit", &self.page_size.to_string());
+            let site = match server {
+                Server::NetBox => "site",
+                Server::Nautobot => {
+                    q.append_pair("depth", "1");
+                    "location"
+                }
+            };
             for s in &self.sites {
-                q.append_pair("site", s);
+                q.append_pair(site, s);
             }
             if endpoint == "devices" {
                 for t in &self.tags {
@@ -78,11 +111,12 @@ impl Fetch {
     async fn endpoint(
         &self,
         client: &reqwest::Client,
+        server: Server,
         endpoint: &str,
         pages: &mut Vec<Value>,
         progress: &mut dyn FnMut(&str, usize, u64),
     ) -> Result<(), String> {
-        let first = self.first_url(endpoint)?;
+        let first = self.first_url(server, endpoint)?;
         let mut next = Some(first.clone());
         let mut read = 0usize;
         for _ in 0..MAX_PAGES {
