@@ -15,7 +15,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use faultline_incident::Incident;
-use faultline_observe::Observation;
 use redb::{ReadOnlyDatabase, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::Deserialize;
 
@@ -325,7 +324,7 @@ fn decodes(table: &str, bytes: &[u8]) -> bool {
         serde_json::from_slice::<T>(b).is_ok()
     }
     match table {
-        "journal" => ok::<Observation>(bytes),
+        "journal" => crate::codec::decode_observation(bytes).is_ok(),
         "outbox" => ok::<OutboxEntry>(bytes),
         "dead_letters" => ok::<DeadLetter>(bytes),
         "incidents" => ok::<Incident>(bytes),
