@@ -67,7 +67,7 @@ fn world(m: u64) -> World {
         w.down_ifs.insert("fw-a:in0");
     }
     // A link that flaps every poll for a while, then settles up.
-    if (40..54).contains(&m) && m % 2 == 0 {
+    if (40..54).contains(&m) && m.is_multiple_of(2) {
         w.down_ifs.insert("fw-b:out0");
     }
     // A device that falls silent for good.
@@ -230,7 +230,7 @@ fn run(thin: bool) -> Run {
     r
 }
 
-fn changes<'a>(out: &'a [Output], id: &str) -> Vec<(UnixMillis, State)> {
+fn changes(out: &[Output], id: &str) -> Vec<(UnixMillis, State)> {
     out.iter()
         .filter_map(|o| match o {
             Output::StateChanged { at, id: c, to, .. } if c == id => Some((*at, *to)),

@@ -240,6 +240,7 @@ impl StoreError {
                 | StoreError::Unavailable { .. }
                 | StoreError::Corrupt { .. }
                 | StoreError::Decode { .. }
+                | StoreError::JournalRecord { .. }
         )
     }
 
