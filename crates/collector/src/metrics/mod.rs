@@ -461,6 +461,7 @@ mod tests {
                 "store_failed_operations",
                 "store_reopens",
                 "journal_pending_observations",
+                "journal_observations_thinned",
                 "build_info",
             ]
         );
