@@ -179,6 +179,13 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
+    /// The heartbeat of thinning (`thin.rs`): an observation that repeats the last one passed
+    /// for its key passes again once this much older. Half the staleness window, so that a
+    /// device that keeps answering the same is never judged stale, whatever its poll interval.
+    pub fn heartbeat_ms(&self) -> u64 {
+        self.stale_after_ms / 2
+    }
+
     /// No hold-downs: every observation takes effect at once. For what-if replays and tests of
     /// semantics that are not about timing.
     pub fn immediate() -> Self {

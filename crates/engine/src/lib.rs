@@ -73,6 +73,7 @@
 //! | `incidents` | root causes, merged services, titles, severity, suspects; the diff |
 //! | `evidence` | the words: per-component events and the timeline |
 //! | `status` | queries: components, services, why, counts, incidents |
+//! | `thin` | observations that change nothing are held back (and why the engine needs no repetitions) |
 //! | `snapshot` | save and restore the whole state |
 //!
 //! # See also
@@ -97,6 +98,7 @@ mod readiness;
 mod signals;
 mod snapshot;
 mod status;
+mod thin;
 mod track;
 mod vantage;
 mod why;
@@ -242,6 +244,9 @@ pub(crate) struct EngineState {
     /// Operators' actions: run-time maintenance windows.
     #[serde(default)]
     operator: OperatorState,
+    /// Thinning: the last observation taken per (subject, signal kind) (`thin.rs`).
+    #[serde(default)]
+    thin: thin::Thinner,
 }
 
 impl EngineState {
@@ -276,6 +281,7 @@ impl EngineState {
             evidence: EvidenceLog::new(n),
             incidents: Incidents::default(),
             operator: OperatorState::default(),
+            thin: thin::Thinner::default(),
         }
     }
 }
@@ -314,6 +320,15 @@ impl Layout {
 struct Scratch {
     stamp: Vec<u32>,
     epoch: u32,
+}
+
+/// A batch after [`Engine::thin`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Thinned {
+    /// What the engine takes, in order: what to journal and ingest.
+    pub kept: Vec<Observation>,
+    /// Repetitions held back.
+    pub held: usize,
 }
 
 /// The correlation engine. See the crate docs.
@@ -390,7 +405,14 @@ impl Engine {
     /// reproduces it exactly.
     pub fn ingest(&mut self, batch: &[Observation]) -> Vec<Output> {
         let mut out = Vec::new();
+        let rules = thin::Rules::of(&self.cfg);
         for obs in batch {
+            if !self.state.thin.offer(obs, rules) {
+                // A repetition that changes nothing (`thin.rs`): only time moves, which is
+                // output-neutral, so the full and the thinned stream give the same outputs.
+                self.advance_to(obs.at, &mut out);
+                continue;
+            }
             match obs.signal {
                 Signal::CollectorStarted => {
                     self.resume(obs.at);
@@ -417,6 +439,24 @@ impl Engine {
             self.apply(obs, &mut out);
         }
         out
+    }
+
+    /// Thin a batch before it is journaled (see `thin.rs` in the crate's source): the
+    /// observations [`ingest`](Self::ingest) would take, in order, and how many it would hold
+    /// back as repetitions that change nothing. Does not change the engine: ingesting `kept`
+    /// takes all of it and leaves the engine as ingesting the whole batch would.
+    pub fn thin(&self, batch: Vec<Observation>) -> Thinned {
+        let pass = self
+            .state
+            .thin
+            .would_pass(&batch, thin::Rules::of(&self.cfg));
+        let held = pass.iter().filter(|p| !**p).count();
+        let kept = batch
+            .into_iter()
+            .zip(pass)
+            .filter_map(|(o, p)| p.then_some(o))
+            .collect();
+        Thinned { kept, held }
     }
 
     /// Advance time with no new observations: fires hold-downs and staleness due by `now`.

@@ -91,6 +91,19 @@ pub enum StoreError {
         key: String,
         source: serde_json::Error,
     },
+    /// A journal record does not decode in either format (`codec`).
+    #[error("store {path}: journal record {key} is unreadable: {source}")]
+    JournalRecord {
+        path: PathBuf,
+        key: u64,
+        source: crate::codec::DecodeError,
+    },
+    /// An observation could not be encoded for the journal.
+    #[error("store {path}: cannot encode an observation: {source}")]
+    EncodeObservation {
+        path: PathBuf,
+        source: postcard::Error,
+    },
     /// A record could not be serialised for storing.
     #[error("store {path}: cannot encode {what}: {source}")]
     Encode {
@@ -182,6 +195,8 @@ impl StoreError {
             | StoreError::EmptyFile { .. }
             | StoreError::TargetExists { .. }
             | StoreError::Decode { .. }
+            | StoreError::JournalRecord { .. }
+            | StoreError::EncodeObservation { .. }
             | StoreError::Encode { .. }
             | StoreError::ReadOnly { .. }
             | StoreError::JournalLine { .. }
@@ -225,6 +240,7 @@ impl StoreError {
                 | StoreError::Unavailable { .. }
                 | StoreError::Corrupt { .. }
                 | StoreError::Decode { .. }
+                | StoreError::JournalRecord { .. }
         )
     }
 

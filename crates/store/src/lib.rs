@@ -102,6 +102,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod codec;
 mod error;
 mod handle;
 mod health;

@@ -15,7 +15,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use faultline_incident::Incident;
-use faultline_observe::Observation;
 use redb::{ReadOnlyDatabase, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::Deserialize;
 
@@ -325,7 +324,7 @@ fn decodes(table: &str, bytes: &[u8]) -> bool {
         serde_json::from_slice::<T>(b).is_ok()
     }
     match table {
-        "journal" => ok::<Observation>(bytes),
+        "journal" => crate::codec::decode_observation(bytes).is_ok(),
         "outbox" => ok::<OutboxEntry>(bytes),
         "dead_letters" => ok::<DeadLetter>(bytes),
         "incidents" => ok::<Incident>(bytes),
@@ -430,17 +429,31 @@ fn scan_seq_table(
         return Ok((report, None));
     }
     let mut highest = None;
+    // The highest key already reported lost one by one.
+    let mut covered = 0u64;
     let mut from = 0u64;
     loop {
         let mut chunk = Vec::new();
         let read = read_chunk(src, def, from, &mut chunk);
-        let mut good = Vec::with_capacity(chunk.len());
+        let mut good: Vec<(u64, &[u8])> = Vec::with_capacity(chunk.len());
         for (k, v) in &chunk {
-            if decodes(name, v) {
+            // A damaged key shows as one out of order or past the highest ever assigned.
+            let prev = good.last().map(|(p, _)| *p).or(highest);
+            let in_order = prev.is_none_or(|p| *k > p) && bound.is_none_or(|b| *k <= b);
+            if in_order && decodes(name, v) {
+                // The journal's keys have no holes (pruning cuts only its start): a gap
+                // between two good keys was lost, e.g. to a damaged key.
+                let first = prev.map(|p| p.max(covered) + 1);
+                if let Some(f) = first.filter(|f| name == "journal" && *k > *f) {
+                    report.lose_seq(f, Some(k - 1));
+                }
                 good.push((*k, v.as_slice()));
             } else {
                 report.undecodable += 1;
-                report.lose_seq(*k, Some(*k));
+                if in_order {
+                    report.lose_seq(*k, Some(*k));
+                    covered = covered.max(*k);
+                }
             }
         }
         report.readable += good.len() as u64;

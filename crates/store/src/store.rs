@@ -17,7 +17,7 @@ use crate::open::{self, Db, OpenOptions, OpenReport};
 use crate::records::{DeadLetter, OutboxEntry, PagedRecord};
 use crate::tables::*;
 use crate::txn::{self, Txn};
-use crate::{Result, StoreError, read_journal};
+use crate::{Result, StoreError, codec, read_journal};
 
 struct Inner {
     handle: Handle,
@@ -299,7 +299,7 @@ impl Store {
 
     /// The whole journal in arrival order, with sequence numbers.
     pub fn journal(&self) -> Result<Vec<(u64, Observation)>> {
-        self.scan_u64(JOURNAL, "journal", 0)
+        self.journal_from(0)
     }
 
     /// Delete journal entries older than `older_than` (by their `at`), but never an entry at or
@@ -314,7 +314,43 @@ impl Store {
     /// Journal entries with sequence `>= from`, in arrival order (resume a consumer that
     /// processed everything before `from`).
     pub fn journal_from(&self, from: u64) -> Result<Vec<(u64, Observation)>> {
-        self.scan_u64(JOURNAL, "journal", from)
+        self.read("scan", |tx, path| {
+            let err = |op, e: redb::Error| StoreError::from_redb(path, op, e);
+            let table = tx
+                .open_table(JOURNAL)
+                .map_err(|e| err("open table", e.into()))?;
+            let mut out = Vec::new();
+            for item in table.range(from..).map_err(|e| err("scan", e.into()))? {
+                let (k, v) = item.map_err(|e| err("scan", e.into()))?;
+                let obs = codec::decode_observation(v.value()).map_err(|source| {
+                    StoreError::JournalRecord {
+                        path: path.to_path_buf(),
+                        key: k.value(),
+                        source,
+                    }
+                })?;
+                out.push((k.value(), obs));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Journal entries and the bytes their records take (keys and values, before redb's own
+    /// page overhead): what the journal costs on disk, for `/metrics` and the growth bench.
+    pub fn journal_size(&self) -> Result<(u64, u64)> {
+        self.read("journal size", |tx, path| {
+            let err = |op, e: redb::Error| StoreError::from_redb(path, op, e);
+            let table = tx
+                .open_table(JOURNAL)
+                .map_err(|e| err("open table", e.into()))?;
+            let (mut n, mut bytes) = (0u64, 0u64);
+            for item in table.iter().map_err(|e| err("scan", e.into()))? {
+                let (_, v) = item.map_err(|e| err("scan", e.into()))?;
+                n += 1;
+                bytes += 8 + v.value().len() as u64;
+            }
+            Ok((n, bytes))
+        })
     }
 
     /// Observations with `at >= since`, in arrival order. Arrival order is not strictly time

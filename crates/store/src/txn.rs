@@ -247,7 +247,12 @@ impl Txn<'_> {
 
     /// Append one observation to the journal; its sequence number.
     pub fn append_observation(&mut self, obs: &Observation) -> Result<u64> {
-        let bytes = self.encode("observation", obs)?;
+        let bytes = crate::codec::encode_observation(obs).map_err(|source| {
+            StoreError::EncodeObservation {
+                path: self.path.to_path_buf(),
+                source,
+            }
+        })?;
         let seq = self.next(META_JOURNAL_NEXT)?;
         let mut t = self
             .tx
@@ -442,7 +447,7 @@ impl Txn<'_> {
         };
         let at_of = |t: &redb::Table<u64, &[u8]>, seq: u64| -> Result<Option<UnixMillis>> {
             match t.get(seq).map_err(|e| self.err("prune", e))? {
-                Some(v) => Ok(serde_json::from_slice::<Observation>(v.value())
+                Some(v) => Ok(crate::codec::decode_observation(v.value())
                     .ok()
                     .map(|o| o.at)),
                 None => Ok(None),

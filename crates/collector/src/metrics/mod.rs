@@ -152,6 +152,7 @@ struct StoreSeries {
     failures: Counter,
     reopens: Counter,
     journal_pending: Gauge<u64, AtomicU64>,
+    journal_thinned: Counter,
 }
 
 impl StoreSeries {
@@ -180,11 +181,18 @@ impl StoreSeries {
             "Observations held back because the journal cannot be written (the engine waits)",
             journal_pending.clone(),
         );
+        let journal_thinned = Counter::default();
+        registry.register(
+            "journal_observations_thinned",
+            "Observations that changed nothing, held back before the journal and the engine",
+            journal_thinned.clone(),
+        );
         StoreSeries {
             healthy,
             failures,
             reopens,
             journal_pending,
+            journal_thinned,
         }
     }
 }
@@ -348,6 +356,11 @@ impl Metrics {
         }
     }
 
+    /// `n` observations that changed nothing were held back (thinning, before the journal).
+    pub fn journal_thinned(&self, n: usize) {
+        self.store_health.journal_thinned.inc_by(n as u64);
+    }
+
     /// Observations held back, waiting for the journal (0 once written).
     pub fn journal_pending(&self, n: usize) {
         self.store_health.journal_pending.set(n as u64);
@@ -448,6 +461,7 @@ mod tests {
                 "store_failed_operations",
                 "store_reopens",
                 "journal_pending_observations",
+                "journal_observations_thinned",
                 "build_info",
             ]
         );

@@ -1,6 +1,7 @@
 //! The engine task: the only writer of the journal and the only caller of the engine.
 //!
-//! Each round, in this order: stamp the batch in time order, **append it to the journal**, feed
+//! Each round, in this order: stamp the batch in time order, thin it (observations that change
+//! nothing are held back, `faultline_engine`'s `thin` module), **append it to the journal**, feed
 //! it to the engine and advance the engine to the wall clock, then **enqueue the transitions
 //! together with the engine sequence number** (one transaction, [`persist::enqueue`]). Every
 //! `[snapshot] interval_s` the engine's state is saved and the journal pruned past retention.
@@ -152,6 +153,10 @@ impl EngineTask {
                 o.at = o.at.max(clock);
                 clock = o.at;
             }
+            // Repetitions that change nothing go neither to the journal nor to the engine.
+            let thinned = self.shared.engine().thin(batch);
+            self.shared.metrics.journal_thinned(thinned.held);
+            let batch = thinned.kept;
             let Some(batch) = self.journal(batch).await else {
                 break;
             };
