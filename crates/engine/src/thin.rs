@@ -218,9 +218,18 @@ fn classify(obs: &Observation) -> Offer {
             // Facts and rules carry floats and have no `Hash`: their JSON is their identity.
             value: hash_of(serde_json::to_string(&(value, shown, rule)).unwrap_or_default()),
         },
+        // Each vantage zone's results are their own series (`vantage`): one zone's repeat is
+        // not another's.
         Signal::Probe {
-            ok, status, detail, ..
-        } => keyed("probe", hash_of((ok, status, detail))),
+            ok,
+            status,
+            detail,
+            zone,
+            ..
+        } => Offer::Keyed {
+            key: hash_of((&obs.subject, "probe", zone)),
+            value: hash_of((ok, status, detail)),
+        },
         Signal::CollectorStarted => Offer::Always { reset: true },
         Signal::Rebooted { .. }
         | Signal::RawTrap { .. }
@@ -298,6 +307,40 @@ mod tests {
         assert_eq!(
             Thinner::default().would_pass(&batch, rules),
             [true, true, true]
+        );
+    }
+
+    /// Two zones probing one service are two series: the outside zone's first result after
+    /// the inside zone's identical one is not a repeat (else the outside zone's state would
+    /// only be refreshed by heartbeats and could go stale while it answers).
+    #[test]
+    fn each_vantage_zone_is_its_own_series() {
+        let rules = Rules {
+            heartbeat_ms: 90_000,
+            window: 0,
+        };
+        let probe = |at: UnixMillis, zone: &str| {
+            Observation::new(
+                at,
+                Subject::service("portal"),
+                Signal::Probe {
+                    ok: true,
+                    status: Some(200),
+                    latency_ms: 3.0,
+                    detail: None,
+                    zone: Some(zone.to_owned()),
+                },
+            )
+        };
+        let batch = [
+            probe(0, "inside"),
+            probe(1, "outside"),
+            probe(60_000, "inside"),
+            probe(60_001, "outside"),
+        ];
+        assert_eq!(
+            Thinner::default().would_pass(&batch, rules),
+            [true, true, false, false]
         );
     }
 }

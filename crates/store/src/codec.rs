@@ -84,7 +84,7 @@ enum WireSignal {
     Traffic(f64, f64),
     HaRole(HaRole, Option<HaRole>, Option<bool>),
     Readiness(String, Fact, Option<String>, ReadinessRule),
-    Probe(bool, Option<u16>, f64, Option<String>),
+    Probe(bool, Option<u16>, f64, Option<String>, Option<String>),
     RawTrap(String, Vec<(String, String)>),
     Cabling(Vec<WireFinding>),
     CollectorStarted,
@@ -157,7 +157,8 @@ impl From<Signal> for WireSignal {
                 status,
                 latency_ms,
                 detail,
-            } => W::Probe(ok, status, latency_ms, detail),
+                zone,
+            } => W::Probe(ok, status, latency_ms, detail, zone),
             Signal::RawTrap { trap_oid, varbinds } => W::RawTrap(trap_oid, varbinds),
             Signal::Cabling { findings } => W::Cabling(
                 findings
@@ -221,11 +222,12 @@ impl From<WireSignal> for Signal {
                 shown,
                 rule,
             },
-            W::Probe(ok, status, latency_ms, detail) => Signal::Probe {
+            W::Probe(ok, status, latency_ms, detail, zone) => Signal::Probe {
                 ok,
                 status,
                 latency_ms,
                 detail,
+                zone,
             },
             W::RawTrap(trap_oid, varbinds) => Signal::RawTrap { trap_oid, varbinds },
             W::Cabling(findings) => Signal::Cabling {
@@ -330,6 +332,7 @@ mod tests {
                 status: Some(503),
                 latency_ms: 12.5,
                 detail: Some("body".into()),
+                zone: Some("outside".into()),
             },
             Signal::RawTrap {
                 trap_oid: "1.3.6".into(),
