@@ -85,7 +85,7 @@ pub fn component_page(ctx: &Ctx, v: &ComponentView<'_>) -> Markup {
             dt { "own state" } dd { (c.own.as_str()) }
             dt { "monitored" } dd { (if c.monitored { "yes" } else { "no" }) }
             @if c.flapping { dt { "flapping" } dd { "yes: recovery held" } }
-            @if c.unreachable { dt { "unreachable" } dd { "no live path from the collector" } }
+            @if c.unreachable { dt { "unreachable" } dd { "no live path from the collector that polls it" } }
             @if let Some(r) = c.ha_role { dt { "HA role" } dd { (format!("{r:?}").to_lowercase()) } }
             dt { "last poll answered" }
             dd { @if let Some(t) = c.last_seen { (at(t)) " (" (age(ctx.now, t)) " ago)" } @else { "never" } }

@@ -216,6 +216,12 @@ pub fn render_merged(d: &Discovered, existing: &Topology, header: &str) -> Strin
     if let Some(c) = &existing.collector {
         let _ = writeln!(out, "collector: {}", scalar(c));
     }
+    if !existing.zone_collectors.is_empty() {
+        let _ = writeln!(out, "zone_collectors:");
+        for (zone, c) in &existing.zone_collectors {
+            let _ = writeln!(out, "  {}: {}", scalar(zone), scalar(c));
+        }
+    }
     let known: HashSet<&str> = existing.devices.iter().map(|x| x.id.as_str()).collect();
     let _ = writeln!(out, "\ndevices:");
     for dev in &existing.devices {

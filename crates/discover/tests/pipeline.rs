@@ -163,9 +163,11 @@ fn an_unreachable_neighbour_is_kept_and_named_from_the_port_description() {
 }
 
 const DECLARED: &str = "name: lab
+collector: a
+zone_collectors: {dmz: b}
 devices:
   - {id: a, kind: switch, address: 10.0.0.1}
-  - {id: b, kind: switch, address: 10.0.0.2, requires: [a]}
+  - {id: b, kind: switch, address: 10.0.0.2, requires: [a], zone: dmz}
   - {id: c, kind: switch, address: 10.0.0.3}
 links:
   - [a:eth-a, b:eth-old]
@@ -205,6 +207,8 @@ fn drift_and_merge_against_a_declared_topology() {
     let m = Topology::from_yaml_str(&merged, "merged.yaml").expect(&merged);
     assert_eq!(m.groups.len(), 1);
     assert_eq!(m.services.len(), 1);
+    assert_eq!(m.collector, t.collector, "{merged}");
+    assert_eq!(m.zone_collectors, t.zone_collectors, "{merged}");
     assert_eq!(
         m.device("b").map(|d| d.requires.clone()),
         Some(vec!["a".to_owned()])

@@ -26,7 +26,8 @@ pub struct ComponentStatus {
     pub monitored: bool,
     /// Flapping: recovery is held until it settles.
     pub flapping: bool,
-    /// Behind a failure: no live path from the collector reaches it.
+    /// Behind a failure: no live path from the collector that polls it (its zone's, else the
+    /// default one) reaches it.
     pub unreachable: bool,
     /// When the last observation about it arrived.
     #[serde(skip_serializing_if = "Option::is_none")]

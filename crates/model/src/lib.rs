@@ -43,6 +43,7 @@ mod lenient;
 mod raw;
 mod validate;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
@@ -379,6 +380,13 @@ pub struct Topology {
     /// so devices behind a failure are unreachable rather than down. Always a device.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collector: Option<String>,
+    /// Zone → id of the device that zone's poller runs on (or next to), from the file's
+    /// `zone_collectors:`. A device whose `zone` is listed here is judged from that device
+    /// instead of `collector`: behind a failure on the path from its own poller, it is
+    /// unreachable; a failure that only cuts another zone's path does not hide it. Always
+    /// devices; every zone is one some device or service is in.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub zone_collectors: BTreeMap<String, String>,
     /// Devices in file order; [`ComponentRef::Device`] indexes it.
     pub devices: Vec<Device>,
     /// Links in file order; [`ComponentRef::Link`] indexes it.

@@ -1,6 +1,7 @@
 //! The file format as written, before validation. Every id and reference keeps its source
 //! position ([`S`]) so that validation errors can point at the exact token.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
@@ -39,6 +40,9 @@ pub(crate) struct RawTopology {
     pub name: S<String>,
     #[serde(default)]
     pub collector: Option<S<String>>,
+    /// Zone → the device its poller runs on (or next to): `{outside: ext-probe-1}`.
+    #[serde(default)]
+    pub zone_collectors: BTreeMap<String, S<String>>,
     #[serde(default)]
     pub devices: Vec<RawDevice>,
     #[serde(default)]

@@ -11,6 +11,8 @@ use crate::index::{IdIndex, Slots, hash};
 use crate::raw::{RawDevice, RawGroup, RawLink, RawService, RawTopology, S};
 use crate::{Address, ComponentRef, GroupMode, Link, LinkEnd, Topology, assemble};
 
+mod collectors;
+
 /// One problem at one place in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -169,6 +171,7 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
     let RawTopology {
         name,
         collector,
+        zone_collectors,
         devices,
         links,
         groups,
@@ -189,7 +192,8 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
     let addresses = validate_devices(&mut cx, &refs);
     let modes = validate_groups(&mut cx, &refs);
     validate_services(&mut cx, &refs);
-    validate_collector(&mut cx, collector.as_ref(), &refs);
+    collectors::validate_collector(&mut cx, collector.as_ref(), &refs);
+    collectors::validate_zone_collectors(&mut cx, &zone_collectors, &refs);
     // Where each id is, for a cycle found once the model exists (its own `line` has no column).
     let at: Vec<(u32, u32)> = ids.all().map(|(_, id)| (id.line, id.column)).collect();
     let LinkTable { links, .. } = table;
@@ -197,6 +201,9 @@ pub(crate) fn validate(raw: RawTopology, file: &str) -> Result<Topology, LoadErr
     let topo = Topology {
         name: name.value,
         collector: collector.map(|c| c.value),
+        zone_collectors: (zone_collectors.into_iter())
+            .map(|(zone, c)| (zone, c.value))
+            .collect(),
         devices: assemble::devices(devices, addresses),
         links,
         groups: assemble::groups(groups, modes),
@@ -651,31 +658,7 @@ fn validate_zones(cx: &mut Ctx, owner: &str, s: &RawService) {
     }
 }
 
-/// Pass 6: the collector, when named, is a device.
-fn validate_collector(cx: &mut Ctx, c: Option<&S<String>>, refs: &Refs) {
-    let Some(c) = c else { return };
-    match refs.ids.get(refs.index, &c.value) {
-        Some(ComponentRef::Device(_)) => {}
-        Some(other) => cx.err(
-            c,
-            format!(
-                "collector `{}` is a {}, not a device",
-                c.value,
-                other.kind_name()
-            ),
-        ),
-        None => cx.err(
-            c,
-            format!(
-                "collector names unknown device `{}`{}",
-                c.value,
-                hint(&c.value, refs.ids)
-            ),
-        ),
-    }
-}
-
-/// Pass 7: no requirement cycle, reported at the component the cycle closes on. `at` holds
+/// Pass 7 (after pass 6, `collectors`): no requirement cycle, reported at the component the cycle closes on. `at` holds
 /// the position of every id in index order; `name_at` that of the file's `name`.
 fn check_cycle(cx: &mut Ctx, at: &[(u32, u32)], name_at: (u32, u32), topo: &Topology) {
     let Some((cycle, start)) = find_cycle(topo) else {

@@ -454,3 +454,59 @@ fn services_list_their_vantage_zones() {
         .to_string();
     assert!(e.contains("lists zone `a` twice"), "{e}");
 }
+
+/// `zone_collectors` names the device each zone's poller runs on (YAML and JSON alike); every
+/// problem is reported at once, at the named device: an unknown device (with a hint), a
+/// component that is not a device, a zone no device or service is in (with a hint), and the
+/// default `collector` the same way.
+#[test]
+fn zone_collectors_name_devices_of_known_zones() {
+    let yaml = "name: z\ncollector: mon\nzone_collectors: {outside: ext, inside: mon}\n\
+                devices:\n  - {id: mon, kind: host}\n  - {id: ext, kind: host, zone: outside}\n  \
+                - {id: fw, kind: firewall, zone: inside}\n";
+    let t = Topology::from_yaml_str(yaml, "z.yaml").unwrap();
+    let want = [("inside", "mon"), ("outside", "ext")];
+    let got: Vec<(&str, &str)> = (t.zone_collectors.iter())
+        .map(|(z, c)| (z.as_str(), c.as_str()))
+        .collect();
+    assert_eq!(got, want);
+    let json = r#"{"name": "z", "zone_collectors": {"outside": "ext"},
+        "devices": [{"id": "ext", "kind": "host", "zone": "outside"}]}"#;
+    let t = Topology::from_json_str(json, "z.json").unwrap();
+    assert_eq!(t.zone_collectors["outside"], "ext");
+    // Files without the key keep their meaning: no zone collectors.
+    let t = Topology::from_yaml_str("name: z\n", "z.yaml").unwrap();
+    assert!(t.zone_collectors.is_empty());
+
+    let e = err(
+        "name: z\ncollector: mn\nzone_collectors:\n  outside: ext-1\n  inside: web\n  \
+                 dmz: portal\n  outsde: mon\ndevices:\n  - {id: mon, kind: host}\n  \
+                 - {id: ext, kind: host, zone: outside}\n  - {id: web, kind: server, zone: inside}\n\
+                 services:\n  - {id: portal, zones: [inside, dmz]}\n",
+    );
+    for want in [
+        "t.yaml:2:12: collector names unknown device `mn` (did you mean `mon`?)",
+        "t.yaml:4:12: zone `outside`'s collector names unknown device `ext-1`\n",
+        "t.yaml:6:8: zone `dmz`'s collector `portal` is a service, not a device",
+        "t.yaml:7:11: zone_collectors names zone `outsde`, which no device or service is in \
+         (did you mean `outside`?)",
+    ] {
+        assert!(e.contains(want), "missing {want:?} in:\n{e}");
+    }
+    assert_eq!(e.lines().count(), 4, "inside: web is fine:\n{e}");
+    let json = r#"{"name": "z", "zone_collectors": {"outside": "nope"}}"#;
+    let e = Topology::from_json_str(json, "z.json")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("z.json:1:46: zone `outside`'s collector names unknown device `nope`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("names zone `outside`, which no device or service is in"),
+        "{e}"
+    );
+    // Not a map: a schema problem, at once.
+    let e = err("name: z\nzone_collectors: [a, b]\n");
+    assert!(e.contains("t.yaml:2:"), "{e}");
+}

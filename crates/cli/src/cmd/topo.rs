@@ -122,6 +122,7 @@ pub fn check(a: CheckArgs) -> ExitCode {
             "{}",
             json!({
                 "ok": true, "name": t.name, "collector": t.collector,
+                "zone_collectors": t.zone_collectors,
                 "devices": t.devices.len(), "links": t.links.len(), "groups": t.groups.len(),
                 "services": t.services.len(), "gates": g.node_count(), "edges": g.edge_count(),
             })
@@ -135,6 +136,9 @@ pub fn check(a: CheckArgs) -> ExitCode {
         println!("  services  {}", t.services.len());
         if let Some(c) = &t.collector {
             println!("  collector {c}");
+        }
+        for (zone, c) in &t.zone_collectors {
+            println!("  collector {c} (zone {zone})");
         }
     }
     leave_to_exit(g, ExitCode::SUCCESS)
