@@ -99,7 +99,7 @@ async fn a_burst_sent_back_to_back_arrives_complete_and_in_order() {
     }
     sender.join().unwrap();
     let expected: Vec<Subject> = (0..burst)
-        .map(|i| Subject::interface("sw-1", &format!("port{}", i % CAPTURED + 1)))
+        .map(|i| Subject::interface("sw-1", format!("port{}", i % CAPTURED + 1)))
         .collect();
     assert!(names == expected, "traps out of order");
     // `decoded` counts a delivery just after the event entered the channel: let the last
