@@ -105,7 +105,13 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    rt.block_on(run_async(args))
+    // On a worker, not on this thread: a trap batch then wakes the printing task on the worker
+    // that decoded it, instead of waking this thread (a context switch per batch).
+    rt.block_on(async {
+        tokio::spawn(run_async(args))
+            .await
+            .unwrap_or(ExitCode::from(2))
+    })
 }
 
 fn parse_sources(list: &[String]) -> Result<HashMap<IpAddr, String>, String> {
