@@ -1,10 +1,13 @@
 //! Flood benchmark: blast pre-encoded v2c linkDown traps at a live `TrapReceiver` over UDP
 //! loopback and report decoded/s and where losses happened.
 //!
-//! Usage: flood [COUNT] [RATE_PER_SEC (0 = unpaced)]
+//! Usage: flood [COUNT] [RATE_PER_SEC (0 = unpaced)] [TARGET]
+//!
+//! With TARGET (`HOST:PORT`) it only sends, paced, to a receiver running in another process
+//! (e.g. `faultline traps`), whose CPU the caller measures; it prints what it sent.
 
 use std::collections::HashMap;
-use std::net::UdpSocket;
+use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use async_snmp::message::CommunityMessage;
@@ -43,11 +46,41 @@ fn datagram(i: u32) -> Bytes {
         .unwrap_or_else(|e| panic!("encode: {e}"))
 }
 
+/// Send `count` datagrams (cycling through `grams`) at `rate` per second (0 = unpaced), each
+/// at its due time (spinning, so the gaps are even); returns how long it took.
+fn send_paced(grams: &[Bytes], count: u32, rate: u64, target: SocketAddr) -> Duration {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind sender: {e}"));
+    let start = Instant::now();
+    for i in 0..count {
+        if let Some(gap) = (u64::from(i) * 1_000_000_000).checked_div(rate) {
+            let due = start + Duration::from_nanos(gap);
+            while Instant::now() < due {
+                std::hint::spin_loop();
+            }
+        }
+        let _ = sock.send_to(&grams[i as usize % grams.len()], target);
+    }
+    start.elapsed()
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let mut args = std::env::args().skip(1);
     let count: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let rate: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    if let Some(target) = args.next() {
+        let target: SocketAddr = target
+            .parse()
+            .unwrap_or_else(|e| panic!("target {target}: {e}"));
+        let grams: Vec<Bytes> = (0..256).map(datagram).collect();
+        let took = send_paced(&grams, count, rate, target);
+        println!(
+            "sent {count} in {:.3}s ({:.0}/s) to {target}",
+            took.as_secs_f64(),
+            f64::from(count) / took.as_secs_f64().max(1e-9)
+        );
+        return;
+    }
 
     let mut config = TrapConfig::new("127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")));
     config.sources = HashMap::from([(
@@ -63,20 +96,7 @@ async fn main() {
 
     // Pre-encode outside the timed section: 256 distinct datagrams, cycled.
     let grams: Vec<Bytes> = (0..256).map(datagram).collect();
-    let sender = std::thread::spawn(move || {
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind sender: {e}"));
-        let start = Instant::now();
-        for i in 0..count {
-            if let Some(gap) = (u64::from(i) * 1_000_000_000).checked_div(rate) {
-                let due = start + Duration::from_nanos(gap);
-                while Instant::now() < due {
-                    std::hint::spin_loop();
-                }
-            }
-            let _ = sock.send_to(&grams[(i % 256) as usize], target);
-        }
-        start.elapsed()
-    });
+    let sender = std::thread::spawn(move || send_paced(&grams, count, rate, target));
 
     let start = Instant::now();
     let mut got = 0u64;

@@ -27,6 +27,9 @@ pub(crate) const TRAP_REPEAT_WINDOW: Duration = Duration::from_secs(10);
 /// if none has expired, all of them: forgetting only lets a repeat through, never drops news.
 const TRAP_REPEATS_TRACKED: usize = 10_000;
 
+/// Trap events taken off the receiver's channel per wakeup at most.
+const EVENT_BATCH: usize = 256;
+
 /// The trap observations forwarded recently, by what they say (subject and signal, not time).
 #[derive(Default)]
 pub(crate) struct Repeats {
@@ -127,12 +130,26 @@ impl TrapTask {
         }
     }
 
+    /// Forward events a batch at a time: everything the receiver delivered since the last
+    /// wakeup goes on as one observation batch and one re-poll request.
     pub(crate) async fn run(mut self) {
-        while let Some(ev) = self.events.recv().await {
-            if let Some(dev) = ev.repoll {
-                self.repoll.request(vec![dev]);
+        let mut batch = Vec::with_capacity(EVENT_BATCH);
+        while self.events.recv_many(&mut batch, EVENT_BATCH).await > 0 {
+            let now = Instant::now();
+            let mut devices = Vec::new();
+            let mut news = Vec::new();
+            let mut repeats = 0;
+            for ev in batch.drain(..) {
+                devices.extend(ev.repoll);
+                let (fresh, dropped) = self.repeats.news(ev.observations, now);
+                news.extend(fresh);
+                repeats += dropped;
             }
-            let (news, repeats) = self.repeats.news(ev.observations, Instant::now());
+            if !devices.is_empty() {
+                devices.sort_unstable();
+                devices.dedup();
+                self.repoll.request(devices);
+            }
             if repeats > 0 {
                 self.shared.metrics.trap_repeats_dropped(repeats);
             }

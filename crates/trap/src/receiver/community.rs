@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::counters::Outputs;
+use super::front::Backlog;
 use super::{Queued, TrapConfig, TrapEvent, log_reject, to_event};
 
 /// What the decoder made of one datagram.
@@ -119,68 +120,84 @@ pub fn decode_event(
     }
 }
 
-/// Decode queued datagrams until shutdown: v1/v2c here, v3 to `relay` (refused without it).
+/// Decode queued batches of datagrams until shutdown: v1/v2c here, v3 to `relay` (refused
+/// without it).
 pub(super) async fn decoder_loop(
     front: Arc<UdpSocket>,
     config: Arc<TrapConfig>,
-    mut queue: mpsc::Receiver<Queued>,
+    mut queue: mpsc::Receiver<Vec<Queued>>,
+    backlog: Arc<Backlog>,
     relay: Option<mpsc::Sender<Queued>>,
     out: Arc<Outputs>,
     shutdown: CancellationToken,
 ) {
     loop {
-        let item = tokio::select! {
+        let batch = tokio::select! {
             _ = shutdown.cancelled() => return,
             m = queue.recv() => match m { Some(m) => m, None => return },
         };
-        let counters = &out.counters;
-        match decode_datagram(item.data.clone(), &config) {
-            Decoded::Notification(n, ack) => {
-                let n = *n;
-                let event = to_event(&n, item.source, item.device_id, now_ms());
-                let Some(ack) = ack else {
-                    if !out.emit(event) {
-                        return;
-                    }
-                    continue;
-                };
-                // An inform is acknowledged only once its event holds a place in the channel:
-                // an acked inform is never resent, so acking and then dropping would lose it.
-                // Without room, no ack: the sender retransmits.
-                let permit = match out.events.try_reserve() {
-                    Ok(p) => p,
-                    Err(mpsc::error::TrySendError::Full(())) => {
-                        out.count_dropped();
-                        continue;
-                    }
-                    Err(mpsc::error::TrySendError::Closed(())) => return,
-                };
-                if let Err(e) = front.send_to(&ack, item.source).await {
-                    tracing::warn!(source = %item.source, error = %e, "sending inform response failed");
-                }
-                out.repoll(&event);
-                permit.send(event);
-                counters.decoded.fetch_add(1, Ordering::Relaxed);
-            }
-            Decoded::V3 => match &relay {
-                Some(relay) => {
-                    if relay.try_send(item).is_err() {
-                        counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                None => {
-                    let n = counters.rejected_auth.fetch_add(1, Ordering::Relaxed) + 1;
-                    log_reject(n, "SNMPv3 message but no v3 users configured", item.source);
-                }
-            },
-            Decoded::Malformed(what) => {
-                let n = counters.malformed.fetch_add(1, Ordering::Relaxed) + 1;
-                log_reject(n, what, item.source);
-            }
-            Decoded::BadCommunity => {
-                let n = counters.rejected_auth.fetch_add(1, Ordering::Relaxed) + 1;
-                log_reject(n, "community not allowed", item.source);
+        backlog.taken(batch.len());
+        for item in batch {
+            if !decode_one(&front, &config, item, relay.as_ref(), &out).await {
+                return;
             }
         }
     }
+}
+
+/// Decode one queued datagram and deliver, relay or count it. False when the consumer is gone.
+async fn decode_one(
+    front: &UdpSocket,
+    config: &TrapConfig,
+    item: Queued,
+    relay: Option<&mpsc::Sender<Queued>>,
+    out: &Outputs,
+) -> bool {
+    let counters = &out.counters;
+    match decode_datagram(item.data.clone(), config) {
+        Decoded::Notification(n, ack) => {
+            let n = *n;
+            let event = to_event(&n, item.source, item.device_id, now_ms());
+            let Some(ack) = ack else {
+                return out.emit(event);
+            };
+            // An inform is acknowledged only once its event holds a place in the channel:
+            // an acked inform is never resent, so acking and then dropping would lose it.
+            // Without room, no ack: the sender retransmits.
+            let permit = match out.events.try_reserve() {
+                Ok(p) => p,
+                Err(mpsc::error::TrySendError::Full(())) => {
+                    out.count_dropped();
+                    return true;
+                }
+                Err(mpsc::error::TrySendError::Closed(())) => return false,
+            };
+            if let Err(e) = front.send_to(&ack, item.source).await {
+                tracing::warn!(source = %item.source, error = %e, "sending inform response failed");
+            }
+            out.repoll(&event);
+            permit.send(event);
+            counters.decoded.fetch_add(1, Ordering::Relaxed);
+        }
+        Decoded::V3 => match relay {
+            Some(relay) => {
+                if relay.try_send(item).is_err() {
+                    counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            None => {
+                let n = counters.rejected_auth.fetch_add(1, Ordering::Relaxed) + 1;
+                log_reject(n, "SNMPv3 message but no v3 users configured", item.source);
+            }
+        },
+        Decoded::Malformed(what) => {
+            let n = counters.malformed.fetch_add(1, Ordering::Relaxed) + 1;
+            log_reject(n, what, item.source);
+        }
+        Decoded::BadCommunity => {
+            let n = counters.rejected_auth.fetch_add(1, Ordering::Relaxed) + 1;
+            log_reject(n, "community not allowed", item.source);
+        }
+    }
+    true
 }

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use tokio::net::UdpSocket;
@@ -43,46 +43,101 @@ fn resolve(config: &TrapConfig, ip: IpAddr) -> Option<String> {
         .or_else(|| config.resolver.as_ref().and_then(|r| r(ip)))
 }
 
+/// Datagrams read per readiness wakeup at most, and so at most per batch handed on.
+pub(super) const MAX_BATCH: usize = 64;
+
+/// Datagrams queued for the decoder and not yet taken: the queue is bounded in datagrams (its
+/// configured capacity), not in batches, so batching does not change how much it may hold.
+#[derive(Debug, Default)]
+pub(super) struct Backlog(AtomicUsize);
+
+impl Backlog {
+    /// Room for one more datagram, counting `pending` ones not yet handed on.
+    fn has_room(&self, pending: usize, capacity: usize) -> bool {
+        self.0.load(Ordering::Relaxed) + pending < capacity
+    }
+
+    fn add(&self, n: usize) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The decoder took `n` datagrams off the queue.
+    pub(super) fn taken(&self, n: usize) {
+        self.0.fetch_sub(n, Ordering::Relaxed);
+    }
+}
+
 /// Read datagrams until shutdown; queue those from allowed sources for the decoder.
+///
+/// One readiness wakeup reads every datagram waiting (up to [`MAX_BATCH`]) with nonblocking
+/// receives, and the allowed ones go to the decoder as one batch: one channel send and at most
+/// one decoder wakeup per batch, not per datagram.
 pub(super) async fn front_loop(
     socket: Arc<UdpSocket>,
     config: Arc<TrapConfig>,
     counters: Arc<Counters>,
-    queue: mpsc::Sender<Queued>,
+    queue: mpsc::Sender<Vec<Queued>>,
+    backlog: Arc<Backlog>,
     shutdown: CancellationToken,
 ) {
+    let capacity = config.queue_capacity.max(1);
     let mut buf = vec![0u8; 65_536];
     loop {
-        let (len, source) = tokio::select! {
+        tokio::select! {
             _ = shutdown.cancelled() => return,
-            r = socket.recv_from(&mut buf) => match r {
+            r = socket.readable() => if let Err(e) = r {
+                tracing::warn!(error = %e, "trap socket not readable");
+                continue;
+            },
+        }
+        let mut batch = Vec::new();
+        while batch.len() < MAX_BATCH {
+            let (len, source) = match socket.try_recv_from(&mut buf) {
                 Ok(x) => x,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(e) => {
                     // ICMP errors from earlier sends (ECONNREFUSED) surface here on Linux;
                     // they are not fatal to a listening socket.
                     tracing::debug!(error = %e, "trap socket receive error");
                     continue;
                 }
-            },
-        };
-        counters.received.fetch_add(1, Ordering::Relaxed);
-        let device_id = resolve(&config, source.ip());
-        if device_id.is_none() && !config.accept_unknown_sources {
-            let n = counters.rejected_source.fetch_add(1, Ordering::Relaxed) + 1;
-            log_reject(n, "unknown source", source);
-            continue;
-        }
-        let data = Bytes::copy_from_slice(&buf[..len]);
-        if queue
-            .try_send(Queued {
-                data,
+            };
+            counters.received.fetch_add(1, Ordering::Relaxed);
+            let device_id = resolve(&config, source.ip());
+            if device_id.is_none() && !config.accept_unknown_sources {
+                let n = counters.rejected_source.fetch_add(1, Ordering::Relaxed) + 1;
+                log_reject(n, "unknown source", source);
+                continue;
+            }
+            if !backlog.has_room(batch.len(), capacity) {
+                let n = counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed) + 1;
+                log_reject(n, "decode queue full", source);
+                continue;
+            }
+            batch.push(Queued {
+                data: Bytes::copy_from_slice(&buf[..len]),
                 source,
                 device_id,
-            })
-            .is_err()
-        {
-            let n = counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed) + 1;
-            log_reject(n, "decode queue full", source);
+            });
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let n = batch.len();
+        backlog.add(n);
+        // The backlog bounds the queue in datagrams, and every batch holds at least one, so a
+        // channel as deep as the capacity is never full; a closed one means shutdown.
+        match queue.try_send(batch) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Closed(_)) => return,
+            Err(mpsc::error::TrySendError::Full(lost)) => {
+                backlog.taken(n);
+                let total = counters
+                    .dropped_queue_full
+                    .fetch_add(n as u64, Ordering::Relaxed)
+                    + n as u64;
+                log_reject(total, "decode queue full", lost[0].source);
+            }
         }
     }
 }
