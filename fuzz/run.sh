@@ -21,7 +21,7 @@ shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(trap_datagram snmp_response usm_report agent_request topology_yaml topology_json
-        lldp_tables nagios_objects)
+        lldp_tables nagios_objects netbox_pages)
 fi
 
 host=$(rustc -vV | sed -n 's/^host: //p')

@@ -95,7 +95,7 @@ async fn page(
         return StatusCode::NOT_FOUND.into_response();
     };
     if limit != r.page_size
-        || offset % limit != 0
+        || !offset.is_multiple_of(limit)
         || q.get("depth").map(String::as_str) != Some("1")
     {
         return (

@@ -184,6 +184,7 @@ fn poll(at: UnixMillis) -> Vec<Vec<Observation>> {
         status: Some(200),
         latency_ms: 10.0 + (at / MIN % 5) as f64,
         detail: None,
+        zone: None,
     };
     batches.push(vec![Observation::new(
         at + 60,

@@ -155,7 +155,14 @@ impl Pages {
                 .iter()
                 .find_map(|k| d.get(*k)?.get("address")?.as_str());
             if let Some(ip) = ip {
-                entry["address"] = json!(ip.split('/').next().unwrap_or(ip));
+                let bare = ip.split('/').next().unwrap_or(ip);
+                if bare.parse::<std::net::IpAddr>().is_ok() {
+                    entry["address"] = json!(bare);
+                } else {
+                    out.problems.push(format!(
+                        "device {id}: primary address {ip:?} is not an IP address; left out"
+                    ));
+                }
             }
             if let Some(vc) = d
                 .get("virtual_chassis")
@@ -175,18 +182,26 @@ impl Pages {
             out.groups
                 .push(json!({"id": gid, "mode": "any", "members": members}));
         }
+        // Interface end → the cable holding it: an interface takes one cable.
+        let mut used: HashMap<String, ObjectId> = HashMap::new();
         for (cid, c) in &self.cables {
             let ends = [
                 ("a_terminations", "termination_a"),
                 ("b_terminations", "termination_b"),
             ]
             .map(|(new, old)| self.end(c, new, old, &by_netbox, &by_name));
-            match ends {
-                [Ok(a), Ok(b)] => out.links.push((a, b)),
-                [Err(e), _] | [_, Err(e)] => {
-                    out.problems.push(format!("cable {cid}: {e}; left out"))
-                }
-            }
+            let problem = match ends {
+                [Ok(a), Ok(b)] => match cabled(&a, &b, cid.clone(), &mut used) {
+                    Ok(()) => {
+                        out.links.push((a, b));
+                        continue;
+                    }
+                    Err(e) => e,
+                },
+                [Err(e), _] | [_, Err(e)] => e,
+            };
+            out.problems
+                .push(format!("cable {cid}: {problem}; left out"));
         }
         out
     }
@@ -255,6 +270,28 @@ impl Pages {
             faultline_model::ids::interface(ifname)
         ))
     }
+}
+
+/// Whether a cable between ends `a` and `b` (`device:interface`) can be a link: not from a
+/// device to itself, and on interfaces no earlier cable holds (recorded in `used`).
+fn cabled(
+    a: &str,
+    b: &str,
+    cable: ObjectId,
+    used: &mut HashMap<String, ObjectId>,
+) -> Result<(), String> {
+    let device = |end: &str| end.split_once(':').map_or(end, |(d, _)| d).to_owned();
+    if device(a) == device(b) {
+        return Err(format!("connects device `{}` to itself", device(a)));
+    }
+    for end in [a, b] {
+        if let Some(other) = used.get(end) {
+            return Err(format!("`{end}` is already on cable {other}"));
+        }
+    }
+    used.insert(a.to_owned(), cable.clone());
+    used.insert(b.to_owned(), cable);
+    Ok(())
 }
 
 /// The device kind from the role's slug, or its name where roles have none (Nautobot 2+:

@@ -103,3 +103,55 @@ fn saved_pages_become_devices_links_and_groups() {
     assert_eq!(t.groups[0].mode, GroupMode::Any);
     assert_eq!(t.groups[0].members, ["core-sw-1", "core-sw-2"]);
 }
+
+/// A primary address that is not an IP address (a hand-edited export, a custom field put in
+/// its place) is reported and left out: the topology still loads (the fuzzer found it).
+#[test]
+fn a_primary_address_that_is_not_an_ip_is_reported_and_left_out() {
+    let page = json!({"results": [
+        {"id": 1, "name": "sw", "device_type": {"id": 1}, "role": {"slug": "switch"},
+         "primary_ip4": {"address": "mgmt_only10.0.0.1"}},
+        {"id": 2, "name": "fw", "device_type": {"id": 1}, "role": {"slug": "firewall"},
+         "primary_ip4": {"address": "10.0.0.2/24"}}
+    ]});
+    let imp = faultline_import::netbox::import_pages(&[page]);
+    assert_eq!(
+        imp.problems,
+        ["device sw: primary address \"mgmt_only10.0.0.1\" is not an IP address; left out"]
+    );
+    let t = Topology::from_json_str(&imp.to_json("nb"), "nb.json").expect("loads");
+    assert!(t.device("sw").is_some_and(|d| d.address.is_none()));
+    assert_eq!(
+        t.device("fw")
+            .and_then(|d| d.address.clone())
+            .map(|a| a.to_string()),
+        Some("10.0.0.2".into())
+    );
+}
+
+/// A cable from a device to itself, and a second cable on an interface that already has one,
+/// are reported and left out (the model refuses both; the fuzzer found the first).
+#[test]
+fn a_cable_to_its_own_device_or_onto_a_cabled_interface_is_left_out() {
+    let end = |iid: u64, did: u64, dev: &str, name: &str| {
+        json!([{"object_type": "dcim.interface", "object_id": iid,
+                "object": {"id": iid, "name": name, "device": {"id": did, "name": dev}}}])
+    };
+    let page = json!({"results": [
+        {"id": 1, "name": "a", "device_type": {"id": 1}},
+        {"id": 2, "name": "b", "device_type": {"id": 1}},
+        {"id": 10, "a_terminations": end(11, 1, "a", "e1"), "b_terminations": end(21, 2, "b", "e1")},
+        {"id": 11, "a_terminations": end(12, 1, "a", "e2"), "b_terminations": end(13, 1, "a", "e3")},
+        {"id": 12, "a_terminations": end(11, 1, "a", "e1"), "b_terminations": end(22, 2, "b", "e2")}
+    ]});
+    let imp = faultline_import::netbox::import_pages(&[page]);
+    assert_eq!(
+        imp.problems,
+        [
+            "cable 11: connects device `a` to itself; left out",
+            "cable 12: `a:e1` is already on cable 10; left out",
+        ]
+    );
+    assert_eq!(imp.links, [("a:e1".to_owned(), "b:e1".to_owned())]);
+    Topology::from_json_str(&imp.to_json("nb"), "nb.json").expect("loads");
+}

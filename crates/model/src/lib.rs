@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 mod assemble;
+mod draft;
 pub mod emit;
 pub mod generate;
 pub mod ids;
@@ -49,6 +50,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+pub use draft::{Draft, DraftDevice, DraftGroup};
 pub use validate::{Diagnostic, LoadError};
 
 /// What a device is. Informs defaults (profiles, icons), never the dependency semantics.

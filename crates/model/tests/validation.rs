@@ -510,3 +510,57 @@ fn zone_collectors_name_devices_of_known_zones() {
     let e = err("name: z\nzone_collectors: [a, b]\n");
     assert!(e.contains("t.yaml:2:"), "{e}");
 }
+
+/// A program-made [`Draft`](faultline_model::Draft) is checked by the same rules as the
+/// equivalent JSON file: the same topology when valid, the same problems when not.
+#[test]
+fn a_draft_is_checked_like_the_equivalent_json() {
+    use faultline_model::{DeviceKind, Draft, DraftDevice, DraftGroup, Topology};
+    let device = |id: &str, requires: &[&str]| DraftDevice {
+        id: id.into(),
+        kind: DeviceKind::Host,
+        address: Some("10.0.0.1".into()),
+        requires: requires.iter().map(|r| (*r).to_owned()).collect(),
+        tags: vec!["t".into()],
+    };
+    let draft = |requires_of_a: &[&str]| Draft {
+        name: "d".into(),
+        devices: vec![
+            device("a", requires_of_a),
+            device("b", &[]),
+            device("c", &["g"]),
+        ],
+        groups: vec![DraftGroup {
+            id: "g".into(),
+            mode: "any".into(),
+            min: None,
+            members: vec!["a".into(), "b".into()],
+        }],
+        links: vec![("a:e1".into(), "b:e1".into())],
+    };
+    let json = |requires_of_a: &str| {
+        format!(
+            r#"{{"name":"d","devices":[
+            {{"id":"a","kind":"host","address":"10.0.0.1","requires":[{requires_of_a}],"tags":["t"]}},
+            {{"id":"b","kind":"host","address":"10.0.0.1","tags":["t"]}},
+            {{"id":"c","kind":"host","address":"10.0.0.1","requires":["g"],"tags":["t"]}}],
+            "groups":[{{"id":"g","mode":"any","members":["a","b"]}}],
+            "links":[["a:e1","b:e1"]]}}"#
+        )
+    };
+    let from_draft = Topology::from_draft(draft(&[]), "d.json").expect("valid");
+    let from_json = Topology::from_json_str(&json(""), "d.json").expect("valid");
+    assert_eq!(format!("{from_draft:?}"), format!("{from_json:?}"));
+    // A cycle (c requires g, g holds a, a requires c) is the same problem either way.
+    let refused = Topology::from_draft(draft(&["c"]), "d.json").expect_err("a cycle");
+    let plain =
+        faultline_model::Topology::from_json_str(&json(r#""c""#), "d.json").expect_err("a cycle");
+    let strip = |e: &faultline_model::LoadError| {
+        e.diagnostics
+            .iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&refused), strip(&plain));
+    assert!(!strip(&refused).is_empty());
+}

@@ -102,16 +102,17 @@ impl Import {
     }
 
     /// The topology as YAML, checked: what is returned loads (a parent cycle, say, does not:
-    /// then the model's diagnostics are the error). The same entries as JSON take the model's
-    /// fast path; only a failure is re-read from the YAML, for positions in the text.
+    /// then the model's diagnostics are the error). The same entries go to the model as a
+    /// [`Draft`](faultline_model::Draft); only a failure is re-read from the YAML, for positions
+    /// in the text.
     pub fn to_checked_yaml(&self, name: &str, header: &str, file: &str) -> Result<String, String> {
         let (devices, groups) = self.entries();
         // Writing the text and checking the model are independent: on two threads, the import
         // of 100k hosts takes the longer of the two instead of their sum.
         let (text, loads) = std::thread::scope(|scope| {
             let text = scope.spawn(|| yaml(name, header, &devices, &groups));
-            let json = json(name, &devices, &groups);
-            let loads = faultline_model::Topology::from_json_str(&json, file).is_ok();
+            let draft = draft(name, &devices, &groups);
+            let loads = faultline_model::Topology::from_draft(draft, file).is_ok();
             let text = text
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -133,6 +134,35 @@ impl Import {
     pub fn to_yaml(&self, name: &str, header: &str) -> String {
         let (devices, groups) = self.entries();
         yaml(name, header, &devices, &groups)
+    }
+}
+
+/// The entries as the model's [`Draft`](faultline_model::Draft): checked as a file would be,
+/// without writing JSON and parsing it back.
+fn draft(name: &str, devices: &[Device<'_>], groups: &[Group<'_>]) -> faultline_model::Draft {
+    use faultline_model::{DeviceKind, Draft, DraftDevice, DraftGroup};
+    Draft {
+        name: name.to_owned(),
+        devices: devices
+            .iter()
+            .map(|d| DraftDevice {
+                id: d.id.to_owned(),
+                kind: DeviceKind::Host,
+                address: d.address.map(str::to_owned),
+                requires: d.requires.iter().map(|r| r.to_string()).collect(),
+                tags: d.tags.iter().cloned().collect(),
+            })
+            .collect(),
+        groups: groups
+            .iter()
+            .map(|g| DraftGroup {
+                id: g.id.clone(),
+                mode: g.mode.to_owned(),
+                min: None,
+                members: g.members.iter().map(|m| (*m).to_owned()).collect(),
+            })
+            .collect(),
+        links: Vec::new(),
     }
 }
 
