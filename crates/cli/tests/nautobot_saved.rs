@@ -10,7 +10,6 @@
 //! `termination_a_type` / `termination_a_id` / `termination_a`.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
@@ -20,9 +19,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-/// The token the recording was made with is not in it; any token is accepted here, but one
-/// must be sent.
-const TOKEN: &str = "0123456789abcdef0123456789abcdef01234567";
+#[path = "support/inventory_server.rs"]
+mod support;
+
+use support::TOKEN;
 
 /// Where the recording's links pointed; replaced by this server's address.
 const RECORDED_BASE: &str = "{{BASE}}";
@@ -56,16 +56,9 @@ fn recording() -> Recorded {
     }
 }
 
-fn authorised(headers: &HeaderMap) -> bool {
-    headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a == format!("Token {TOKEN}"))
-}
-
 async fn status(State(r): State<Recorded>, headers: HeaderMap) -> Response {
-    if !authorised(&headers) {
-        return StatusCode::FORBIDDEN.into_response();
+    if let Some(refused) = support::refused(&headers) {
+        return refused;
     }
     Json(r.status.clone()).into_response()
 }
@@ -76,19 +69,10 @@ async fn page(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    if !authorised(&headers) {
-        return (
-            StatusCode::FORBIDDEN,
-            Json(json!({"detail": "Invalid token"})),
-        )
-            .into_response();
+    if let Some(refused) = support::refused(&headers) {
+        return refused;
     }
-    let mut query: Vec<String> = q.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    query.sort();
-    r.asked
-        .lock()
-        .unwrap()
-        .push(format!("{endpoint}?{}", query.join("&")));
+    support::note(&r.asked, &endpoint, &q);
     let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(50);
     let offset: usize = q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
     let Some(pages) = r.pages.get(&endpoint) else {
@@ -114,24 +98,13 @@ async fn page(
 
 /// Serve the recording on a free loopback port until the test ends.
 fn serve(mut r: Recorded) -> (String, Arc<Mutex<Vec<String>>>) {
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    std_listener.set_nonblocking(true).expect("nonblocking");
-    let addr: SocketAddr = std_listener.local_addr().expect("addr");
-    r.base = format!("http://{addr}");
-    let (base, asked) = (r.base.clone(), r.asked.clone());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(std_listener).expect("listener");
-            let app = Router::new()
-                .route("/api/status/", get(status))
-                .route("/api/dcim/{endpoint}/", get(page))
-                .with_state(r);
-            axum::serve(listener, app).await.expect("serve");
-        });
+    let asked = r.asked.clone();
+    let base = support::serve(move |addr| {
+        r.base = format!("http://{addr}");
+        Router::new()
+            .route("/api/status/", get(status))
+            .route("/api/dcim/{endpoint}/", get(page))
+            .with_state(r)
     });
     (base, asked)
 }

@@ -5,7 +5,6 @@
 //! notes of issue #12).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
@@ -15,7 +14,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-const TOKEN: &str = "0123456789abcdef0123456789abcdef01234567";
+#[path = "support/inventory_server.rs"]
+mod support;
+
+use support::TOKEN;
 
 /// What the server holds and what it was asked.
 #[derive(Clone)]
@@ -55,23 +57,10 @@ async fn page(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let auth = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if auth != format!("Token {TOKEN}") {
-        return (
-            StatusCode::FORBIDDEN,
-            Json(json!({"detail": "Invalid token"})),
-        )
-            .into_response();
+    if let Some(refused) = support::refused(&headers) {
+        return refused;
     }
-    let mut query: Vec<String> = q.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    query.sort();
-    inv.asked
-        .lock()
-        .unwrap()
-        .push(format!("{endpoint}?{}", query.join("&")));
+    support::note(&inv.asked, &endpoint, &q);
     let all = match endpoint.as_str() {
         "devices" => &inv.devices,
         "interfaces" => &inv.interfaces,
@@ -98,29 +87,17 @@ async fn page(
 
 /// Serve `inv` on a free loopback port until the test ends.
 fn serve(mut inv: Inventory, next_elsewhere: bool) -> (String, Arc<Mutex<Vec<String>>>) {
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    std_listener.set_nonblocking(true).expect("nonblocking");
-    let addr: SocketAddr = std_listener.local_addr().expect("addr");
-    inv.base = format!("http://{addr}");
-    inv.next_base = if next_elsewhere {
-        format!("http://localhost:{}", addr.port())
-    } else {
-        inv.base.clone()
-    };
     let asked = inv.asked.clone();
-    let base = inv.base.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(std_listener).expect("listener");
-            let app = Router::new()
-                .route("/api/dcim/{endpoint}/", get(page))
-                .with_state(inv);
-            axum::serve(listener, app).await.expect("serve");
-        });
+    let base = support::serve(move |addr| {
+        inv.base = format!("http://{addr}");
+        inv.next_base = if next_elsewhere {
+            format!("http://localhost:{}", addr.port())
+        } else {
+            inv.base.clone()
+        };
+        Router::new()
+            .route("/api/dcim/{endpoint}/", get(page))
+            .with_state(inv)
     });
     (base, asked)
 }
