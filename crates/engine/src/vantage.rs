@@ -21,12 +21,12 @@ pub(crate) type Vantages = BTreeMap<String, Timed<ProbeResult>>;
 /// The raw state the fresh results give: up when all succeed, down when all fail, degraded
 /// when some fail while others succeed (a partial outage); unknown when none is fresh.
 pub(crate) fn vantage_raw(v: &Vantages, fresh: Freshness) -> State {
-    let votes: Vec<bool> = v
-        .values()
-        .filter(|r| fresh.fresh(r.at))
-        .map(|r| r.value.ok)
-        .collect();
-    match (votes.iter().any(|ok| *ok), votes.iter().any(|ok| !ok)) {
+    let (mut any_ok, mut any_failed) = (false, false);
+    for r in v.values().filter(|r| fresh.fresh(r.at)) {
+        any_ok |= r.value.ok;
+        any_failed |= !r.value.ok;
+    }
+    match (any_ok, any_failed) {
         (true, true) => State::Degraded,
         (true, false) => State::Up,
         (false, true) => State::Down,
@@ -90,7 +90,13 @@ impl Engine {
         }
         let fresh = self.freshness();
         let vantages = &mut self.state.signals.probes[s];
-        vantages.insert(zone.to_string(), Timed::new(probe, at));
+        // Every probe lands here: replace in place, a key is allocated only for a new zone.
+        match vantages.get_mut(zone) {
+            Some(slot) => *slot = Timed::new(probe, at),
+            None => {
+                vantages.insert(zone.to_owned(), Timed::new(probe, at));
+            }
+        }
         let raw = vantage_raw(vantages, fresh);
         self.feed(c, raw, at, out);
     }
