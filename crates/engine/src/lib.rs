@@ -89,6 +89,7 @@ pub mod config;
 mod drift;
 mod evidence;
 mod feed;
+mod fnv;
 mod ha;
 mod ids;
 mod incidents;

@@ -18,7 +18,7 @@ use crate::{Engine, EngineConfig, EngineState};
 
 /// Format version. Bump it whenever [`EngineState`] changes shape or meaning: an older
 /// snapshot is then refused (and the journal replayed) instead of misread.
-const VERSION: u32 = 7;
+const VERSION: u32 = 8;
 
 /// Why a snapshot cannot be restored. Every case means: replay the whole journal instead.
 #[derive(Debug, thiserror::Error)]
@@ -57,20 +57,15 @@ struct Snapshot {
 /// FNV-1a over the topology and the engine configuration as JSON: stable for a given binary,
 /// and any change to either invalidates old snapshots (the safe direction).
 fn fingerprint(graph: &DependencyGraph, cfg: &EngineConfig) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    };
-    feed(
+    use std::hash::Hasher;
+    let mut h = crate::fnv::Fnv1a::default();
+    h.write(
         serde_json::to_string(graph.topology())
             .unwrap_or_default()
             .as_bytes(),
     );
-    feed(serde_json::to_string(cfg).unwrap_or_default().as_bytes());
-    h
+    h.write(serde_json::to_string(cfg).unwrap_or_default().as_bytes());
+    h.finish()
 }
 
 impl EngineState {

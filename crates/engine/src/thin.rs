@@ -59,12 +59,13 @@
 //! equals the other's, and live and replay would still agree).
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 use faultline_observe::{Observation, Signal, UnixMillis};
 use serde::{Deserialize, Serialize};
 
 use crate::EngineConfig;
+use crate::fnv::hash_of;
+use crate::signals::Rate;
 
 /// The last observation passed for one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,12 +184,6 @@ impl Thinner {
     }
 }
 
-fn hash_of(v: impl Hash) -> u64 {
-    let mut h = DefaultHasher::new();
-    v.hash(&mut h);
-    h.finish()
-}
-
 /// The key class and the value the engine uses, or `Always`.
 fn classify(obs: &Observation) -> Offer {
     let keyed = |class: &str, value: u64| Offer::Keyed {
@@ -202,7 +197,13 @@ fn classify(obs: &Observation) -> Offer {
         Signal::AgentDown { reason } => keyed("agent", hash_of(Some(*reason as u8))),
         Signal::Uptime { .. } => keyed("uptime", 0),
         Signal::Interface { oper, admin, .. } => keyed("interface", hash_of((oper, admin))),
-        Signal::Traffic { in_bps, out_bps } => keyed("traffic", hash_of(in_bps + out_bps < 1.0)),
+        Signal::Traffic { in_bps, out_bps } => {
+            let rate = Rate {
+                in_bps: *in_bps,
+                out_bps: *out_bps,
+            };
+            keyed("traffic", hash_of(rate.is_flat()))
+        }
         Signal::HaRole {
             role,
             peer,

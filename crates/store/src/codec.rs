@@ -31,6 +31,10 @@ pub enum DecodeError {
     /// Empty, or a format byte this build does not know.
     #[error("unknown record format {0:?}")]
     Format(Option<u8>),
+    /// A binary record with bytes after its observation (damage, not a record this build
+    /// wrote).
+    #[error("binary record: {0} bytes after the observation")]
+    Trailing(usize),
 }
 
 /// Encode an observation as a journal record (format byte + postcard).
@@ -42,7 +46,10 @@ pub fn encode_observation(obs: &Observation) -> Result<Vec<u8>, postcard::Error>
 pub fn decode_observation(bytes: &[u8]) -> Result<Observation, DecodeError> {
     match bytes.first() {
         Some(&FORMAT_POSTCARD) => {
-            let wire: WireObs = postcard::from_bytes(&bytes[1..])?;
+            let (wire, rest): (WireObs, _) = postcard::take_from_bytes(&bytes[1..])?;
+            if !rest.is_empty() {
+                return Err(DecodeError::Trailing(rest.len()));
+            }
             Ok(wire.into())
         }
         Some(b'{') => Ok(serde_json::from_slice(bytes)?),
@@ -473,6 +480,13 @@ mod tests {
         assert!(matches!(
             decode_observation(b"{\"at\":"),
             Err(DecodeError::Json(_))
+        ));
+        // A good record with bytes appended is damage, not the record.
+        let mut long = encode_observation(&every_signal()[0]).unwrap();
+        long.extend_from_slice(&[0, 0]);
+        assert!(matches!(
+            decode_observation(&long),
+            Err(DecodeError::Trailing(2))
         ));
     }
 }
