@@ -133,6 +133,10 @@ impl CredentialArgs {
         if self.priv_proto.is_none() && self.priv_pass.is_some() {
             return Err("-X/--priv-pass given without -x/--priv-proto".into());
         }
+        if self.priv_proto.is_some() && self.auth_proto.is_none() {
+            // USM has no privacy without authentication (authPriv needs both).
+            return Err("-x/--priv-proto needs -a/--auth-proto (authPriv)".into());
+        }
         let auth = match self.auth_proto {
             Some(p) => Some((
                 p,

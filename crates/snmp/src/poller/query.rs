@@ -66,7 +66,12 @@ impl SnmpPoller {
             bulk_walk(&client, &root_oid, target.max_repetitions, &mut varbinds).await
         };
         let error = match failed {
-            Some(e) => Some(session.classify(*e, "walking", varbinds.is_empty()).await),
+            Some(WalkEnd::Agent(e)) => {
+                Some(session.classify(*e, "walking", varbinds.is_empty()).await)
+            }
+            // Stopped short of the subtree's end: said, so that the command does not exit 0 on
+            // a cut-off listing (as `snmpwalk` reports "OID not increasing").
+            Some(WalkEnd::Broken(why)) => Some(super::local_error(target, "walking", why)),
             None => None,
         };
         if varbinds.is_empty() && error.is_none() {
@@ -81,33 +86,46 @@ impl SnmpPoller {
     }
 }
 
-/// A v1 walk with async-snmp's GETNEXT stream into `out`; `Ok(Some)` is the error that ended it.
+/// Why a walk stopped before the end of its subtree.
+enum WalkEnd {
+    /// The agent's error (or a timeout).
+    Agent(Box<async_snmp::Error>),
+    /// A broken agent (OIDs not increasing) or the size bound: the listing is cut off.
+    Broken(String),
+}
+
+/// The size bound's reason.
+fn truncated() -> WalkEnd {
+    WalkEnd::Broken(format!("stopped after {MAX_WALK_VARBINDS} objects"))
+}
+
+/// A v1 walk with async-snmp's GETNEXT stream into `out`; `Ok(Some)` is what ended it early.
 async fn getnext_walk(
     client: &Client<UdpHandle>,
     root: Oid,
     out: &mut Vec<ShownVarbind>,
-) -> Result<Option<Box<async_snmp::Error>>, Box<async_snmp::Error>> {
+) -> Result<Option<WalkEnd>, Box<async_snmp::Error>> {
     let mut stream = client.walk(root)?;
     while let Some(item) = stream.next().await {
         match item {
             Ok(vb) if vb.value.is_exception() => break,
             Ok(vb) => out.push(ShownVarbind::new(&vb.oid, &vb.value)),
-            Err(e) => return Ok(Some(e)),
+            Err(e) => return Ok(Some(WalkEnd::Agent(e))),
         }
         if out.len() >= MAX_WALK_VARBINDS {
-            break;
+            return Ok(Some(truncated()));
         }
     }
     Ok(None)
 }
 
-/// A GETBULK walk of `root` into `out`, in strictly increasing order; the error that ended it.
+/// A GETBULK walk of `root` into `out`, in strictly increasing order; what ended it early.
 async fn bulk_walk(
     client: &Client<UdpHandle>,
     root: &Oid,
     max_repetitions: u32,
     out: &mut Vec<ShownVarbind>,
-) -> Option<Box<async_snmp::Error>> {
+) -> Option<WalkEnd> {
     let mut reps = max_repetitions.max(1);
     let mut cursor = root.clone();
     loop {
@@ -130,21 +148,27 @@ async fn bulk_walk(
                 reps /= 2;
                 continue;
             }
-            Err(e) => return Some(e),
+            Err(e) => return Some(WalkEnd::Agent(e)),
         };
         if answer.is_empty() {
             return None;
         }
         for vb in answer {
-            // Out of the subtree, an exception (endOfMibView) or a non-increasing OID (a
-            // broken agent would loop forever): the walk is over.
-            if !vb.oid.starts_with(root) || vb.value.is_exception() || vb.oid <= cursor {
+            // Out of the subtree or an exception (endOfMibView): the walk is over.
+            if !vb.oid.starts_with(root) || vb.value.is_exception() {
                 return None;
+            }
+            // A non-increasing OID: a broken agent would make the walk loop forever.
+            if vb.oid <= cursor {
+                return Some(WalkEnd::Broken(format!(
+                    "OID not increasing: {} after {cursor}",
+                    vb.oid
+                )));
             }
             out.push(ShownVarbind::new(&vb.oid, &vb.value));
             cursor = vb.oid;
             if out.len() >= MAX_WALK_VARBINDS {
-                return None;
+                return Some(truncated());
             }
         }
     }

@@ -91,15 +91,17 @@ pub(super) async fn front_loop(
             },
         }
         let mut batch = Vec::new();
-        while batch.len() < MAX_BATCH {
+        // Bounded in reads, not in datagrams kept: a flood of refused or dropped datagrams (or
+        // an error that keeps coming back) must still give way to the decoder after one batch.
+        for _ in 0..MAX_BATCH {
             let (len, source) = match socket.try_recv_from(&mut buf) {
                 Ok(x) => x,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(e) => {
                     // ICMP errors from earlier sends (ECONNREFUSED) surface here on Linux;
-                    // they are not fatal to a listening socket.
+                    // they are not fatal to a listening socket, but end this batch.
                     tracing::debug!(error = %e, "trap socket receive error");
-                    continue;
+                    break;
                 }
             };
             counters.received.fetch_add(1, Ordering::Relaxed);
