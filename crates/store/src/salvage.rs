@@ -461,8 +461,20 @@ fn scan_seq_table(
         if let Some(t) = target {
             copy_seq(t, def, &good)?;
         }
-        // The first key not read yet.
-        let next = chunk.last().map_or(from, |(k, _)| k.saturating_add(1));
+        // The first key not read yet: past the largest plausible key read (at or after
+        // `from`, within the highest ever assigned), and always forward while keys come, so a
+        // damaged key smaller than `from` at the end of a chunk cannot send the scan back over
+        // the same chunk for ever.
+        let next = match chunk
+            .iter()
+            .map(|(k, _)| *k)
+            .filter(|k| *k >= from && bound.is_none_or(|b| *k <= b))
+            .max()
+        {
+            Some(k) => k.saturating_add(1),
+            None if chunk.is_empty() => from,
+            None => from.saturating_add(1).max(highest.map_or(0, |h| h + 1)),
+        };
         match read {
             Ok(true) => break,
             Ok(false) => from = next,
@@ -477,6 +489,10 @@ fn scan_seq_table(
                 };
                 if last.is_none_or(|l| l >= next) {
                     report.lose_seq(next, last);
+                    // Reported: the gap check must not report this range again.
+                    if let Some(l) = last {
+                        covered = covered.max(l);
+                    }
                 }
                 match found {
                     Some((_, Some(k))) => from = k,
