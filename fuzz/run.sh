@@ -4,6 +4,7 @@
 #
 #   fuzz/run.sh 120              # every target, two minutes each
 #   fuzz/run.sh 30 trap_datagram # one target
+#   fuzz/run.sh --build-only     # build every target, run none (CI builds them while tests run)
 #
 # How it builds without nightly or cargo-fuzz: libfuzzer-sys links libFuzzer's driver, and the
 # coverage instrumentation comes from rustc's stable `-C passes=sancov-module` plus LLVM
@@ -16,6 +17,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+build_only=false
+if [ "${1:-}" = "--build-only" ]; then
+    build_only=true
+    shift
+fi
 seconds=${1:-60}
 shift || true
 targets=("$@")
@@ -37,6 +43,9 @@ echo "== fuzz: building ${#targets[@]} target(s) for $host"
 bins=()
 for t in "${targets[@]}"; do bins+=(--bin "$t"); done
 cargo build --release --locked --target "$host" "${bins[@]}"
+if $build_only; then
+    exit 0
+fi
 
 failed=()
 for t in "${targets[@]}"; do
