@@ -15,6 +15,7 @@ use faultline_engine::{Engine, Output};
 use faultline_graph::DependencyGraph;
 use faultline_incident::Incident;
 use faultline_model::Topology;
+use faultline_observe::{Signal, Subject};
 use faultline_store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -95,6 +96,7 @@ async fn a_thinned_journal_replays_to_the_incidents_recorded_live() {
         .expect("agent again");
     tokio::time::sleep(Duration::from_secs(6)).await;
     let journaled = metric(&api, "faultline_observations_total").await;
+    let held = metric(&api, "faultline_journal_observations_thinned_total").await;
     stop.cancel();
     running.await.unwrap();
     drop(agent);
@@ -124,6 +126,16 @@ async fn a_thinned_journal_replays_to_the_incidents_recorded_live() {
         journal.len()
     );
 
+    // A quiet device is journaled as `Steady`s standing for its repetitions, and most of
+    // what the pollers reported was held back.
+    for i in 0..DEVICES {
+        let device = format!("sw-{i}");
+        let steady = journal
+            .iter()
+            .any(|o| o.signal == Signal::Steady && o.subject == Subject::device(device.as_str()));
+        assert!(steady, "no Steady for {device}");
+    }
+    assert!(held > journaled, "held {held}, journaled {journaled}");
     let topology = Topology::from_yaml_str(
         &std::fs::read_to_string(dir.path().join("t.yaml")).unwrap(),
         "t.yaml",

@@ -151,6 +151,10 @@ pub struct EngineConfig {
     /// not a root cause), and a first page waits for the classification to settle. Engine
     /// time, so replay is exact.
     pub settle_ms: u64,
+    /// Thinning (the engine's `thin.rs`): repetitions that change nothing are held back from
+    /// the journal and the engine. Off, every observation is journaled and taken, which costs
+    /// disk and exists to compare against.
+    pub thinning: bool,
 }
 
 impl Default for EngineConfig {
@@ -174,6 +178,7 @@ impl Default for EngineConfig {
             monitored: Vec::new(),
             timeline_capacity: 10_000,
             settle_ms: 5_000,
+            thinning: true,
         }
     }
 }

@@ -148,6 +148,16 @@ impl Engine {
         }
     }
 
+    /// One staleness deadline per component at a time; it re-arms itself when it fires early
+    /// (data kept arriving), so the queue stays bounded by the component count.
+    fn arm_stale(&mut self, c: CompId, at: UnixMillis) {
+        if !self.state.tracks[c].stale_armed {
+            self.state.tracks[c].stale_armed = true;
+            let due = at + self.cfg.stale_after_ms;
+            self.state.deadlines.push(due, DeadlineKind::Stale, c);
+        }
+    }
+
     /// Feed component `c` the raw state its signals give at `at`.
     pub(crate) fn feed(&mut self, c: CompId, raw: State, at: UnixMillis, out: &mut Vec<Output>) {
         let hold = self.hold_for(c);
@@ -162,13 +172,7 @@ impl Engine {
             (true, false) => self.note(c, at, "stopped flapping".into()),
             _ => {}
         }
-        // One staleness deadline per component at a time; it re-arms itself when it fires
-        // early (data kept arriving), so the queue stays bounded by the component count.
-        if !self.state.tracks[c].stale_armed {
-            self.state.tracks[c].stale_armed = true;
-            let due = at + self.cfg.stale_after_ms;
-            self.state.deadlines.push(due, DeadlineKind::Stale, c);
-        }
+        self.arm_stale(c, at);
         if raw != was_raw {
             // A raw change may unblock or block reachability even before it is committed.
             self.state.dirty = true;

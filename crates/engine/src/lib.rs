@@ -99,6 +99,7 @@ mod readiness;
 mod signals;
 mod snapshot;
 mod status;
+mod steady;
 mod thin;
 mod track;
 mod vantage;
@@ -406,57 +407,67 @@ impl Engine {
     /// reproduces it exactly.
     pub fn ingest(&mut self, batch: &[Observation]) -> Vec<Output> {
         let mut out = Vec::new();
-        let rules = thin::Rules::of(&self.cfg);
-        for obs in batch {
-            if !self.state.thin.offer(obs, rules) {
+        let steps = self.state.thin.take(batch, thin::Rules::of(&self.cfg));
+        for (obs, step) in batch.iter().zip(steps) {
+            debug_assert!(!step.steady, "taking a batch makes no Steady");
+            if step.pass {
+                self.take(obs, &mut out);
+            } else {
                 // A repetition that changes nothing (`thin.rs`): only time moves, which is
                 // output-neutral, so the full and the thinned stream give the same outputs.
                 self.advance_to(obs.at, &mut out);
-                continue;
             }
-            match obs.signal {
-                Signal::CollectorStarted => {
-                    self.resume(obs.at);
-                    continue;
-                }
-                Signal::Cabling { ref findings } => {
-                    self.advance_to(obs.at, &mut out);
-                    self.record_cabling(findings, obs.at);
-                    continue;
-                }
-                // Exactly what `advance` did live at this instant.
-                Signal::ClockAdvance => {
-                    self.advance_to(obs.at, &mut out);
-                    self.correlate(&mut out);
-                    continue;
-                }
-                _ => {}
-            }
-            self.advance_to(obs.at, &mut out);
-            if obs.signal.is_operator_action() {
-                self.apply_operator(obs.at, &obs.signal, &mut out);
-                continue;
-            }
-            self.apply(obs, &mut out);
         }
         out
     }
 
-    /// Thin a batch before it is journaled (see `thin.rs` in the crate's source): the
-    /// observations [`ingest`](Self::ingest) would take, in order, and how many it would hold
-    /// back as repetitions that change nothing. Does not change the engine: ingesting `kept`
-    /// takes all of it and leaves the engine as ingesting the whole batch would.
+    /// Take one observation that thinning passed.
+    fn take(&mut self, obs: &Observation, out: &mut Vec<Output>) {
+        match obs.signal {
+            Signal::CollectorStarted => {
+                self.resume(obs.at);
+                return;
+            }
+            Signal::Cabling { ref findings } => {
+                self.advance_to(obs.at, out);
+                self.record_cabling(findings, obs.at);
+                return;
+            }
+            // Exactly what `advance` did live at this instant.
+            Signal::ClockAdvance => {
+                self.advance_to(obs.at, out);
+                self.correlate(out);
+                return;
+            }
+            _ => {}
+        }
+        self.advance_to(obs.at, out);
+        if obs.signal.is_operator_action() {
+            self.apply_operator(obs.at, &obs.signal, out);
+            return;
+        }
+        self.apply(obs, out);
+    }
+
+    /// Thin a batch as received, before it is journaled (see `thin.rs` in the crate's
+    /// source): the observations to journal and take, in order, and how many repetitions that
+    /// change nothing were held back. A device seen whole in the batch is stood for by a
+    /// [`Signal::Steady`](faultline_observe::Signal::Steady) in `kept`. Does not change the
+    /// engine: ingesting `kept` takes all of it.
     pub fn thin(&self, batch: Vec<Observation>) -> Thinned {
-        let pass = self
+        let steps = self
             .state
             .thin
             .would_pass(&batch, thin::Rules::of(&self.cfg));
-        let held = pass.iter().filter(|p| !**p).count();
-        let kept = batch
-            .into_iter()
-            .zip(pass)
-            .filter_map(|(o, p)| p.then_some(o))
-            .collect();
+        let held = steps.iter().filter(|s| !s.pass).count();
+        let mut kept = Vec::with_capacity(batch.len() - held);
+        for (obs, step) in batch.into_iter().zip(steps) {
+            let steady = step.steady.then(|| thin::steady_after(&obs));
+            if step.pass {
+                kept.push(obs);
+            }
+            kept.extend(steady);
+        }
         Thinned { kept, held }
     }
 

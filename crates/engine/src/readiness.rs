@@ -204,6 +204,17 @@ impl ReadinessState {
         }
     }
 
+    /// Member `d`'s facts count as read at `at` (its `Steady`); whether it has any.
+    pub(crate) fn refresh(&mut self, d: DeviceIdx, at: UnixMillis) -> bool {
+        let Some(facts) = self.facts.get_mut(&d) else {
+            return false;
+        };
+        for f in facts.values_mut() {
+            f.at = f.at.max(at);
+        }
+        !facts.is_empty()
+    }
+
     /// Record one fact of member `d`.
     pub(crate) fn record(&mut self, d: DeviceIdx, check: &str, report: FactReport, at: UnixMillis) {
         self.facts

@@ -195,6 +195,11 @@ impl Engine {
     /// Take in one observation: update the signals, note what is news, feed the raw state.
     pub(crate) fn apply(&mut self, obs: &Observation, out: &mut Vec<Output>) {
         match (&obs.subject, &obs.signal) {
+            (Subject::Device { device }, Signal::Steady) => {
+                if let Some(Comp::Device(d)) = self.graph.resolve_comp(device) {
+                    self.apply_steady(d, obs.at, out);
+                }
+            }
             (Subject::Device { device }, signal) => {
                 if let Some(Comp::Device(d)) = self.graph.resolve_comp(device) {
                     self.apply_device(d, obs.at, signal, out);
@@ -346,7 +351,8 @@ impl Engine {
             | Signal::Acknowledge { .. }
             | Signal::Unacknowledge { .. }
             | Signal::MaintenanceStart { .. }
-            | Signal::MaintenanceEnd { .. } => false,
+            | Signal::MaintenanceEnd { .. }
+            | Signal::Steady => false,
         }
     }
 

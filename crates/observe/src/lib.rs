@@ -380,6 +380,11 @@ pub enum Signal {
         /// Who ended it.
         by: String,
     },
+    /// Every signal of the subject's device (its own and its interfaces') was seen again,
+    /// unchanged, since the device's last `Steady`: it stands for those repetitions, which
+    /// thinning holds back (the engine's `thin.rs`), so a quiet device costs one journal record
+    /// per poll instead of one per signal. Made by the engine's thinning, never by a poller.
+    Steady,
 }
 
 /// How a cable differs from the topology.
@@ -482,6 +487,7 @@ impl Signal {
             Signal::Unacknowledge { .. } => "unacknowledge",
             Signal::MaintenanceStart { .. } => "maintenance_start",
             Signal::MaintenanceEnd { .. } => "maintenance_end",
+            Signal::Steady => "steady",
         }
     }
 

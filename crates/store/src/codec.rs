@@ -100,6 +100,8 @@ enum WireSignal {
     Unacknowledge(String, String),
     MaintenanceStart(String, Vec<String>, UnixMillis, UnixMillis, String, String),
     MaintenanceEnd(String, String),
+    // New variants go last: a variant's position is its number in the journal's records.
+    Steady,
 }
 
 impl From<&Observation> for WireObs {
@@ -196,6 +198,7 @@ impl From<Signal> for WireSignal {
                 by,
             } => W::MaintenanceStart(window, components, from, to, reason, by),
             Signal::MaintenanceEnd { window, by } => W::MaintenanceEnd(window, by),
+            Signal::Steady => W::Steady,
         }
     }
 }
@@ -268,6 +271,7 @@ impl From<WireSignal> for Signal {
                 }
             }
             W::MaintenanceEnd(window, by) => Signal::MaintenanceEnd { window, by },
+            W::Steady => Signal::Steady,
         }
     }
 }
@@ -371,6 +375,7 @@ mod tests {
                 window: "w".into(),
                 by: "ann".into(),
             },
+            Signal::Steady,
         ];
         let subjects = [
             Subject::device("fw-a"),
@@ -384,6 +389,26 @@ mod tests {
                 Observation::new(1_700_000_000_000 + i as u64, subjects[i % 3].clone(), s)
             })
             .collect()
+    }
+
+    /// A record's bytes are its meaning in every journal written so far: a variant's number
+    /// is its position in the mirror, so a reordered mirror would misread old journals.
+    #[test]
+    fn records_keep_their_bytes() {
+        let at_one = |signal| Observation::new(1, Subject::device("a"), signal);
+        // Format byte, then `at` (varint 1), the subject (Device = 0, "a"), the signal.
+        let head = [FORMAT_POSTCARD, 1, 0, 1, b'a'];
+        let golden: [(Signal, &[u8]); 4] = [
+            (Signal::AgentUp, &[1]),
+            (Signal::CollectorStarted, &[12]),
+            (Signal::ClockAdvance, &[13]),
+            (Signal::Steady, &[18]),
+        ];
+        for (signal, tail) in golden {
+            let bytes = encode_observation(&at_one(signal.clone())).unwrap();
+            assert_eq!(bytes, [&head[..], tail].concat(), "{signal:?}");
+            assert_eq!(decode_observation(&bytes).unwrap(), at_one(signal));
+        }
     }
 
     #[test]
