@@ -109,6 +109,7 @@ impl Wiring {
         let (observations, queued) = mpsc::channel(OBSERVATION_QUEUE);
         let (repoll_queue, repoll_requests) = mpsc::channel(REPOLL_QUEUE);
         let repoll = RepollRequests::new(repoll_queue, self.shared.clone());
+        let mut leading = None;
         let (feed, observations, run_engine) = match std::mem::take(&mut self.shape) {
             Shape::Single => {
                 // The restart marker goes through the journal like any observation.
@@ -117,7 +118,10 @@ impl Wiring {
                 let _ = observations.send(vec![marker]).await;
                 (None, observations, true)
             }
-            Shape::Correlator { feed } => (Some(feed), observations, true),
+            Shape::Correlator { feed, leadership } => {
+                leading = leadership;
+                (Some(feed), observations, true)
+            }
             // A poller's sources send to its sink; its engine is not fed, so not run.
             Shape::Poller { sink, .. } => (None, sink, false),
         };
@@ -211,7 +215,13 @@ impl Wiring {
         }
         let notifier = self.shared.notifier.clone();
         let stop = self.shutdown.clone();
-        tasks.spawn(async move { notifier.run(stop.cancelled_owned()).await });
+        match leading {
+            None => tasks.spawn(async move { notifier.run(stop.cancelled_owned()).await }),
+            Some(l) => {
+                notifier.set_gate(l.gate);
+                tasks.spawn(shape::page_while_leading(notifier, l.leading, stop))
+            }
+        };
         tasks.spawn(crate::http::serve::serve(
             self.listener,
             self.router,
