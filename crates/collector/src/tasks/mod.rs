@@ -109,21 +109,17 @@ impl Wiring {
         let (observations, queued) = mpsc::channel(OBSERVATION_QUEUE);
         let (repoll_queue, repoll_requests) = mpsc::channel(REPOLL_QUEUE);
         let repoll = RepollRequests::new(repoll_queue, self.shared.clone());
-        let mut leading = None;
-        let (feed, observations, run_engine) = match std::mem::take(&mut self.shape) {
+        let (feed, observations, run_engine, leading) = match std::mem::take(&mut self.shape) {
             Shape::Single => {
                 // The restart marker goes through the journal like any observation.
                 let marker =
                     Observation::new(now_ms(), Subject::device(""), Signal::CollectorStarted);
                 let _ = observations.send(vec![marker]).await;
-                (None, observations, true)
+                (None, observations, true, None)
             }
-            Shape::Correlator { feed, leadership } => {
-                leading = leadership;
-                (Some(feed), observations, true)
-            }
+            Shape::Correlator { feed, leadership } => (Some(feed), observations, true, leadership),
             // A poller's sources send to its sink; its engine is not fed, so not run.
-            Shape::Poller { sink, .. } => (None, sink, false),
+            Shape::Poller { sink, .. } => (None, sink, false, None),
         };
         let correlator = feed.is_some();
         if run_engine {
@@ -213,15 +209,12 @@ impl Wiring {
         {
             tasks.spawn(traps.run());
         }
-        let notifier = self.shared.notifier.clone();
-        let stop = self.shutdown.clone();
-        match leading {
-            None => tasks.spawn(async move { notifier.run(stop.cancelled_owned()).await }),
-            Some(l) => {
-                notifier.set_gate(l.gate);
-                tasks.spawn(shape::page_while_leading(notifier, l.leading, stop))
-            }
-        };
+        shape::spawn_notifier(
+            &mut tasks,
+            self.shared.notifier.clone(),
+            leading,
+            self.shutdown.clone(),
+        );
         tasks.spawn(crate::http::serve::serve(
             self.listener,
             self.router,

@@ -70,10 +70,26 @@ impl Shape {
     }
 }
 
+/// Spawn the outbox delivery: always, or with a `leadership` only while leading.
+pub(crate) fn spawn_notifier(
+    tasks: &mut tokio::task::JoinSet<()>,
+    notifier: Notifier,
+    leadership: Option<Leadership>,
+    stop: CancellationToken,
+) {
+    match leadership {
+        None => tasks.spawn(async move { notifier.run(stop.cancelled_owned()).await }),
+        Some(l) => {
+            notifier.set_gate(l.gate);
+            tasks.spawn(page_while_leading(notifier, l.leading, stop))
+        }
+    };
+}
+
 /// Deliver the outbox while `leading` says so: the delivery loop starts when this process
 /// gains the lease and stops at once when it loses it (requests on the wire are let finish
 /// briefly), until `stop`.
-pub(crate) async fn page_while_leading(
+async fn page_while_leading(
     notifier: Notifier,
     mut leading: watch::Receiver<bool>,
     stop: CancellationToken,
