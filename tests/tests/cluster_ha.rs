@@ -2,9 +2,10 @@
 //! poller in zone `inside` probes a loopback portal the test fails and heals; correlators
 //! (`faultline run` with `[cluster]`) follow the stream and page a signed webhook receiver.
 //!
-//! - Two correlators; the leader is killed with SIGKILL mid-incident: the standby takes the
-//!   lease within two lease times and pages the rest; the pages are exactly the transitions the
-//!   engines derived from the stream (same incident ids on both), none twice, none lost.
+//! - Two correlators; an incident is acknowledged on the leader, which is then killed with
+//!   SIGKILL mid-incident: the standby takes the lease within two lease times and pages the
+//!   rest; the pages are exactly the transitions the engines derived from the stream (same
+//!   incident ids and the acknowledgement on both), none twice, none lost.
 //! - The node leading the observation stream is killed mid-incident: nothing lost, nothing
 //!   paged twice.
 //! - `faultline cluster status` (the built binary) shows the leader, the stream and the lag,
@@ -202,6 +203,19 @@ fn cluster_status(config: &Path) -> (i32, Value, String) {
     (out.status.code().unwrap_or(-1), json, stderr)
 }
 
+/// `faultline ack ID --api BASE`, from the built binary.
+fn acknowledge(api: &str, id: &str) {
+    let out = Command::new(binary())
+        .args(["ack", id, "--comment", "on it", "--api", api])
+        .output()
+        .expect("run faultline ack");
+    assert!(
+        out.status.success(),
+        "faultline ack: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn consumer<'a>(status: &'a Value, name: &str) -> Option<&'a Value> {
     status["consumers"]
         .as_array()?
@@ -255,10 +269,20 @@ async fn the_standby_takes_over_a_killed_leader_and_pages_each_transition_once()
     assert_eq!(zone["subject"], "faultline.obs.inside", "{status:#}");
     assert_eq!(zone["poller"], "inside");
 
-    // Incident 2: triggered by a; the portal heals and a dies at once. b takes over and pages
+    // Incident 2: triggered by a and acknowledged there (the action goes through the stream,
+    // so b's engine takes it too); the portal heals and a dies at once. b takes over and pages
     // the resolve a never sent.
     portal.set(503);
     wait_count(&files, "trigger", 2, &[&a, &b]).await;
+    let pages = files.receiver.pages_for("oncall");
+    let second = pages
+        .iter()
+        .rev()
+        .find(|p| p.action == "trigger")
+        .map(|p| p.incident_id.clone())
+        .expect("the second trigger");
+    acknowledge(a.api().expect("a's API"), &second);
+    wait_count(&files, "acknowledge", 1, &[&a, &b]).await;
     portal.set(200);
     let killed = Instant::now();
     a.kill9();

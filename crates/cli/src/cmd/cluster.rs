@@ -3,16 +3,18 @@
 //! correlators following the same stream (the lease, and the record of what the leader paged).
 //! `faultline cluster status` is `cluster_status.rs`.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use faultline_cluster::{
-    Consumer, Delivery, Lease, LeaseSettings, NatsOptions, PagedLog, ZoneName, connect,
-    durable_for, jetstream,
+    BufferBound, Consumer, Delivery, DiskBuffer, Lease, LeaseSettings, NatsOptions, PagedLog,
+    Publisher, ZoneName, connect, durable_for, jetstream,
 };
 use faultline_collector::config::ClusterSettings;
 use faultline_collector::{FeedBatch, Leadership};
 use faultline_notify::{PageGate, Recorded};
+use faultline_observe::Observation;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -23,6 +25,13 @@ const FEED_QUEUE: usize = 1_024;
 
 /// Wait before binding the consumer again after the stream or the connection failed.
 const REBIND_WAIT: Duration = Duration::from_secs(1);
+
+/// The zone name under which correlators publish operators' actions (acknowledge, maintenance)
+/// to the stream, `faultline.obs.operators`, so that every correlator applies them in order.
+const OPERATORS: &str = "operators";
+
+/// Operators' actions kept on disk while NATS is unreachable.
+const ACTIONS_BUFFER: BufferBound = BufferBound(10_000);
 
 /// Pause after a consumer error (a leader election, a lost connection) before asking again.
 const CONSUMER_ERROR_WAIT: Duration = Duration::from_millis(100);
@@ -75,12 +84,21 @@ pub struct Feed {
     /// The last stream sequence number handed to the engine: a redelivery of an earlier one
     /// (its acknowledgement was lost) is acknowledged, not fed twice.
     fed_seq: u64,
+    /// Operators' actions from the API, to publish to the stream.
+    actions: mpsc::Receiver<Vec<Observation>>,
+    /// Where they wait while NATS is unreachable (`<store path>.actions`).
+    actions_dir: PathBuf,
 }
 
 /// The feed's two ends and the leadership: they go to the collector's `Shape::Correlator`.
-pub fn feed(c: &ClusterSettings) -> Result<(Feed, mpsc::Receiver<FeedBatch>, Leadership), String> {
+/// Nothing is opened or created before [`Feed::start`] (`run --check` comes through here).
+pub fn feed(
+    c: &ClusterSettings,
+    store: &Path,
+) -> Result<(Feed, mpsc::Receiver<FeedBatch>, Leadership), String> {
     let name = correlator_name(c)?;
     let (sender, receiver) = mpsc::channel(FEED_QUEUE);
+    let (actions_to, actions) = mpsc::channel(FEED_QUEUE);
     let (leading, watching) = watch::channel(false);
     let gate = Arc::new(Gate::default());
     let options = nats_options(c);
@@ -97,10 +115,13 @@ pub fn feed(c: &ClusterSettings) -> Result<(Feed, mpsc::Receiver<FeedBatch>, Lea
         leading,
         gate: gate.clone(),
         fed_seq: 0,
+        actions,
+        actions_dir: store.with_extension("actions"),
     };
     let leadership = Leadership {
         leading: watching,
         gate,
+        actions: Some(actions_to),
     };
     Ok((feed, receiver, leadership))
 }
@@ -121,6 +142,7 @@ impl Feed {
             }
         };
         let js = jetstream(client);
+        self.publish_actions(&js, stop.clone());
         tokio::spawn(lead(
             js.clone(),
             self.lease.clone(),
@@ -140,6 +162,31 @@ impl Feed {
             }
             tokio::time::sleep(REBIND_WAIT).await;
         }
+    }
+
+    /// Publish operators' actions to the stream (`faultline.obs.operators`, message ids by
+    /// this correlator's name), buffered on disk while NATS is unreachable.
+    fn publish_actions(&mut self, js: &async_nats::jetstream::Context, stop: CancellationToken) {
+        let (_, actions) = mpsc::channel(1);
+        let actions = std::mem::replace(&mut self.actions, actions);
+        let buffer = match DiskBuffer::open(&self.actions_dir, ACTIONS_BUFFER) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(error = %e, "operators' actions cannot be published (acknowledgements and maintenance windows will not be taken)");
+                return;
+            }
+        };
+        let Ok(zone) = ZoneName::try_from(OPERATORS.to_string()) else {
+            return;
+        };
+        let publisher = Publisher::new(
+            js.clone(),
+            zone,
+            self.lease.name.clone(),
+            buffer,
+            self.options.replicas,
+        );
+        tokio::spawn(publisher.run(actions, stop));
     }
 
     /// Hand each delivery to the engine task and acknowledge it once journaled, in order.

@@ -266,7 +266,7 @@ async fn prepare(
             );
         }
         Some(c) => {
-            let (feed, receiver, leadership) = super::cluster::feed(c)?;
+            let (feed, receiver, leadership) = super::cluster::feed(c, &cfg.store.path)?;
             let shape = Shape::Correlator {
                 feed: receiver,
                 leadership: Some(leadership),

@@ -102,6 +102,17 @@ pub(crate) struct Wiring {
 }
 
 impl Wiring {
+    /// The operators' actions for the engine task: straight from the API, or, for a correlator
+    /// sharing a stream, through it ([`shape::route_actions`]).
+    fn engine_actions(
+        &mut self,
+        tasks: &mut JoinSet<()>,
+        leading: Option<&mut shape::Leadership>,
+    ) -> mpsc::Receiver<Vec<Observation>> {
+        let actions = std::mem::replace(&mut self.actions, mpsc::channel(1).1);
+        shape::route_actions(tasks, actions, leading.and_then(|l| l.actions.take()))
+    }
+
     /// Create the queues and spawn every task: the engine task, the pollers and their re-poll
     /// dispatcher, the trap receiver, the notifier and the HTTP API.
     pub(crate) async fn spawn(mut self, cfg: &Config, plan: Plan) -> JoinSet<()> {
@@ -109,7 +120,7 @@ impl Wiring {
         let (observations, queued) = mpsc::channel(OBSERVATION_QUEUE);
         let (repoll_queue, repoll_requests) = mpsc::channel(REPOLL_QUEUE);
         let repoll = RepollRequests::new(repoll_queue, self.shared.clone());
-        let (feed, observations, run_engine, leading) = match std::mem::take(&mut self.shape) {
+        let (feed, observations, run_engine, mut leading) = match std::mem::take(&mut self.shape) {
             Shape::Single => {
                 // The restart marker goes through the journal like any observation.
                 let marker =
@@ -123,11 +134,12 @@ impl Wiring {
         };
         let correlator = feed.is_some();
         if run_engine {
+            let actions = self.engine_actions(&mut tasks, leading.as_mut());
             tasks.spawn(
                 EngineTask {
                     shared: self.shared.clone(),
                     observations: queued,
-                    actions: std::mem::replace(&mut self.actions, mpsc::channel(1).1),
+                    actions,
                     stream_clock: correlator,
                     feed,
                     journaled: Vec::new(),

@@ -19,13 +19,38 @@ pub struct FeedBatch {
     pub journaled: Option<oneshot::Sender<()>>,
 }
 
-/// A correlator's leadership among correlators following the same stream: all of them feed
-/// their engines and fill their outboxes alike, only the leader delivers.
+/// What a correlator shares with the other correlators following the same stream: all of them
+/// feed their engines and fill their outboxes alike, only the leader delivers.
 pub struct Leadership {
     /// `true` while this process holds the lease.
     pub leading: watch::Receiver<bool>,
     /// What the notifier shares with the other correlators (what they already paged).
     pub gate: Arc<dyn PageGate>,
+    /// Where operators' actions (acknowledge, maintenance) go instead of straight to this
+    /// engine: the stream, so that every correlator applies them at the same place in it (their
+    /// engines, and so their transitions' sequence numbers, stay alike). `None`: to this engine.
+    pub actions: Option<mpsc::Sender<Vec<Observation>>>,
+}
+
+/// The operators' actions the engine task takes: `actions` itself, or, when they are to go
+/// through the stream (`to`), nothing, while a task forwards them there.
+pub(crate) fn route_actions(
+    tasks: &mut tokio::task::JoinSet<()>,
+    mut actions: mpsc::Receiver<Vec<Observation>>,
+    to: Option<mpsc::Sender<Vec<Observation>>>,
+) -> mpsc::Receiver<Vec<Observation>> {
+    let Some(to) = to else {
+        return actions;
+    };
+    tasks.spawn(async move {
+        while let Some(a) = actions.recv().await {
+            if to.send(a).await.is_err() {
+                warn!("operators' actions cannot reach the stream any more");
+                return;
+            }
+        }
+    });
+    mpsc::channel(1).1
 }
 
 /// The collector's shape.
