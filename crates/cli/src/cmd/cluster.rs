@@ -315,3 +315,23 @@ impl PageGate for Gate {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(extra: &str) -> ClusterSettings {
+        toml::from_str(&format!("nats = []\n{extra}")).unwrap()
+    }
+
+    #[test]
+    fn a_correlator_is_named_by_its_section_or_its_host() {
+        let named = correlator_name(&settings("name = \"corr-b\"")).unwrap();
+        assert_eq!(named.as_str(), "corr-b");
+        let e = correlator_name(&settings("name = \"a.b\"")).unwrap_err();
+        assert!(e.starts_with("[cluster] name: name `a.b`"), "{e}");
+        let host = correlator_name(&settings("")).unwrap();
+        assert!(!host.as_str().is_empty() && !host.as_str().contains('.'));
+        assert_eq!(durable_for(named.as_str()), "faultline-correlator-corr-b");
+    }
+}

@@ -64,3 +64,23 @@ fn default_buffer() -> BufferBatches {
 fn default_replicas() -> Replicas {
     const { Replicas::from_const(3) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lease_defaults_to_ten_seconds_and_is_checked() {
+        let c: ClusterSettings = toml::from_str("nats = [\"nats://127.0.0.1:4222\"]").unwrap();
+        assert_eq!(c.lease_ms.get(), std::time::Duration::from_secs(10));
+        assert_eq!(c.name, None);
+        let c: ClusterSettings =
+            toml::from_str("nats = []\nname = \"corr-b\"\nlease_ms = \"3s\"").unwrap();
+        assert_eq!(c.lease_ms.get(), std::time::Duration::from_secs(3));
+        assert_eq!(c.name.as_deref(), Some("corr-b"));
+        for bad in ["lease_ms = 500", "lease_ms = \"1h\""] {
+            let e = toml::from_str::<ClusterSettings>(&format!("nats = []\n{bad}")).unwrap_err();
+            assert!(e.to_string().contains("out of range"), "{bad}: {e}");
+        }
+    }
+}
