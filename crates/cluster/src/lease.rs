@@ -14,6 +14,8 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use faultline_observe::time::now_ms;
+
 use crate::ClusterError;
 
 /// The bucket holding the lease.
@@ -111,7 +113,7 @@ impl Lease {
     /// Open (creating if missing) the lease bucket for `settings.name`.
     pub async fn open(js: &Context, settings: LeaseSettings) -> Result<Lease, ClusterError> {
         let kv = lease_bucket(js, &settings).await?;
-        let token = format!("{}-{}", settings.name, faultline_observe::time::now_ms());
+        let token = format!("{}-{}", settings.name, now_ms());
         Ok(Lease {
             kv,
             settings,
@@ -227,7 +229,7 @@ impl Lease {
                 _ = stop.cancelled() => break,
                 _ = tokio::time::sleep(wait) => {}
             }
-            let now = faultline_observe::time::now_ms();
+            let now = now_ms();
             if self.held() {
                 let lost = match self.renew(now).await {
                     Ok(true) => None,
@@ -241,12 +243,14 @@ impl Lease {
                 continue;
             }
             match self.try_acquire(now).await {
-                Ok(true) if gained().await => {
+                // Renewed once more after the preparation, which may have taken a while: the
+                // lease is surely still this process's when paging starts.
+                Ok(true) if gained().await && self.renew(now_ms()).await.unwrap_or(false) => {
                     info!(correlator = %name, "took the leader lease: paging");
                     leading.send_replace(true);
                 }
                 Ok(true) => {
-                    warn!(correlator = %name, "took the lease but cannot read what was paged; giving it back");
+                    warn!(correlator = %name, "took the lease but could not prepare (read what was paged) in time; giving it back");
                     self.release().await;
                 }
                 Ok(false) => {}
