@@ -79,6 +79,9 @@ enum Command {
     /// A poller-only process for one zone: its devices' and services' observations go to NATS
     /// JetStream for a correlator (`[cluster]` in the configuration).
     Poller(cmd::poller::Args),
+    /// The distributed shape as JetStream sees it: `cluster status` (leader, stream, lag, zones).
+    #[command(after_help = cmd::cluster_status::EXIT_CODES)]
+    Cluster(cmd::cluster_status::Args),
     /// Validate a topology file and summarise it.
     Check(cmd::topo::CheckArgs),
     /// What-if: every service's state with the given components failed, and the causes.
@@ -152,6 +155,7 @@ fn main() -> ExitCode {
         Command::Maintenance(a) => cmd::client::maintenance(a),
         Command::Replay(a) => cmd::replay::replay(a),
         Command::Poller(a) => cmd::poller::run(a),
+        Command::Cluster(a) => cmd::cluster_status::run(a),
         Command::Check(a) => cmd::topo::check(a),
         Command::Impact(a) => cmd::topo::impact(a),
         Command::Why(a) => cmd::topo::why(a),

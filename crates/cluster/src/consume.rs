@@ -1,5 +1,6 @@
-//! The correlator's consumer: a durable pull consumer on [`STREAM`](crate::STREAM) that hands
-//! out batches in stream order; each is acknowledged by the caller once journaled.
+//! A correlator's consumer: a durable pull consumer on [`STREAM`](crate::STREAM), one per
+//! correlator ([`durable_for`]), that hands out batches in stream order; each is acknowledged
+//! by the caller once journaled.
 
 use std::time::Duration;
 
@@ -30,6 +31,13 @@ const PULL_HEARTBEAT: Duration = Duration::from_secs(1);
 /// correlator died before journaling it, or it went to a subscription lost in an outage).
 const ACK_WAIT: Duration = Duration::from_secs(10);
 
+/// The durable consumer of the correlator named `name`: each correlator (the leader and its
+/// standbys) reads the whole stream through its own, so that each engine sees every batch in
+/// stream order, and a restarted one resumes after what it acknowledged (journaled).
+pub fn durable_for(name: &str) -> String {
+    format!("{DURABLE}-{name}")
+}
+
 /// One batch from the stream with what acknowledges it.
 pub struct Delivery {
     /// The batch.
@@ -55,15 +63,19 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    /// Bind (creating if missing) the stream and the durable consumer, delivering from the
-    /// first message the consumer has not had acknowledged.
-    pub async fn bind(js: &Context, replicas: usize) -> Result<Consumer, ClusterError> {
+    /// Bind (creating if missing) the stream and the durable consumer `durable`
+    /// ([`durable_for`]), delivering from the first message it has not had acknowledged.
+    pub async fn bind(
+        js: &Context,
+        replicas: usize,
+        durable: &str,
+    ) -> Result<Consumer, ClusterError> {
         let stream = ensure_stream(js, replicas).await?;
         let consumer: async_nats::jetstream::consumer::PullConsumer = stream
             .get_or_create_consumer(
-                DURABLE,
+                durable,
                 pull::Config {
-                    durable_name: Some(DURABLE.to_string()),
+                    durable_name: Some(durable.to_string()),
                     ack_policy: AckPolicy::Explicit,
                     deliver_policy: DeliverPolicy::All,
                     max_ack_pending: MAX_ACK_PENDING,

@@ -14,16 +14,28 @@
 //!
 //! This crate knows nothing of the collector: [`Publisher`] takes observation batches from a
 //! channel, [`Consumer`] hands out [`Delivery`]s to be acknowledged once journaled.
+//!
+//! Several correlators may follow the stream (each its own durable consumer, so each engine
+//! sees every batch in order and opens the same incidents under the same ids); one holds the
+//! [`Lease`] and pages, and records each delivery in the [`PagedLog`], so that a standby taking
+//! over sends what the old leader did not, and nothing it did. [`status`] answers
+//! `faultline cluster status`.
 
 mod buffer;
 mod consume;
+mod kv;
+mod lease;
+mod paged;
 mod publish;
+pub mod status;
 mod wire;
 
 use std::time::Duration;
 
 pub use buffer::{BufferBound, DiskBuffer};
-pub use consume::{Consumer, Delivery};
+pub use consume::{Consumer, Delivery, durable_for};
+pub use lease::{LEASE_BUCKET, Lease, LeaseRecord, LeaseSettings, current_leader};
+pub use paged::{PAGED_BUCKET, PagedLog};
 pub use publish::{Publisher, PublisherStats, StatsSnapshot};
 pub use wire::{BatchId, WireBatch, ZoneName, subject_for};
 
@@ -33,7 +45,7 @@ pub const STREAM: &str = "FAULTLINE_OBS";
 /// The subjects of [`STREAM`]: `faultline.obs.<zone>`.
 pub const SUBJECTS: &str = "faultline.obs.>";
 
-/// The correlator's durable consumer.
+/// The prefix of each correlator's durable consumer: `faultline-correlator-<name>`.
 pub const DURABLE: &str = "faultline-correlator";
 
 /// How long a JetStream request (publish acknowledgement, stream lookup) may take before the
@@ -50,8 +62,12 @@ pub enum ClusterError {
     },
     #[error("JetStream stream {STREAM}: {0}")]
     Stream(String),
-    #[error("JetStream consumer {DURABLE}: {0}")]
+    #[error("JetStream consumer: {0}")]
     Consumer(String),
+    #[error("leader lease ({LEASE_BUCKET}): {0}")]
+    Lease(String),
+    #[error("paged record ({PAGED_BUCKET}): {0}")]
+    Paged(String),
     #[error("publish: {0}")]
     Publish(String),
     #[error("disk buffer {path}: {source}")]
@@ -85,6 +101,17 @@ pub async fn connect(opts: &NatsOptions) -> Result<async_nats::Client, ClusterEr
         .map_err(|source| ClusterError::Connect { servers, source })
 }
 
+/// Connect once, failing when no server answers within [`REQUEST_TIMEOUT`] (a command such as
+/// `cluster status`, which must say NATS is unreachable rather than wait).
+pub async fn connect_now(opts: &NatsOptions) -> Result<async_nats::Client, ClusterError> {
+    let servers = opts.servers.join(",");
+    async_nats::ConnectOptions::new()
+        .connection_timeout(REQUEST_TIMEOUT)
+        .connect(opts.servers.as_slice())
+        .await
+        .map_err(|source| ClusterError::Connect { servers, source })
+}
+
 /// A JetStream context whose requests time out after [`REQUEST_TIMEOUT`].
 pub fn jetstream(client: async_nats::Client) -> async_nats::jetstream::Context {
     let mut js = async_nats::jetstream::new(client);
@@ -107,4 +134,22 @@ pub async fn ensure_stream(
     })
     .await
     .map_err(|e| ClusterError::Stream(e.to_string()))
+}
+
+/// Whether stream `name` exists (`false` only when JetStream says it is not found).
+pub async fn stream_exists(
+    js: &async_nats::jetstream::Context,
+    name: &str,
+) -> Result<bool, ClusterError> {
+    use async_nats::jetstream::ErrorCode;
+    use async_nats::jetstream::context::GetStreamErrorKind;
+    match js.get_stream(name).await {
+        Ok(_) => Ok(true),
+        Err(e) => match e.kind() {
+            GetStreamErrorKind::JetStream(j) if j.error_code() == ErrorCode::STREAM_NOT_FOUND => {
+                Ok(false)
+            }
+            _ => Err(ClusterError::Stream(format!("{name}: {e}"))),
+        },
+    }
 }

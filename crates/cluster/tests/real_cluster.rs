@@ -57,7 +57,7 @@ async fn publisher(cluster: &NatsCluster, zone: &str) -> Running {
 /// killed can time out while the stream elects a new leader.
 async fn bind(js: &async_nats::jetstream::Context, deadline: tokio::time::Instant) -> Consumer {
     loop {
-        match Consumer::bind(js, 3).await {
+        match Consumer::bind(js, 3, &faultline_cluster::durable_for("test")).await {
             Ok(c) => return c,
             Err(e) if tokio::time::Instant::now() < deadline => {
                 eprintln!("binding again: {e}");

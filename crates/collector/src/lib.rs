@@ -57,7 +57,7 @@ pub use crate::http::auth::{ANONYMOUS, Actor, AuthMethod, hash_password};
 pub use crate::metrics::{Metrics, set_build_commit};
 pub use crate::plan::{SnmpAgent, TargetOverrides};
 pub use crate::prepare::{Prepared, Problem, Problems, Summary};
-pub use crate::tasks::shape::{FeedBatch, Shape};
+pub use crate::tasks::shape::{FeedBatch, Leadership, Shape};
 pub use faultline_observe::time::now_ms;
 
 /// How long [`Collector::wait`] gives the tasks to stop after shutdown before aborting them.

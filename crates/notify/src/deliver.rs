@@ -89,7 +89,7 @@ impl Notifier {
     fn spawn_attempt(&self, job: Job, done: mpsc::UnboundedSender<Done>) {
         let me = self.clone();
         tokio::spawn(async move {
-            let outcome = me.inner.t.attempt(job.recv, &job.entry).await;
+            let outcome = me.gated_attempt(&job).await;
             let _ = done.send(Done {
                 recv: job.recv,
                 incident: job.entry.transition.incident.id.clone(),
@@ -99,6 +99,26 @@ impl Notifier {
                 outcome,
             });
         });
+    }
+
+    /// One attempt through the [`PageGate`](crate::PageGate), if any: an entry another process
+    /// already delivered counts as delivered without being sent; a settled one is told.
+    async fn gated_attempt(&self, job: &Job) -> Outcome {
+        let gate = self.inner.gate.get().filter(|_| !job.ephemeral);
+        let t = &job.entry.transition;
+        let receiver = &self.inner.t.get(job.recv).cfg.name;
+        if let Some(g) = gate
+            && g.already_paged(receiver, &t.incident.id, t.seq)
+        {
+            return Outcome::Delivered;
+        }
+        let outcome = self.inner.t.attempt(job.recv, &job.entry).await;
+        if let Some(g) = gate
+            && matches!(outcome, Outcome::Delivered | Outcome::Rejected { .. })
+        {
+            g.delivered(receiver, &t.incident.id, t.seq).await;
+        }
+        outcome
     }
 
     /// Pick the heads that may go out now; say when to look again.

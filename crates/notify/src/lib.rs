@@ -26,7 +26,8 @@
 //! starting anything or creating files, for `run`, `run --check` and a reload alike); `queue`
 //! (per-receiver, per-incident queues, token buckets); [`retry`] (backoff, `Retry-After`, the
 //! give-up rule); [`outcome`] (what an attempt ended with); `enqueue` and `deliver` (the
-//! [`Notifier`]'s two halves); [`payload`] (helpers the encoders share).
+//! [`Notifier`]'s two halves); [`payload`] (helpers the encoders share); `gate` (the
+//! [`PageGate`] through which correlators sharing one stream hand delivery over).
 //!
 //! ```
 //! use faultline_notify::{NotifyConfig, Receivers};
@@ -82,6 +83,7 @@
 mod config;
 mod deliver;
 mod enqueue;
+mod gate;
 mod notifier;
 pub mod outcome;
 pub mod payload;
@@ -94,6 +96,7 @@ mod transport;
 
 pub use config::{HttpOptions, NotifyConfig, PagerFileConfig, ReceiverConfig, RetryConfig, Secret};
 pub use faultline_store::{DeadLetter, OutboxEntry, PagedRecord, Store, StoreError};
+pub use gate::{PageGate, Recorded};
 pub use notifier::Notifier;
 pub use outcome::{Answer, Outcome};
 pub use receivers::pagerduty::PAGERDUTY_EVENTS_URL;

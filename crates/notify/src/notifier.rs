@@ -21,6 +21,8 @@ pub(crate) struct Inner {
     pub queues: Mutex<Queues>,
     pub wake: tokio::sync::Notify,
     pub stats: Arc<NotifyStats>,
+    /// The hand-over with other processes paging from the same stream, once set.
+    pub gate: std::sync::OnceLock<Arc<dyn crate::PageGate>>,
 }
 
 /// The pager: durable outbox plus delivery loop. Cheap to clone.
@@ -74,8 +76,16 @@ impl Notifier {
                 queues: Mutex::new(queues),
                 wake: tokio::sync::Notify::new(),
                 stats,
+                gate: std::sync::OnceLock::new(),
             }),
         })
+    }
+
+    /// Deliver through `gate` from now on (a correlator with a standby): entries it reports
+    /// delivered elsewhere are acknowledged unsent, and every delivery is reported to it. Set
+    /// once; a second call is ignored.
+    pub fn set_gate(&self, gate: Arc<dyn crate::PageGate>) {
+        let _ = self.inner.gate.set(gate);
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Queues> {

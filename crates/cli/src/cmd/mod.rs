@@ -1,6 +1,7 @@
 //! One module per subcommand.
 pub mod client;
 pub mod cluster;
+pub mod cluster_status;
 pub mod credentials;
 pub mod discover;
 pub mod docs;

@@ -266,8 +266,12 @@ async fn prepare(
             );
         }
         Some(c) => {
-            let (feed, receiver) = super::cluster::feed(c);
-            (Some(feed), Shape::Correlator { feed: receiver })
+            let (feed, receiver, leadership) = super::cluster::feed(c, &cfg.store.path)?;
+            let shape = Shape::Correlator {
+                feed: receiver,
+                leadership: Some(leadership),
+            };
+            (Some(feed), shape)
         }
     };
     let options = StartOptions {
@@ -314,7 +318,7 @@ impl Running {
             .map_err(|e| with_hint(&e))?;
         labs.keep(c.lab);
         if let Some(feed) = c.feed {
-            feed.start();
+            feed.start(shutdown.clone());
         }
         Ok(Running {
             api_addr: collector.api_addr(),

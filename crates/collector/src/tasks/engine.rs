@@ -203,20 +203,13 @@ impl EngineTask {
             }
             _ = tick.tick() => return Some(batch),
         }
-        while batch.len() < MAX_BATCH {
-            if let Some(feed) = &mut self.feed {
-                match feed.try_recv() {
-                    Ok(fed) => {
-                        batch.extend(fed.observations);
-                        self.journaled.extend(fed.journaled);
-                    }
-                    Err(_) => break,
-                }
-            } else {
-                match self.observations.try_recv() {
-                    Ok(more) => batch.extend(more),
-                    Err(_) => break,
-                }
+        // A correlator takes one stream message per round: its rounds, hence the instants its
+        // engine correlates at, follow the stream and not the arrival timing, so a standby
+        // following the same stream opens the same incidents under the same ids as the leader.
+        while batch.len() < MAX_BATCH && self.feed.is_none() {
+            match self.observations.try_recv() {
+                Ok(more) => batch.extend(more),
+                Err(_) => break,
             }
         }
         Some(batch)

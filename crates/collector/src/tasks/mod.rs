@@ -102,6 +102,17 @@ pub(crate) struct Wiring {
 }
 
 impl Wiring {
+    /// The operators' actions for the engine task: straight from the API, or, for a correlator
+    /// sharing a stream, through it ([`shape::route_actions`]).
+    fn engine_actions(
+        &mut self,
+        tasks: &mut JoinSet<()>,
+        leading: Option<&mut shape::Leadership>,
+    ) -> mpsc::Receiver<Vec<Observation>> {
+        let actions = std::mem::replace(&mut self.actions, mpsc::channel(1).1);
+        shape::route_actions(tasks, actions, leading.and_then(|l| l.actions.take()))
+    }
+
     /// Create the queues and spawn every task: the engine task, the pollers and their re-poll
     /// dispatcher, the trap receiver, the notifier and the HTTP API.
     pub(crate) async fn spawn(mut self, cfg: &Config, plan: Plan) -> JoinSet<()> {
@@ -109,25 +120,26 @@ impl Wiring {
         let (observations, queued) = mpsc::channel(OBSERVATION_QUEUE);
         let (repoll_queue, repoll_requests) = mpsc::channel(REPOLL_QUEUE);
         let repoll = RepollRequests::new(repoll_queue, self.shared.clone());
-        let (feed, observations, run_engine) = match std::mem::take(&mut self.shape) {
+        let (feed, observations, run_engine, mut leading) = match std::mem::take(&mut self.shape) {
             Shape::Single => {
                 // The restart marker goes through the journal like any observation.
                 let marker =
                     Observation::new(now_ms(), Subject::device(""), Signal::CollectorStarted);
                 let _ = observations.send(vec![marker]).await;
-                (None, observations, true)
+                (None, observations, true, None)
             }
-            Shape::Correlator { feed } => (Some(feed), observations, true),
+            Shape::Correlator { feed, leadership } => (Some(feed), observations, true, leadership),
             // A poller's sources send to its sink; its engine is not fed, so not run.
-            Shape::Poller { sink, .. } => (None, sink, false),
+            Shape::Poller { sink, .. } => (None, sink, false, None),
         };
         let correlator = feed.is_some();
         if run_engine {
+            let actions = self.engine_actions(&mut tasks, leading.as_mut());
             tasks.spawn(
                 EngineTask {
                     shared: self.shared.clone(),
                     observations: queued,
-                    actions: std::mem::replace(&mut self.actions, mpsc::channel(1).1),
+                    actions,
                     stream_clock: correlator,
                     feed,
                     journaled: Vec::new(),
@@ -209,9 +221,12 @@ impl Wiring {
         {
             tasks.spawn(traps.run());
         }
-        let notifier = self.shared.notifier.clone();
-        let stop = self.shutdown.clone();
-        tasks.spawn(async move { notifier.run(stop.cancelled_owned()).await });
+        shape::spawn_notifier(
+            &mut tasks,
+            self.shared.notifier.clone(),
+            leading,
+            self.shutdown.clone(),
+        );
         tasks.spawn(crate::http::serve::serve(
             self.listener,
             self.router,
