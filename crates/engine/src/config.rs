@@ -151,6 +151,10 @@ pub struct EngineConfig {
     /// not a root cause), and a first page waits for the classification to settle. Engine
     /// time, so replay is exact.
     pub settle_ms: u64,
+    /// In the distributed shape, a zone's poller whose last heartbeat is older than this is
+    /// stale: its zone's devices and probe results are unknown, never down (`pollers.rs`).
+    /// Three heartbeats of `faultline poller` (every 5 s).
+    pub poller_stale_after_ms: u64,
 }
 
 impl Default for EngineConfig {
@@ -174,6 +178,7 @@ impl Default for EngineConfig {
             monitored: Vec::new(),
             timeline_capacity: 10_000,
             settle_ms: 5_000,
+            poller_stale_after_ms: 15_000,
         }
     }
 }

@@ -53,6 +53,11 @@ impl Deadlines {
         self.queue.pop().map(|Reverse(d)| d)
     }
 
+    /// The instant of the earliest pending deadline.
+    pub(crate) fn peek_at(&self) -> Option<UnixMillis> {
+        self.queue.peek().map(|Reverse(d)| d.at)
+    }
+
     /// Every pending deadline (any order).
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Deadline> {
         self.queue.iter().map(|Reverse(d)| d)
@@ -71,8 +76,39 @@ impl Engine {
 
     /// Fire every deadline due by `now`, correlating at each instant where one is due so that
     /// transitions carry the exact time they became true; then move the clock to `now`.
+    /// A poller going silent (`pollers.rs`) is one of these deadlines, interleaved in time.
     pub(crate) fn advance_to(&mut self, now: UnixMillis, out: &mut Vec<Output>) {
-        while let Some(deadline) = self.state.deadlines.pop_due(now) {
+        loop {
+            let silent = self
+                .state
+                .pollers
+                .due(now, self.cfg.poller_stale_after_ms);
+            let next = self.state.deadlines.peek_at().filter(|at| *at <= now);
+            match (silent, next) {
+                (Some((at, zone)), next) if next.is_none_or(|n| at < n) => {
+                    if at > self.state.now {
+                        self.correlate(out);
+                        self.state.now = at;
+                    }
+                    self.poller_silent(&zone, at, out);
+                }
+                (_, Some(_)) => {
+                    if let Some(deadline) = self.state.deadlines.pop_due(now) {
+                        self.fire(deadline, out);
+                    }
+                }
+                _ => break,
+            }
+        }
+        if now > self.state.now {
+            self.correlate(out);
+            self.state.now = now;
+        }
+    }
+
+    /// Do what deadline `deadline` is for, at its instant.
+    fn fire(&mut self, deadline: Deadline, out: &mut Vec<Output>) {
+        {
             if deadline.at > self.state.now {
                 self.correlate(out);
                 self.state.now = deadline.at;
@@ -89,10 +125,6 @@ impl Engine {
                 DeadlineKind::Stale => self.check_stale(deadline.comp, deadline.at),
             };
             self.after_feed(deadline.comp, fed, deadline.at, out);
-        }
-        if now > self.state.now {
-            self.correlate(out);
-            self.state.now = now;
         }
     }
 

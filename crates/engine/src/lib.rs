@@ -70,6 +70,7 @@
 //! | `ha` | active-standby invariants: split brain and no active member |
 //! | `readiness` | can each standby take over? checks (facts, HA role, interface parity) judged, held down, declared |
 //! | `vantage` | a service probed from several zones: per-zone results, partial outages |
+//! | `pollers` | each zone's poller by its heartbeats: a silent one makes its zone unknown |
 //! | `incidents` | root causes, merged services, titles, severity, suspects; the diff |
 //! | `evidence` | the words: per-component events and the timeline |
 //! | `status` | queries: components, services, why, counts, incidents |
@@ -94,6 +95,7 @@ mod ha;
 mod ids;
 mod incidents;
 mod operator;
+mod pollers;
 mod reach;
 mod readiness;
 mod signals;
@@ -116,6 +118,7 @@ use serde::{Deserialize, Serialize};
 pub use config::{EngineConfig, Hold, Maintenance};
 pub use evidence::TimelineEntry;
 pub use operator::RuntimeWindow;
+pub use pollers::POLLER_PREFIX;
 pub use readiness::{
     CheckResult, CheckValue, GroupReadiness, HA_ROLE_CHECK, INTERFACE_CHECK, StandbyReadiness,
     Verdict,
@@ -248,6 +251,9 @@ pub(crate) struct EngineState {
     /// Thinning: the last observation taken per (subject, signal kind) (`thin.rs`).
     #[serde(default)]
     thin: thin::Thinner,
+    /// Each zone's poller as its heartbeats tell it (`pollers.rs`).
+    #[serde(default)]
+    pollers: pollers::Pollers,
 }
 
 impl EngineState {
@@ -283,6 +289,7 @@ impl EngineState {
             incidents: Incidents::default(),
             operator: OperatorState::default(),
             thin: thin::Thinner::default(),
+            pollers: pollers::Pollers::default(),
         }
     }
 }
@@ -424,6 +431,14 @@ impl Engine {
                     self.record_cabling(findings, obs.at);
                     continue;
                 }
+                Signal::PollerHeartbeat {
+                    ref zone,
+                    ref poller,
+                } => {
+                    self.advance_to(obs.at, &mut out);
+                    self.poller_heartbeat(zone, poller, obs.at, &mut out);
+                    continue;
+                }
                 // Exactly what `advance` did live at this instant.
                 Signal::ClockAdvance => {
                     self.advance_to(obs.at, &mut out);
@@ -481,6 +496,7 @@ impl Engine {
         }
         self.state.signals.resume(at);
         self.state.readiness.resume(at);
+        self.state.pollers.resume(at);
         if at > self.state.now {
             self.state.now = at;
         }
@@ -520,10 +536,14 @@ impl Engine {
     }
 
     /// Own state of component `c` as the graph should see it: its track's state, unknown for
-    /// an unreachable device that is not up, and the HA invariant for groups.
+    /// an unreachable device that is not up, unknown for what only a silent poller sees, and the
+    /// HA invariant for groups.
     fn graph_own(&self, c: CompId) -> State {
         let tr = &self.state.tracks[c];
         match self.graph.comp(c) {
+            // Only a silent poller could see it (`pollers.rs`): unknown, never down.
+            Comp::Device(d) if self.device_blind(d) => State::Unknown,
+            Comp::Link(l) if self.link_blind(l) => State::Unknown,
             Comp::Device(d) if self.state.reach.is_unreachable(d) && tr.effective != State::Up => {
                 State::Unknown
             }

@@ -346,7 +346,8 @@ impl Engine {
             | Signal::Acknowledge { .. }
             | Signal::Unacknowledge { .. }
             | Signal::MaintenanceStart { .. }
-            | Signal::MaintenanceEnd { .. } => false,
+            | Signal::MaintenanceEnd { .. }
+            | Signal::PollerHeartbeat { .. } => false,
         }
     }
 

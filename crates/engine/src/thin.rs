@@ -232,7 +232,10 @@ fn classify(obs: &Observation) -> Offer {
             value: hash_of((ok, status, detail)),
         },
         Signal::CollectorStarted => Offer::Always { reset: true },
-        Signal::Rebooted { .. }
+        // A poller's heartbeat is what tells a live poller from a silent one (`pollers.rs`):
+        // each one counts, so none is held back (a few per zone and minute).
+        Signal::PollerHeartbeat { .. }
+        | Signal::Rebooted { .. }
         | Signal::RawTrap { .. }
         | Signal::Cabling { .. }
         | Signal::ClockAdvance

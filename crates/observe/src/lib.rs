@@ -380,6 +380,16 @@ pub enum Signal {
         /// Who ended it.
         by: String,
     },
+    /// A zone's poller is alive at this instant (`faultline poller` publishes one every few
+    /// seconds, even when thinning holds everything else back). About the poller, not a
+    /// topology component, so sent with the empty device subject. A correlator judges a zone
+    /// whose poller fell silent `unknown`, never `down`.
+    PollerHeartbeat {
+        /// The poller's zone (`[cluster] zone`).
+        zone: String,
+        /// The poller's name (`[cluster] poller`, else the zone).
+        poller: String,
+    },
 }
 
 /// How a cable differs from the topology.
@@ -482,6 +492,7 @@ impl Signal {
             Signal::Unacknowledge { .. } => "unacknowledge",
             Signal::MaintenanceStart { .. } => "maintenance_start",
             Signal::MaintenanceEnd { .. } => "maintenance_end",
+            Signal::PollerHeartbeat { .. } => "poller_heartbeat",
         }
     }
 

@@ -100,6 +100,7 @@ enum WireSignal {
     Unacknowledge(String, String),
     MaintenanceStart(String, Vec<String>, UnixMillis, UnixMillis, String, String),
     MaintenanceEnd(String, String),
+    PollerHeartbeat(String, String),
 }
 
 impl From<&Observation> for WireObs {
@@ -196,6 +197,7 @@ impl From<Signal> for WireSignal {
                 by,
             } => W::MaintenanceStart(window, components, from, to, reason, by),
             Signal::MaintenanceEnd { window, by } => W::MaintenanceEnd(window, by),
+            Signal::PollerHeartbeat { zone, poller } => W::PollerHeartbeat(zone, poller),
         }
     }
 }
@@ -268,6 +270,7 @@ impl From<WireSignal> for Signal {
                 }
             }
             W::MaintenanceEnd(window, by) => Signal::MaintenanceEnd { window, by },
+            W::PollerHeartbeat(zone, poller) => Signal::PollerHeartbeat { zone, poller },
         }
     }
 }
@@ -370,6 +373,10 @@ mod tests {
             Signal::MaintenanceEnd {
                 window: "w".into(),
                 by: "ann".into(),
+            },
+            Signal::PollerHeartbeat {
+                zone: "dmz".into(),
+                poller: "dmz-1".into(),
             },
         ];
         let subjects = [
