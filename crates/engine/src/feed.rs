@@ -164,6 +164,8 @@ impl Engine {
             Fed::Pending(deadline) => self.state.deadlines.push(deadline, DeadlineKind::Hold, c),
             Fed::Committed { from, to } => {
                 self.state.touched.push(c);
+                let tr = &mut self.state.tracks[c];
+                tr.late = tr.changed_at < self.state.now;
                 let flap = if self.state.tracks[c].flapping {
                     " (flapping)"
                 } else {

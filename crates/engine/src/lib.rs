@@ -447,7 +447,10 @@ impl Engine {
                 }
                 _ => {}
             }
+            // An observation older than the clock (a poller's buffered batch after a
+            // partition) is taken at its own time: time does not move back.
             self.advance_to(obs.at, &mut out);
+            self.zone_heard(obs, &mut out);
             if obs.signal.is_operator_action() {
                 self.apply_operator(obs.at, &obs.signal, &mut out);
                 continue;

@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use faultline_graph::{State, WhyNode};
-use faultline_observe::UnixMillis;
+use faultline_observe::{Observation, Signal, Subject, UnixMillis};
 use faultline_observe::time::format_utc;
 use serde::{Deserialize, Serialize};
 
@@ -105,6 +105,33 @@ impl Engine {
             });
             self.rejudge_zone(zone, at, out);
         }
+    }
+
+    /// An observation from a zone whose poller is judged silent: the poller is alive after all
+    /// (its buffered batches arrive after a partition), as of the engine's clock.
+    pub(crate) fn zone_heard(&mut self, obs: &Observation, out: &mut Vec<Output>) {
+        if !self.state.pollers.any_stale() {
+            return;
+        }
+        let t = self.graph.topology();
+        let zone = match (&obs.subject, &obs.signal) {
+            (_, Signal::Probe { zone, .. }) => zone.clone(),
+            (Subject::Device { device } | Subject::Interface { device, .. }, _) => {
+                match self.graph.resolve_comp(device) {
+                    Some(Comp::Device(d)) => t.devices[d.0].zone.clone(),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let Some(zone) = zone.filter(|z| self.state.pollers.is_stale(z)) else {
+            return;
+        };
+        let (now, name) = match self.state.pollers.zones.get(&zone) {
+            Some(p) => (self.state.now, p.name.clone()),
+            None => return,
+        };
+        self.poller_heartbeat(&zone, &name, now, out);
     }
 
     /// `zone`'s poller went without a heartbeat for the bound, at `at`.

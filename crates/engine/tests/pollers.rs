@@ -206,3 +206,54 @@ fn a_zone_never_heard_from_is_not_watched() {
     assert_eq!(state_of(&e, "fw"), State::Down);
     assert_eq!(transitions(&out).len(), 1);
 }
+
+/// A partition: the outside poller's batches from [`SILENT_AT`] on are buffered and arrive
+/// together at [`BACK_AT`], in order, with their own times, after the inside zone moved the
+/// clock on. The poller was stale meanwhile; the firewall's incident opens at its failure's
+/// own time (first failing sample plus the hold-down), not at the arrival.
+#[test]
+fn buffered_batches_after_a_partition_keep_their_times() {
+    let mut e = Engine::new(graph(), config());
+    let mut out = Vec::new();
+    let live = |t: UnixMillis| {
+        poll(t)
+            .into_iter()
+            .filter(|o| t < SILENT_AT || !is_outside(o))
+            .collect::<Vec<_>>()
+    };
+    run_polls(&mut e, live, (T0, BACK_AT, STEP), &mut out);
+    assert_eq!(poller_changes(&out), [(SILENT_AT - STEP + BOUND, State::Down)]);
+    assert_eq!(state_of(&e, "fw"), State::Unknown);
+    assert!(transitions(&out).is_empty());
+
+    // The buffer drains: the outside zone's rounds from SILENT_AT on, then live again.
+    let buffered: Vec<_> = (0..(BACK_AT - SILENT_AT) / STEP)
+        .flat_map(|i| outside_round(SILENT_AT + i * STEP))
+        .collect();
+    out.extend(e.ingest(&buffered));
+    run_polls(&mut e, poll, (BACK_AT, BACK_AT + 30 * S, STEP), &mut out);
+    let opened: Vec<_> = transitions(&out)
+        .into_iter()
+        .filter(|t| t.action == TransitionAction::Trigger)
+        .collect();
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    let failed_at = SILENT_AT + 20 * S;
+    assert_eq!(opened[0].incident.opened_at, failed_at);
+    assert_eq!(opened[0].incident.id, format!("fw@{failed_at}"));
+    assert_eq!(state_of(&e, "poller:outside"), State::Up);
+}
+
+fn is_outside(o: &Observation) -> bool {
+    match (&o.subject, &o.signal) {
+        (_, Signal::PollerHeartbeat { zone, .. }) => zone == "outside",
+        (_, Signal::Probe { zone, .. }) => zone.as_deref() == Some("outside"),
+        (Subject::Device { device }, _) => device == "fw",
+        _ => false,
+    }
+}
+
+/// The outside poller's round at `t` (the firewall failing from [`SILENT_AT`] on), without its
+/// heartbeat: heartbeats are about now and never buffered.
+fn outside_round(t: UnixMillis) -> Vec<Observation> {
+    vec![reach(t, "fw", t < SILENT_AT), probe(t, "outside")]
+}

@@ -94,6 +94,7 @@ impl Feed {
             };
             let (done, journaled) = oneshot::channel();
             let batch = FeedBatch {
+                zone: Some(d.batch.zone.to_string()),
                 observations: std::mem::take(&mut d.batch.observations),
                 journaled: Some(done),
             };
