@@ -140,6 +140,12 @@ async fn metrics(base: &str) -> String {
     }
 }
 
+/// The value of the sample `series` (name and labels) in Prometheus text `text`.
+fn metric(text: &str, series: &str) -> Option<f64> {
+    let line = text.lines().find(|l| l.starts_with(series))?;
+    line.rsplit(' ').next()?.parse().ok()
+}
+
 /// `promtool check metrics` on `body`: its complaints, empty when clean.
 fn promtool(body: &str) -> String {
     use std::io::Write;
@@ -286,20 +292,28 @@ async fn a_partitioned_pollers_zone_is_unknown_and_its_buffered_failure_keeps_it
         "{times:?}"
     );
     assert!(times.iter().all(|t| *t < restored_at), "{times:?}");
-    // The outside poller buffered (its publishes failed) and drained everything, dropping none.
+    // The outside poller buffered (its publishes failed) and drains everything, dropping none.
     let url = format!("{}/metrics", outside.api().expect("outside API"));
-    let out = ns.exec(&["curl", "-fsS", &url]).output().expect("curl in the namespace");
-    let outside_metrics = String::from_utf8_lossy(&out.stdout).to_string();
-    let value = |series: &str| -> Option<f64> {
-        let line = outside_metrics.lines().find(|l| l.starts_with(series))?;
-        line.rsplit(' ').next()?.parse().ok()
-    };
     let zone = "{zone=\"outside\"}";
-    let errors = value(&format!("faultline_poller_publish_errors_total{zone}"));
+    let series = |name: &str| format!("faultline_poller_{name}{zone}");
+    let deadline = Instant::now() + WAIT;
+    let outside_metrics = loop {
+        let out = ns.exec(&["curl", "-fsS", &url]).output().expect("curl in the namespace");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        if metric(&text, &series("buffered_batches")) == Some(0.0) || Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let errors = metric(&outside_metrics, &series("publish_errors_total"));
     assert!(errors.is_some_and(|e| e > 0.0), "{outside_metrics}");
-    for series in ["buffered_batches", "buffered_bytes", "dropped_total"] {
-        let name = format!("faultline_poller_{series}{zone}");
-        assert_eq!(value(&name), Some(0.0), "{name}\n{outside_metrics}");
+    for name in ["buffered_batches", "buffered_bytes", "dropped_total"] {
+        assert_eq!(
+            metric(&outside_metrics, &series(name)),
+            Some(0.0),
+            "{name}\n{}",
+            outside.log_tail(30)
+        );
     }
 
     // Per-zone series on both sides, and promtool accepts them.

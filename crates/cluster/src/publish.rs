@@ -147,6 +147,9 @@ impl Publisher {
         // Without heartbeats the interval is never polled (its period only has to be valid).
         let mut beat = tokio::time::interval(self.heartbeat.unwrap_or(Duration::from_secs(3_600)));
         beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The next attempt at the buffer: a fixed instant, so that batches arriving more often
+        // than `retry` do not put it off for ever.
+        let mut next_try = tokio::time::Instant::now() + retry;
         loop {
             let waiting = !self.buffer.is_empty();
             tokio::select! {
@@ -155,13 +158,14 @@ impl Publisher {
                     Some(b) => self.accept(b).await,
                     None => break,
                 },
-                _ = tokio::time::sleep(retry), if waiting => {
+                _ = tokio::time::sleep_until(next_try), if waiting => {
                     retry = if self.drain().await {
                         self.beat().await;
                         RETRY_FIRST
                     } else {
                         (retry * 2).min(RETRY_MAX)
                     };
+                    next_try = tokio::time::Instant::now() + retry;
                 }
                 _ = beat.tick(), if self.heartbeat.is_some() && !waiting => self.beat().await,
             }
