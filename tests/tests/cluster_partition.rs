@@ -298,7 +298,10 @@ async fn a_partitioned_pollers_zone_is_unknown_and_its_buffered_failure_keeps_it
     let series = |name: &str| format!("faultline_poller_{name}{zone}");
     let deadline = Instant::now() + WAIT;
     let outside_metrics = loop {
-        let out = ns.exec(&["curl", "-fsS", &url]).output().expect("curl in the namespace");
+        let out = ns
+            .exec(&["curl", "-fsS", &url])
+            .output()
+            .expect("curl in the namespace");
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         if metric(&text, &series("buffered_batches")) == Some(0.0) || Instant::now() > deadline {
             break text;

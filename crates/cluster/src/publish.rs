@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_nats::jetstream::Context;
-use faultline_observe::{Observation, Signal, Subject};
 use faultline_observe::time::now_ms;
+use faultline_observe::{Observation, Signal, Subject};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};

@@ -79,10 +79,7 @@ impl Engine {
     /// A poller going silent (`pollers.rs`) is one of these deadlines, interleaved in time.
     pub(crate) fn advance_to(&mut self, now: UnixMillis, out: &mut Vec<Output>) {
         loop {
-            let silent = self
-                .state
-                .pollers
-                .due(now, self.cfg.poller_stale_after_ms);
+            let silent = self.state.pollers.due(now, self.cfg.poller_stale_after_ms);
             let next = self.state.deadlines.peek_at().filter(|at| *at <= now);
             match (silent, next) {
                 (Some((at, zone)), next) if next.is_none_or(|n| at < n) => {

@@ -15,8 +15,8 @@
 use std::collections::BTreeMap;
 
 use faultline_graph::{State, WhyNode};
-use faultline_observe::{Observation, Signal, Subject, UnixMillis};
 use faultline_observe::time::format_utc;
+use faultline_observe::{Observation, Signal, Subject, UnixMillis};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{Comp, DeviceIdx, LinkIdx, ServiceIdx, TypedComponents};

@@ -148,7 +148,10 @@ fn a_silent_poller_makes_its_zone_unknown_never_down() {
     // The portal is judged on the inside zone's results alone: up, no partial outage.
     assert_eq!(state_of(&e, "portal"), State::Up);
     let why = e.why("fw").expect("fw");
-    assert!(why.detail.contains("poller:outside silent since"), "{why:?}");
+    assert!(
+        why.detail.contains("poller:outside silent since"),
+        "{why:?}"
+    );
     let poller = e.why("poller:outside").expect("the poller's why");
     assert!(poller.detail.contains("no heartbeat since"), "{poller:?}");
 
@@ -222,7 +225,10 @@ fn buffered_batches_after_a_partition_keep_their_times() {
             .collect::<Vec<_>>()
     };
     run_polls(&mut e, live, (T0, BACK_AT, STEP), &mut out);
-    assert_eq!(poller_changes(&out), [(SILENT_AT - STEP + BOUND, State::Down)]);
+    assert_eq!(
+        poller_changes(&out),
+        [(SILENT_AT - STEP + BOUND, State::Down)]
+    );
     assert_eq!(state_of(&e, "fw"), State::Unknown);
     assert!(transitions(&out).is_empty());
 

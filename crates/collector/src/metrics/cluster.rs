@@ -214,9 +214,7 @@ impl ClusterSeries {
                 let last = r.last.lock().unwrap_or_else(|e| e.into_inner());
                 for (zone, at) in last.iter() {
                     let label = ZoneLabel { zone: zone.clone() };
-                    r.age
-                        .get_or_create(&label)
-                        .set(at.elapsed().as_secs_f64());
+                    r.age.get_or_create(&label).set(at.elapsed().as_secs_f64());
                 }
             }
         }
