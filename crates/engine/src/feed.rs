@@ -105,24 +105,22 @@ impl Engine {
 
     /// Do what deadline `deadline` is for, at its instant.
     fn fire(&mut self, deadline: Deadline, out: &mut Vec<Output>) {
-        {
-            if deadline.at > self.state.now {
-                self.correlate(out);
-                self.state.now = deadline.at;
-            }
-            let fed = match deadline.kind {
-                DeadlineKind::Recheck => {
-                    self.state.dirty = true;
-                    Fed::Nothing
-                }
-                DeadlineKind::Hold => {
-                    let hold = self.hold_for(deadline.comp);
-                    self.state.tracks[deadline.comp].expire(deadline.at, hold)
-                }
-                DeadlineKind::Stale => self.check_stale(deadline.comp, deadline.at),
-            };
-            self.after_feed(deadline.comp, fed, deadline.at, out);
+        if deadline.at > self.state.now {
+            self.correlate(out);
+            self.state.now = deadline.at;
         }
+        let fed = match deadline.kind {
+            DeadlineKind::Recheck => {
+                self.state.dirty = true;
+                Fed::Nothing
+            }
+            DeadlineKind::Hold => {
+                let hold = self.hold_for(deadline.comp);
+                self.state.tracks[deadline.comp].expire(deadline.at, hold)
+            }
+            DeadlineKind::Stale => self.check_stale(deadline.comp, deadline.at),
+        };
+        self.after_feed(deadline.comp, fed, deadline.at, out);
     }
 
     /// A staleness deadline of `c` fired at `at`: it goes unknown if nothing arrived since, else
