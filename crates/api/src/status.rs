@@ -39,7 +39,7 @@ pub struct ServicesResponse {
 pub struct ComponentStatus {
     /// Component id.
     pub id: String,
-    /// `device`, `link`, `group` or `service`.
+    /// `device`, `link`, `group`, `service` or `poller` (a zone's poller, `poller:<zone>`).
     pub kind: String,
     /// State in the graph (its own state and its dependencies).
     pub state: State,

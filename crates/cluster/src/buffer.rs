@@ -20,8 +20,10 @@ pub struct BufferBound(pub usize);
 pub struct DiskBuffer {
     dir: PathBuf,
     bound: BufferBound,
-    /// Sequence numbers of the files present, oldest first.
-    files: VecDeque<u64>,
+    /// Sequence numbers of the files present and their sizes, oldest first.
+    files: VecDeque<(u64, u64)>,
+    /// Bytes of the files present.
+    bytes: u64,
     next: u64,
     dropped: u64,
 }
@@ -34,18 +36,21 @@ impl DiskBuffer {
             source,
         };
         std::fs::create_dir_all(dir).map_err(err)?;
-        let mut files: Vec<u64> = std::fs::read_dir(dir)
+        let mut files: Vec<(u64, u64)> = std::fs::read_dir(dir)
             .map_err(err)?
             .filter_map(|e| {
-                let name = e.ok()?.file_name().into_string().ok()?;
-                name.strip_suffix(SUFFIX)?.parse().ok()
+                let e = e.ok()?;
+                let name = e.file_name().into_string().ok()?;
+                let seq = name.strip_suffix(SUFFIX)?.parse().ok()?;
+                Some((seq, e.metadata().map_or(0, |m| m.len())))
             })
             .collect();
         files.sort_unstable();
-        let next = files.last().map_or(0, |l| l + 1);
+        let next = files.last().map_or(0, |l| l.0 + 1);
         Ok(DiskBuffer {
             dir: dir.to_path_buf(),
             bound,
+            bytes: files.iter().map(|f| f.1).sum(),
             files: files.into(),
             next,
             dropped: 0,
@@ -74,22 +79,33 @@ impl DiskBuffer {
         let bytes = batch.encode()?;
         std::fs::write(&tmp, &bytes).map_err(|e| self.err(e))?;
         std::fs::rename(&tmp, self.path(seq)).map_err(|e| self.err(e))?;
-        self.files.push_back(seq);
+        let size = bytes.len() as u64;
+        self.files.push_back((seq, size));
+        self.bytes += size;
         self.next += 1;
         Ok(())
     }
 
     fn drop_oldest(&mut self) -> Result<(), ClusterError> {
-        if let Some(seq) = self.files.pop_front() {
-            std::fs::remove_file(self.path(seq)).map_err(|e| self.err(e))?;
+        if self.remove_oldest()? {
             self.dropped += 1;
         }
         Ok(())
     }
 
+    /// Remove the oldest file; whether there was one.
+    fn remove_oldest(&mut self) -> Result<bool, ClusterError> {
+        let Some((seq, size)) = self.files.pop_front() else {
+            return Ok(false);
+        };
+        self.bytes = self.bytes.saturating_sub(size);
+        std::fs::remove_file(self.path(seq)).map_err(|e| self.err(e))?;
+        Ok(true)
+    }
+
     /// The oldest batch, if any. A file that no longer decodes is dropped and counted.
     pub fn front(&mut self) -> Result<Option<WireBatch>, ClusterError> {
-        while let Some(&seq) = self.files.front() {
+        while let Some(&(seq, _)) = self.files.front() {
             let bytes = std::fs::read(self.path(seq)).map_err(|e| self.err(e))?;
             match WireBatch::decode(&bytes) {
                 Ok(b) => return Ok(Some(b)),
@@ -104,10 +120,12 @@ impl DiskBuffer {
 
     /// Remove the oldest batch (it was published).
     pub fn pop_front(&mut self) -> Result<(), ClusterError> {
-        if let Some(seq) = self.files.pop_front() {
-            std::fs::remove_file(self.path(seq)).map_err(|e| self.err(e))?;
-        }
-        Ok(())
+        self.remove_oldest().map(|_| ())
+    }
+
+    /// Bytes on disk of the batches waiting.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
     }
 
     /// Batches waiting.
@@ -152,8 +170,11 @@ mod tests {
             b.push(&batch(s)).unwrap();
         }
         assert_eq!((b.len(), b.dropped()), (3, 2));
+        let bytes = b.bytes();
+        assert_eq!(bytes, 3 * batch(0).encode().unwrap().len() as u64);
         drop(b);
         let mut b = DiskBuffer::open(dir.path(), BufferBound(3)).unwrap();
+        assert_eq!(b.bytes(), bytes, "sizes are read back on open");
         let mut seen = Vec::new();
         while let Some(x) = b.front().unwrap() {
             seen.push(x.id.seq);
@@ -161,6 +182,7 @@ mod tests {
         }
         assert_eq!(seen, [2, 3, 4]);
         assert!(b.is_empty());
+        assert_eq!(b.bytes(), 0);
         b.push(&batch(9)).unwrap();
         assert_eq!(b.front().unwrap().map(|x| x.id.seq), Some(9));
     }

@@ -52,6 +52,12 @@ pub const DURABLE: &str = "faultline-correlator";
 /// publisher counts NATS as unreachable and buffers on disk. Short: a poll round must not wait.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How often the client pings its server. Two unanswered pings end the connection and the
+/// client reconnects: a poller whose link went down (no reset, packets just lost) notices
+/// within seconds, and after the link returns it reconnects at once instead of waiting out
+/// TCP's retransmission back-off on the dead connection (minutes after a long outage).
+pub const PING_INTERVAL: Duration = Duration::from_secs(5);
+
 /// Why a cluster operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
@@ -95,6 +101,7 @@ pub async fn connect(opts: &NatsOptions) -> Result<async_nats::Client, ClusterEr
     async_nats::ConnectOptions::new()
         .retry_on_initial_connect()
         .connection_timeout(REQUEST_TIMEOUT)
+        .ping_interval(PING_INTERVAL)
         .max_reconnects(None)
         .connect(opts.servers.as_slice())
         .await

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_nats::jetstream::Context;
-use faultline_observe::Observation;
 use faultline_observe::time::now_ms;
+use faultline_observe::{Observation, Signal, Subject};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -31,7 +31,10 @@ pub struct PublisherStats {
     published_observations: AtomicU64,
     buffered_total: AtomicU64,
     buffered_now: AtomicU64,
+    buffered_bytes: AtomicU64,
     dropped: AtomicU64,
+    publish_errors: AtomicU64,
+    heartbeats: AtomicU64,
 }
 
 /// A copy of [`PublisherStats`] at one instant.
@@ -45,8 +48,14 @@ pub struct StatsSnapshot {
     pub buffered_total: u64,
     /// Batches in the disk buffer now.
     pub buffered_now: u64,
+    /// Bytes on disk of the batches in the buffer now.
+    pub buffered_bytes: u64,
     /// Batches dropped because the buffer was full (or unwritable).
     pub dropped: u64,
+    /// Publish attempts JetStream did not acknowledge (the batch was buffered or kept).
+    pub publish_errors: u64,
+    /// Heartbeats published.
+    pub heartbeats: u64,
 }
 
 impl PublisherStats {
@@ -57,7 +66,10 @@ impl PublisherStats {
             published_observations: self.published_observations.load(Ordering::Relaxed),
             buffered_total: self.buffered_total.load(Ordering::Relaxed),
             buffered_now: self.buffered_now.load(Ordering::Relaxed),
+            buffered_bytes: self.buffered_bytes.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
+            publish_errors: self.publish_errors.load(Ordering::Relaxed),
+            heartbeats: self.heartbeats.load(Ordering::Relaxed),
         }
     }
 }
@@ -74,6 +86,8 @@ pub struct Publisher {
     stream_ready: bool,
     buffer: DiskBuffer,
     stats: Arc<PublisherStats>,
+    /// Send a [`Signal::PollerHeartbeat`] this often (`None`: never).
+    heartbeat: Option<Duration>,
 }
 
 impl Publisher {
@@ -90,6 +104,9 @@ impl Publisher {
         stats
             .buffered_now
             .store(buffer.len() as u64, Ordering::Relaxed);
+        stats
+            .buffered_bytes
+            .store(buffer.bytes(), Ordering::Relaxed);
         Publisher {
             js,
             subject: subject_for(&zone),
@@ -101,7 +118,17 @@ impl Publisher {
             stream_ready: false,
             buffer,
             stats,
+            heartbeat: None,
         }
+    }
+
+    /// Also publish a [`Signal::PollerHeartbeat`] every `every`, so that the correlator can
+    /// tell a live poller whose observations are all thinned away from a silent one. A
+    /// heartbeat is about now: it is sent only when nothing waits in the buffer (it must not
+    /// overtake older batches) and never buffered.
+    pub fn with_heartbeat(mut self, every: Duration) -> Publisher {
+        self.heartbeat = Some(every);
+        self
     }
 
     /// The publisher's counters (shared; they keep counting while it runs).
@@ -117,6 +144,12 @@ impl Publisher {
         shutdown: CancellationToken,
     ) {
         let mut retry = RETRY_FIRST;
+        // Without heartbeats the interval is never polled (its period only has to be valid).
+        let mut beat = tokio::time::interval(self.heartbeat.unwrap_or(Duration::from_secs(3_600)));
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The next attempt at the buffer: a fixed instant, so that batches arriving more often
+        // than `retry` do not put it off for ever.
+        let mut next_try = tokio::time::Instant::now() + retry;
         loop {
             let waiting = !self.buffer.is_empty();
             tokio::select! {
@@ -125,9 +158,16 @@ impl Publisher {
                     Some(b) => self.accept(b).await,
                     None => break,
                 },
-                _ = tokio::time::sleep(retry), if waiting => {
-                    retry = if self.drain().await { RETRY_FIRST } else { (retry * 2).min(RETRY_MAX) };
+                _ = tokio::time::sleep_until(next_try), if waiting => {
+                    retry = if self.drain().await {
+                        self.beat().await;
+                        RETRY_FIRST
+                    } else {
+                        (retry * 2).min(RETRY_MAX)
+                    };
+                    next_try = tokio::time::Instant::now() + retry;
                 }
+                _ = beat.tick(), if self.heartbeat.is_some() && !waiting => self.beat().await,
             }
         }
         while let Ok(b) = batches.try_recv() {
@@ -150,6 +190,28 @@ impl Publisher {
             zone: self.zone.clone(),
             sent: now_ms(),
             observations,
+        }
+    }
+
+    /// Publish a heartbeat now, unless heartbeats are off; a failed one is not buffered.
+    async fn beat(&mut self) {
+        if self.heartbeat.is_none() || !self.buffer.is_empty() {
+            return;
+        }
+        let signal = Signal::PollerHeartbeat {
+            zone: self.zone.to_string(),
+            poller: self.poller.clone(),
+        };
+        let batch = self.wrap(vec![Observation::new(
+            now_ms(),
+            Subject::device(""),
+            signal,
+        )]);
+        match self.send(&batch).await {
+            Ok(()) => {
+                self.stats.heartbeats.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => warn!(error = %e, zone = %self.zone, "heartbeat not acknowledged"),
         }
     }
 
@@ -182,9 +244,16 @@ impl Publisher {
         self.stats
             .dropped
             .fetch_add(newly_dropped, Ordering::Relaxed);
+        self.note_buffer();
+    }
+
+    fn note_buffer(&self) {
         self.stats
             .buffered_now
             .store(self.buffer.len() as u64, Ordering::Relaxed);
+        self.stats
+            .buffered_bytes
+            .store(self.buffer.bytes(), Ordering::Relaxed);
     }
 
     /// Send buffered batches, oldest first, until one fails. True when the buffer is empty.
@@ -206,9 +275,7 @@ impl Publisher {
                 warn!(error = %e, "cannot remove a published batch from the buffer");
                 return false;
             }
-            self.stats
-                .buffered_now
-                .store(self.buffer.len() as u64, Ordering::Relaxed);
+            self.note_buffer();
         }
         let sent = self.stats.published_batches.load(Ordering::Relaxed) - sent_before;
         if sent > 0 {
@@ -219,6 +286,22 @@ impl Publisher {
 
     /// Publish one batch with its message id and wait for JetStream's acknowledgement.
     async fn send(&mut self, batch: &WireBatch) -> Result<(), ClusterError> {
+        let sent = self.try_send(batch).await;
+        match &sent {
+            Ok(()) => {
+                self.stats.published_batches.fetch_add(1, Ordering::Relaxed);
+                self.stats
+                    .published_observations
+                    .fetch_add(batch.observations.len() as u64, Ordering::Relaxed);
+            }
+            Err(_) => {
+                self.stats.publish_errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        sent
+    }
+
+    async fn try_send(&mut self, batch: &WireBatch) -> Result<(), ClusterError> {
         if !self.stream_ready {
             ensure_stream(&self.js, self.replicas).await?;
             self.stream_ready = true;
@@ -235,10 +318,6 @@ impl Publisher {
             .map_err(|e| ClusterError::Publish(e.to_string()))?;
         ack.await
             .map_err(|e| ClusterError::Publish(e.to_string()))?;
-        self.stats.published_batches.fetch_add(1, Ordering::Relaxed);
-        self.stats
-            .published_observations
-            .fetch_add(batch.observations.len() as u64, Ordering::Relaxed);
         Ok(())
     }
 }

@@ -54,7 +54,9 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 pub use crate::http::auth::{ANONYMOUS, Actor, AuthMethod, hash_password};
-pub use crate::metrics::{Metrics, set_build_commit};
+pub use crate::metrics::{
+    ClusterMetrics, Metrics, PollerCounts, PollerStatsSource, set_build_commit,
+};
 pub use crate::plan::{SnmpAgent, TargetOverrides};
 pub use crate::prepare::{Prepared, Problem, Problems, Summary};
 pub use crate::tasks::shape::{FeedBatch, Leadership, Shape};
@@ -238,7 +240,7 @@ impl Prepared {
         let shared = Arc::new(Shared {
             engine: Mutex::new(restored.engine),
             store,
-            metrics: Metrics::new(notifier.stats_handle()),
+            metrics: Metrics::new(notifier.stats_handle(), shape.metrics()),
             notifier,
             poll_problems: poll_problems::PollProblems::default(),
             topology_name: plan.topology_name.clone(),

@@ -155,6 +155,10 @@ pub struct EngineConfig {
     /// the journal and the engine. Off, every observation is journaled and taken, which costs
     /// disk and exists to compare against.
     pub thinning: bool,
+    /// In the distributed shape, a zone's poller whose last heartbeat is older than this is
+    /// stale: its zone's devices and probe results are unknown, never down (`pollers.rs`).
+    /// Three heartbeats of `faultline poller` (every 5 s).
+    pub poller_stale_after_ms: u64,
 }
 
 impl Default for EngineConfig {
@@ -179,6 +183,7 @@ impl Default for EngineConfig {
             timeline_capacity: 10_000,
             settle_ms: 5_000,
             thinning: true,
+            poller_stale_after_ms: 15_000,
         }
     }
 }

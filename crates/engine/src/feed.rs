@@ -53,6 +53,11 @@ impl Deadlines {
         self.queue.pop().map(|Reverse(d)| d)
     }
 
+    /// The instant of the earliest pending deadline.
+    pub(crate) fn peek_at(&self) -> Option<UnixMillis> {
+        self.queue.peek().map(|Reverse(d)| d.at)
+    }
+
     /// Every pending deadline (any order).
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Deadline> {
         self.queue.iter().map(|Reverse(d)| d)
@@ -71,29 +76,51 @@ impl Engine {
 
     /// Fire every deadline due by `now`, correlating at each instant where one is due so that
     /// transitions carry the exact time they became true; then move the clock to `now`.
+    /// A poller going silent (`pollers.rs`) is one of these deadlines, interleaved in time.
     pub(crate) fn advance_to(&mut self, now: UnixMillis, out: &mut Vec<Output>) {
-        while let Some(deadline) = self.state.deadlines.pop_due(now) {
-            if deadline.at > self.state.now {
-                self.correlate(out);
-                self.state.now = deadline.at;
+        loop {
+            let silent = self.state.pollers.due(now, self.cfg.poller_stale_after_ms);
+            let next = self.state.deadlines.peek_at().filter(|at| *at <= now);
+            match (silent, next) {
+                (Some((at, zone)), next) if next.is_none_or(|n| at < n) => {
+                    if at > self.state.now {
+                        self.correlate(out);
+                        self.state.now = at;
+                    }
+                    self.poller_silent(&zone, at, out);
+                }
+                (_, Some(_)) => {
+                    if let Some(deadline) = self.state.deadlines.pop_due(now) {
+                        self.fire(deadline, out);
+                    }
+                }
+                _ => break,
             }
-            let fed = match deadline.kind {
-                DeadlineKind::Recheck => {
-                    self.state.dirty = true;
-                    Fed::Nothing
-                }
-                DeadlineKind::Hold => {
-                    let hold = self.hold_for(deadline.comp);
-                    self.state.tracks[deadline.comp].expire(deadline.at, hold)
-                }
-                DeadlineKind::Stale => self.check_stale(deadline.comp, deadline.at),
-            };
-            self.after_feed(deadline.comp, fed, deadline.at, out);
         }
         if now > self.state.now {
             self.correlate(out);
             self.state.now = now;
         }
+    }
+
+    /// Do what deadline `deadline` is for, at its instant.
+    fn fire(&mut self, deadline: Deadline, out: &mut Vec<Output>) {
+        if deadline.at > self.state.now {
+            self.correlate(out);
+            self.state.now = deadline.at;
+        }
+        let fed = match deadline.kind {
+            DeadlineKind::Recheck => {
+                self.state.dirty = true;
+                Fed::Nothing
+            }
+            DeadlineKind::Hold => {
+                let hold = self.hold_for(deadline.comp);
+                self.state.tracks[deadline.comp].expire(deadline.at, hold)
+            }
+            DeadlineKind::Stale => self.check_stale(deadline.comp, deadline.at),
+        };
+        self.after_feed(deadline.comp, fed, deadline.at, out);
     }
 
     /// A staleness deadline of `c` fired at `at`: it goes unknown if nothing arrived since, else
@@ -132,6 +159,8 @@ impl Engine {
             Fed::Pending(deadline) => self.state.deadlines.push(deadline, DeadlineKind::Hold, c),
             Fed::Committed { from, to } => {
                 self.state.touched.push(c);
+                let tr = &mut self.state.tracks[c];
+                tr.late = tr.changed_at < self.state.now;
                 let flap = if self.state.tracks[c].flapping {
                     " (flapping)"
                 } else {

@@ -70,6 +70,7 @@
 //! | `ha` | active-standby invariants: split brain and no active member |
 //! | `readiness` | can each standby take over? checks (facts, HA role, interface parity) judged, held down, declared |
 //! | `vantage` | a service probed from several zones: per-zone results, partial outages |
+//! | `pollers` | each zone's poller by its heartbeats: a silent one makes its zone unknown |
 //! | `incidents` | root causes, merged services, titles, severity, suspects; the diff |
 //! | `evidence` | the words: per-component events and the timeline |
 //! | `status` | queries: components, services, why, counts, incidents |
@@ -94,6 +95,7 @@ mod ha;
 mod ids;
 mod incidents;
 mod operator;
+mod pollers;
 mod reach;
 mod readiness;
 mod signals;
@@ -117,6 +119,7 @@ use serde::{Deserialize, Serialize};
 pub use config::{EngineConfig, Hold, Maintenance};
 pub use evidence::TimelineEntry;
 pub use operator::RuntimeWindow;
+pub use pollers::POLLER_PREFIX;
 pub use readiness::{
     CheckResult, CheckValue, GroupReadiness, HA_ROLE_CHECK, INTERFACE_CHECK, StandbyReadiness,
     Verdict,
@@ -249,6 +252,9 @@ pub(crate) struct EngineState {
     /// Thinning: the last observation taken per (subject, signal kind) (`thin.rs`).
     #[serde(default)]
     thin: thin::Thinner,
+    /// Each zone's poller as its heartbeats tell it (`pollers.rs`).
+    #[serde(default)]
+    pollers: pollers::Pollers,
 }
 
 impl EngineState {
@@ -284,6 +290,7 @@ impl EngineState {
             incidents: Incidents::default(),
             operator: OperatorState::default(),
             thin: thin::Thinner::default(),
+            pollers: pollers::Pollers::default(),
         }
     }
 }
@@ -433,6 +440,14 @@ impl Engine {
                 self.record_cabling(findings, obs.at);
                 return;
             }
+            Signal::PollerHeartbeat {
+                ref zone,
+                ref poller,
+            } => {
+                self.advance_to(obs.at, out);
+                self.poller_heartbeat(zone, poller, obs.at, out);
+                return;
+            }
             // Exactly what `advance` did live at this instant.
             Signal::ClockAdvance => {
                 self.advance_to(obs.at, out);
@@ -441,7 +456,10 @@ impl Engine {
             }
             _ => {}
         }
+        // An observation older than the clock (a poller's buffered batch after a partition)
+        // is taken at its own time: time does not move back.
         self.advance_to(obs.at, out);
+        self.zone_heard(obs, out);
         if obs.signal.is_operator_action() {
             self.apply_operator(obs.at, &obs.signal, out);
             return;
@@ -492,6 +510,7 @@ impl Engine {
         }
         self.state.signals.resume(at);
         self.state.readiness.resume(at);
+        self.state.pollers.resume(at);
         if at > self.state.now {
             self.state.now = at;
         }
@@ -531,10 +550,14 @@ impl Engine {
     }
 
     /// Own state of component `c` as the graph should see it: its track's state, unknown for
-    /// an unreachable device that is not up, and the HA invariant for groups.
+    /// an unreachable device that is not up, unknown for what only a silent poller sees, and the
+    /// HA invariant for groups.
     fn graph_own(&self, c: CompId) -> State {
         let tr = &self.state.tracks[c];
         match self.graph.comp(c) {
+            // Only a silent poller could see it (`pollers.rs`): unknown, never down.
+            Comp::Device(d) if self.device_blind(d) => State::Unknown,
+            Comp::Link(l) if self.link_blind(l) => State::Unknown,
             Comp::Device(d) if self.state.reach.is_unreachable(d) && tr.effective != State::Up => {
                 State::Unknown
             }

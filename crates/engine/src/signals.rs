@@ -352,7 +352,8 @@ impl Engine {
             | Signal::Unacknowledge { .. }
             | Signal::MaintenanceStart { .. }
             | Signal::MaintenanceEnd { .. }
-            | Signal::Steady => false,
+            | Signal::Steady
+            | Signal::PollerHeartbeat { .. } => false,
         }
     }
 

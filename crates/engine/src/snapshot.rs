@@ -18,7 +18,7 @@ use crate::{Engine, EngineConfig, EngineState};
 
 /// Format version. Bump it whenever [`EngineState`] changes shape or meaning: an older
 /// snapshot is then refused (and the journal replayed) instead of misread.
-const VERSION: u32 = 9;
+const VERSION: u32 = 10;
 
 /// Why a snapshot cannot be restored. Every case means: replay the whole journal instead.
 #[derive(Debug, thiserror::Error)]

@@ -16,7 +16,7 @@ use crate::{Engine, TimelineEntry};
 pub struct ComponentStatus {
     /// Topology id.
     pub id: String,
-    /// `device`, `link`, `group` or `service`.
+    /// `device`, `link`, `group`, `service` or `poller`.
     pub kind: &'static str,
     /// State in the graph (own state and dependencies).
     pub state: State,
@@ -93,7 +93,8 @@ impl Engine {
         counts
     }
 
-    /// Every component, in graph order (devices, links, groups, services).
+    /// Every component, in graph order (devices, links, groups, services), then each zone's
+    /// poller heard from (`poller:<zone>`, kind `poller`).
     pub fn components(&self) -> Vec<ComponentStatus> {
         let g = &self.graph;
         (0..g.component_count())
@@ -118,6 +119,7 @@ impl Engine {
                         .map(|h| h.value.role),
                 }
             })
+            .chain(self.poller_components())
             .collect()
     }
 
@@ -163,11 +165,15 @@ impl Engine {
 
     /// The live why-tree of a component: its state and, recursively, what it depends on.
     pub fn why(&self, id: &str) -> Result<WhyNode, UnknownComponent> {
+        if let Some(poller) = self.poller_why(id) {
+            return Ok(poller);
+        }
         let c = self.graph.lookup(id)?;
         let mut tree = self.graph.why(&self.eval, c);
         self.show_takeovers(&mut tree);
         self.show_drift(&mut tree);
         self.show_vantages(&mut tree);
+        self.show_stale_pollers(&mut tree);
         Ok(tree)
     }
 }

@@ -529,7 +529,10 @@ fn classify(obs: &Observation) -> Offer {
             Some(group) => Offer::Steady { group },
             None => Offer::Always { reset: false },
         },
-        Signal::Rebooted { .. }
+        // A poller's heartbeat is what tells a live poller from a silent one (`pollers.rs`):
+        // each one counts, so none is held back (a few per zone and minute).
+        Signal::PollerHeartbeat { .. }
+        | Signal::Rebooted { .. }
         | Signal::RawTrap { .. }
         | Signal::Cabling { .. }
         | Signal::ClockAdvance

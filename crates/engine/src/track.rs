@@ -60,6 +60,11 @@ pub(crate) struct Track {
     pub flapping: bool,
     /// A staleness deadline is queued for this component (at most one at a time).
     pub stale_armed: bool,
+    /// `effective` last changed at an instant the engine's clock had already passed: the
+    /// sample came late (a poller's buffered batches after a partition, `pollers.rs`), so an
+    /// incident it opens keeps the sample's time, not the arrival's.
+    #[serde(default)]
+    pub late: bool,
 }
 
 impl Track {
@@ -77,6 +82,7 @@ impl Track {
             samples: 0,
             flapping: false,
             stale_armed: false,
+            late: false,
         }
     }
 
@@ -102,7 +108,8 @@ impl Track {
 
     /// Feed one raw sample at `at`.
     pub fn feed(&mut self, raw: State, at: UnixMillis, hold: Hold, flap: FlapLimits) -> Fed {
-        self.last_seen = Some(at);
+        // A late sample (older than the last) does not move the last sighting back.
+        self.last_seen = Some(self.last_seen.map_or(at, |l| l.max(at)));
         self.monitored = true;
         self.raw = raw;
         self.history = (self.history << 1) | u64::from(raw != State::Up);

@@ -12,6 +12,7 @@ use faultline_observe::UnixMillis;
 use faultline_observe::time::format_utc;
 
 use crate::ids::{Comp, ServiceIdx, Timed, TypedComponents};
+use crate::pollers::Pollers;
 use crate::signals::{Freshness, ProbeResult};
 use crate::{Engine, Output};
 
@@ -19,10 +20,15 @@ use crate::{Engine, Output};
 pub(crate) type Vantages = BTreeMap<String, Timed<ProbeResult>>;
 
 /// The raw state the fresh results give: up when all succeed, down when all fail, degraded
-/// when some fail while others succeed (a partial outage); unknown when none is fresh.
-pub(crate) fn vantage_raw(v: &Vantages, fresh: Freshness) -> State {
+/// when some fail while others succeed (a partial outage); unknown when none is fresh. Results
+/// from a zone whose poller is silent (`pollers.rs`) do not count.
+pub(crate) fn vantage_raw(v: &Vantages, fresh: Freshness, pollers: &Pollers) -> State {
     let (mut any_ok, mut any_failed) = (false, false);
-    for r in v.values().filter(|r| fresh.fresh(r.at)) {
+    let counted = v
+        .iter()
+        .filter(|(z, r)| fresh.fresh(r.at) && !pollers.is_stale(z))
+        .map(|(_, r)| r);
+    for r in counted {
         any_ok |= r.value.ok;
         any_failed |= !r.value.ok;
     }
@@ -97,7 +103,7 @@ impl Engine {
                 vantages.insert(zone.to_owned(), Timed::new(probe, at));
             }
         }
-        let raw = vantage_raw(vantages, fresh);
+        let raw = vantage_raw(vantages, fresh, &self.state.pollers);
         self.feed(c, raw, at, out);
     }
 
@@ -129,7 +135,7 @@ impl Engine {
         let fresh = self.freshness();
         let mut split = ZoneSplit::default();
         for (zone, r) in self.state.signals.probes[s].iter() {
-            if !fresh.fresh(r.at) {
+            if !fresh.fresh(r.at) || self.state.pollers.is_stale(zone) {
                 continue;
             }
             let list = if r.value.ok {

@@ -385,6 +385,16 @@ pub enum Signal {
     /// thinning holds back (the engine's `thin.rs`), so a quiet device costs one journal record
     /// per poll instead of one per signal. Made by the engine's thinning, never by a poller.
     Steady,
+    /// A zone's poller is alive at this instant (`faultline poller` publishes one every few
+    /// seconds, even when thinning holds everything else back). About the poller, not a
+    /// topology component, so sent with the empty device subject. A correlator judges a zone
+    /// whose poller fell silent `unknown`, never `down`.
+    PollerHeartbeat {
+        /// The poller's zone (`[cluster] zone`).
+        zone: String,
+        /// The poller's name (`[cluster] poller`, else the zone).
+        poller: String,
+    },
 }
 
 /// How a cable differs from the topology.
@@ -488,6 +498,7 @@ impl Signal {
             Signal::MaintenanceStart { .. } => "maintenance_start",
             Signal::MaintenanceEnd { .. } => "maintenance_end",
             Signal::Steady => "steady",
+            Signal::PollerHeartbeat { .. } => "poller_heartbeat",
         }
     }
 

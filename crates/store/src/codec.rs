@@ -102,6 +102,7 @@ enum WireSignal {
     MaintenanceEnd(String, String),
     // New variants go last: a variant's position is its number in the journal's records.
     Steady,
+    PollerHeartbeat(String, String),
 }
 
 impl From<&Observation> for WireObs {
@@ -199,6 +200,7 @@ impl From<Signal> for WireSignal {
             } => W::MaintenanceStart(window, components, from, to, reason, by),
             Signal::MaintenanceEnd { window, by } => W::MaintenanceEnd(window, by),
             Signal::Steady => W::Steady,
+            Signal::PollerHeartbeat { zone, poller } => W::PollerHeartbeat(zone, poller),
         }
     }
 }
@@ -272,6 +274,7 @@ impl From<WireSignal> for Signal {
             }
             W::MaintenanceEnd(window, by) => Signal::MaintenanceEnd { window, by },
             W::Steady => Signal::Steady,
+            W::PollerHeartbeat(zone, poller) => Signal::PollerHeartbeat { zone, poller },
         }
     }
 }
@@ -376,6 +379,10 @@ mod tests {
                 by: "ann".into(),
             },
             Signal::Steady,
+            Signal::PollerHeartbeat {
+                zone: "dmz".into(),
+                poller: "dmz-1".into(),
+            },
         ];
         let subjects = [
             Subject::device("fw-a"),
@@ -398,11 +405,16 @@ mod tests {
         let at_one = |signal| Observation::new(1, Subject::device("a"), signal);
         // Format byte, then `at` (varint 1), the subject (Device = 0, "a"), the signal.
         let head = [FORMAT_POSTCARD, 1, 0, 1, b'a'];
-        let golden: [(Signal, &[u8]); 4] = [
+        let heartbeat = Signal::PollerHeartbeat {
+            zone: "z".into(),
+            poller: "p".into(),
+        };
+        let golden: [(Signal, &[u8]); 5] = [
             (Signal::AgentUp, &[1]),
             (Signal::CollectorStarted, &[12]),
             (Signal::ClockAdvance, &[13]),
             (Signal::Steady, &[18]),
+            (heartbeat, &[19, 1, b'z', 1, b'p']),
         ];
         for (signal, tail) in golden {
             let bytes = encode_observation(&at_one(signal.clone())).unwrap();

@@ -217,6 +217,7 @@ impl Feed {
             }
             self.fed_seq = d.stream_seq;
             let batch = FeedBatch {
+                zone: Some(d.batch.zone.to_string()),
                 observations: std::mem::take(&mut d.batch.observations),
                 journaled: Some(done),
             };

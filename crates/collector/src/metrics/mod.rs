@@ -5,8 +5,11 @@
 //! (`faultline_service_state{service,tier}`, `faultline_component_state{id,kind}`), so that
 //! `faultline_service_state >= 3` is an alert rule.
 
+mod cluster;
 mod process;
 mod text;
+
+pub use cluster::{ClusterMetrics, PollerCounts, PollerStatsSource};
 
 pub(crate) use text::{OPENMETRICS_TEXT, PROMETHEUS_TEXT, to_prometheus_text, wants_openmetrics};
 
@@ -213,10 +216,13 @@ pub struct Metrics {
     service_state: Family<ServiceLabel, Gauge>,
     component_state: Family<ComponentLabel, Gauge>,
     process: process::ProcessMetrics,
+    cluster: cluster::ClusterSeries,
 }
 
 impl Metrics {
-    pub fn new(notify: Arc<NotifyStats>) -> Metrics {
+    /// The series of a collector whose pager counts are `notify`, with the distributed
+    /// shape's series `cluster` asks for.
+    pub fn new(notify: Arc<NotifyStats>, cluster: ClusterMetrics) -> Metrics {
         let mut root = Registry::default();
         let process = process::ProcessMetrics::register(&mut root);
         let registry = root.sub_registry_with_prefix("faultline");
@@ -300,7 +306,9 @@ impl Metrics {
                     .unwrap_or_else(|| "unknown".into()),
             })
             .set(1);
+        let cluster = cluster::ClusterSeries::register(registry, cluster);
         Metrics {
+            cluster,
             registry: root,
             service_state,
             component_state,
@@ -418,8 +426,14 @@ impl Metrics {
         self.engine_seq.set(engine.seq() as i64);
     }
 
+    /// A correlator received a batch of `observations` from `zone`'s poller.
+    pub fn batch_received(&self, zone: &str, observations: usize) {
+        self.cluster.received(zone, observations);
+    }
+
     pub fn encode(&self) -> String {
         self.notify.sync();
+        self.cluster.sync();
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
             out.clear();
@@ -437,7 +451,7 @@ mod tests {
     /// series yet (poll failures, states, transitions) print nothing.
     #[test]
     fn faultline_series_in_registration_order() {
-        let m = Metrics::new(Arc::new(NotifyStats::default()));
+        let m = Metrics::new(Arc::new(NotifyStats::default()), ClusterMetrics::None);
         let text = m.encode();
         let names: Vec<&str> = text
             .lines()

@@ -148,10 +148,14 @@ impl EngineTask {
         let mut clock: UnixMillis = self.shared.engine().now();
         while let Some(mut batch) = self.next_batch(&mut tick).await {
             // An answer that took long to arrive is stamped no earlier than what the engine
-            // has already seen.
+            // has already seen. Not a correlator's: a zone's buffered batches arriving after a
+            // partition keep their poll times (the engine takes late observations at their own
+            // time, and the journal keeps the stream's order, which replay follows).
             for o in &mut batch {
-                o.at = o.at.max(clock);
-                clock = o.at;
+                if !self.stream_clock {
+                    o.at = o.at.max(clock);
+                }
+                clock = clock.max(o.at);
             }
             // Repetitions that change nothing go neither to the journal nor to the engine.
             let thinned = self.shared.engine().thin(batch);
@@ -198,6 +202,7 @@ impl EngineTask {
             Some(acts) = self.actions.recv() => batch.extend(acts),
             got = next_fed(&mut self.feed) => {
                 let fed = got?;
+                self.count_received(&fed);
                 batch.extend(fed.observations);
                 self.journaled.extend(fed.journaled);
             }
@@ -213,6 +218,15 @@ impl EngineTask {
             }
         }
         Some(batch)
+    }
+
+    /// Count a batch from the stream under its zone (`faultline_cluster_*_received_total`).
+    fn count_received(&self, fed: &FeedBatch) {
+        if let Some(zone) = &fed.zone {
+            self.shared
+                .metrics
+                .batch_received(zone, fed.observations.len());
+        }
     }
 
     /// Journal first: the batch is appended before the engine sees it. When the append fails

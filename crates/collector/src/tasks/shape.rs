@@ -11,8 +11,12 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::metrics::{ClusterMetrics, PollerStatsSource};
+
 /// One batch from an external feed (the correlator's stream consumer).
 pub struct FeedBatch {
+    /// The zone whose poller published it (counted per zone in `/metrics`).
+    pub zone: Option<String>,
     /// The observations, with their own (poll) times.
     pub observations: Vec<Observation>,
     /// Told once the batch is in the journal: the feed may then acknowledge it upstream.
@@ -64,6 +68,8 @@ pub enum Shape {
     Poller {
         zone: String,
         sink: mpsc::Sender<Vec<Observation>>,
+        /// The publisher's counts, for `/metrics` (`faultline_poller_*{zone}`).
+        stats: PollerStatsSource,
     },
     /// A correlator: the engine is fed from `feed` in its order, each batch confirmed once
     /// journaled; the engine's time follows the observations' times, not the wall clock (a
@@ -76,6 +82,18 @@ pub enum Shape {
 }
 
 impl Shape {
+    /// The distributed shape's `/metrics` series this shape has.
+    pub(crate) fn metrics(&self) -> ClusterMetrics {
+        match self {
+            Shape::Single => ClusterMetrics::None,
+            Shape::Poller { zone, stats, .. } => ClusterMetrics::Poller {
+                zone: zone.clone(),
+                stats: stats.clone(),
+            },
+            Shape::Correlator { .. } => ClusterMetrics::Correlator,
+        }
+    }
+
     /// Whether this process runs pollers for `zone` (a device's or service's `zone:`).
     pub(crate) fn watches(&self, zone: Option<&str>) -> bool {
         match self {
@@ -152,6 +170,7 @@ mod tests {
         let poller = Shape::Poller {
             zone: "dmz".into(),
             sink,
+            stats: std::sync::Arc::new(Default::default),
         };
         assert!(poller.watches(Some("dmz")));
         assert!(!poller.watches(Some("lan")) && !poller.watches(None));

@@ -109,11 +109,23 @@ impl Engine {
             suspects: verdict.suspects,
             evidence,
             status: IncidentStatus::Open,
-            opened_at: self.state.now,
+            opened_at: self.opening_time(root),
             updated_at: self.state.now,
             resolved_at: None,
             suppressed,
             acknowledged: None,
+        }
+    }
+
+    /// When an incident of `root` opening now opens: now, unless the root's failure was
+    /// declared late (its samples arrived after the engine's clock had passed them: a poller's
+    /// buffered batches after a partition), then at the failure's own time.
+    fn opening_time(&self, root: CompId) -> UnixMillis {
+        let tr = &self.state.tracks[root];
+        if tr.late && tr.effective != State::Up {
+            tr.changed_at.min(self.state.now)
+        } else {
+            self.state.now
         }
     }
 

@@ -224,9 +224,11 @@ impl Incidents {
             |inc: &Incident, until: UnixMillis| now >= until || inc.severity >= Severity::Critical;
         match self.open.get_mut(&key) {
             None => {
-                inc.opened_at = now;
+                // Now, or earlier for a failure whose samples came late (`opening_time`).
+                let opened = inc.opened_at.min(now);
+                inc.opened_at = opened;
                 inc.updated_at = now;
-                inc.id = format!("{key}@{now}");
+                inc.id = format!("{key}@{opened}");
                 let until = now.saturating_add(out.settle_ms);
                 let held_until = if settled(&inc, until) {
                     self.seq += 1;
