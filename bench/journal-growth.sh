@@ -75,12 +75,19 @@ CFG
     s0=$(size "$dir"); j0=$("$JSIZE" "$dir/fl.redb")
     t0=$(metric faultline_journal_observations_thinned_total)
     p0=$(metric faultline_poll_duration_seconds_count); f0=$(metric_sum faultline_poll_failures_total)
-    sleep "$DURATION"
+    # The store file each minute: snapshots are replaced in place and redb reuses freed pages,
+    # so after the first snapshots the file should level off rather than grow with the journal.
+    local sizes="" waited=0
+    while [ "$waited" -lt "$DURATION" ]; do
+        local step=$(( DURATION - waited < 60 ? DURATION - waited : 60 ))
+        sleep "$step"; waited=$(( waited + step ))
+        sizes="$sizes $(awk -v s="$(size "$dir")" 'BEGIN { printf "%.1f", s / 1048576 }')"
+    done
     s1=$(size "$dir"); j1=$("$JSIZE" "$dir/fl.redb")
     t1=$(metric faultline_journal_observations_thinned_total)
     p1=$(metric faultline_poll_duration_seconds_count); f1=$(metric_sum faultline_poll_failures_total)
     kill "$coll"; wait "$coll" 2>/dev/null || true
-    awk -v name="$name" -v n="$N" -v d="$DURATION" -v s0="$s0" -v s1="$s1" -v j0="$j0" -v j1="$j1" \
+    SIZES="$sizes" awk -v name="$name" -v n="$N" -v d="$DURATION" -v s0="$s0" -v s1="$s1" -v j0="$j0" -v j1="$j1" \
         -v t0="${t0:-0}" -v t1="${t1:-0}" -v p0="${p0:-0}" -v p1="${p1:-0}" -v f0="${f0:-0}" -v f1="${f1:-0}" 'BEGIN {
         min = d / 60; split(j0, a, " "); split(j1, b, " ")
         entries = (b[1] - a[1]) / min; bpm = (b[2] - a[2]) / min; scale = 10000 / n
@@ -88,6 +95,7 @@ CFG
         printf "  polls: %.0f/min (%.0f%% of the devices), failed: %.0f/min\n", (p1 - p0) / min, 100 * (p1 - p0) / min / n, (f1 - f0) / min
         printf "  journal: %.0f entries/min, %.0f B/entry, %.1f KiB/min; held back (thinned): %.0f/min\n", entries, (entries > 0 ? bpm / entries : 0), bpm / 1024, (t1 - t0) / min
         printf "  store file: %.1f -> %.1f MiB (%.2f MiB/min, snapshots and page overhead included)\n", s0 / 1048576, s1 / 1048576, (s1 - s0) / min / 1048576
+        printf "  store file each minute (MiB):%s\n", ENVIRON["SIZES"]
         printf "  extrapolated to 10,000 devices: journal %.2f GiB/day, store file %.2f GiB/day\n", bpm * scale * 1440 / 1073741824, (s1 - s0) / min * scale * 1440 / 1073741824
     }'
 }
