@@ -168,6 +168,7 @@ async fn run_async(args: Args) -> ExitCode {
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut batch = Vec::with_capacity(EVENT_BATCH);
+    let mut text = Vec::with_capacity(PRINT_BUFFER);
     loop {
         tokio::select! {
             _ = &mut ctrl_c => break,
@@ -175,7 +176,7 @@ async fn run_async(args: Args) -> ExitCode {
                 if n == 0 {
                     break;
                 }
-                if let Err(e) = print_batch(&batch, args.json) {
+                if let Err(e) = print_batch(&batch, args.json, &mut text) {
                     eprintln!("faultline traps: cannot write output: {e}");
                     break;
                 }
@@ -204,14 +205,19 @@ async fn run_async(args: Args) -> ExitCode {
 /// Traps taken off the receiver per wakeup at most (and so printed per write).
 const EVENT_BATCH: usize = 256;
 
-/// Print a batch of traps to stdout through one buffer, flushed once.
-fn print_batch(batch: &[TrapEvent], json: bool) -> std::io::Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(64 << 10, stdout.lock());
+/// The text of a batch is built here before its one write; kept between batches.
+const PRINT_BUFFER: usize = 64 << 10;
+
+/// Print a batch of traps to stdout with one write: the text is built in `text` (cleared
+/// first, its allocation kept for the next batch).
+fn print_batch(batch: &[TrapEvent], json: bool, text: &mut Vec<u8>) -> std::io::Result<()> {
+    text.clear();
     for e in batch {
-        print_event(&mut out, e, json)?;
+        print_event(text, e, json)?;
     }
-    out.flush()
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text)?;
+    stdout.flush()
 }
 
 /// One trap as it arrived: with `json`, the event as one JSON object plus `trap_name` and
@@ -245,28 +251,38 @@ fn print_event(out: &mut impl Write, e: &TrapEvent, json: bool) -> std::io::Resu
         names::display(&e.trap_oid)
     )?;
     for (oid, value) in &e.varbinds {
-        writeln!(out, "    {}", varbind_line(oid, value))?;
+        out.write_all(b"    ")?;
+        write_varbind(out, oid, value)?;
+        out.write_all(b"\n")?;
     }
     for o in &e.observations {
-        match serde_json::to_string(o) {
-            Ok(s) => writeln!(out, "    -> {s}")?,
-            Err(err) => eprintln!("cannot encode observation: {err}"),
+        out.write_all(b"    -> ")?;
+        if let Err(err) = serde_json::to_writer(&mut *out, o) {
+            eprintln!("cannot encode observation: {err}");
         }
+        out.write_all(b"\n")?;
     }
     Ok(())
 }
 
-/// `NAME = VALUE`, an INTEGER with an enumeration shown as net-snmp does (`down(2)`).
-fn varbind_line(oid: &str, value: &str) -> String {
+/// [`varbind_line`] written straight to `out`.
+fn write_varbind(out: &mut impl Write, oid: &str, value: &str) -> std::io::Result<()> {
     let label = value
         .parse::<i64>()
         .ok()
-        .and_then(|v| names::enum_label(oid, v).map(|l| format!("{l}({v})")));
-    format!(
-        "{} = {}",
-        names::display(oid),
-        label.as_deref().unwrap_or(value)
-    )
+        .and_then(|v| names::enum_label(oid, v).map(|l| (l, v)));
+    match label {
+        Some((l, v)) => write!(out, "{} = {l}({v})", names::display(oid)),
+        None => write!(out, "{} = {value}", names::display(oid)),
+    }
+}
+
+/// `NAME = VALUE`, an INTEGER with an enumeration shown as net-snmp does (`down(2)`).
+#[cfg(test)]
+fn varbind_line(oid: &str, value: &str) -> String {
+    let mut line = Vec::new();
+    let _ = write_varbind(&mut line, oid, value);
+    String::from_utf8_lossy(&line).into_owned()
 }
 
 #[cfg(test)]
