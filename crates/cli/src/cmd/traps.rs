@@ -94,8 +94,9 @@ fn v3_user(args: &Args) -> Result<Option<V3User>, String> {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: the front, the decoder and the printer hand traps to each other within it,
+    // without waking another thread (a context switch and a futex call per hand-off).
+    let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -105,13 +106,7 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // On a worker, not on this thread: a trap batch then wakes the printing task on the worker
-    // that decoded it, instead of waking this thread (a context switch per batch).
-    rt.block_on(async {
-        tokio::spawn(run_async(args))
-            .await
-            .unwrap_or(ExitCode::from(2))
-    })
+    rt.block_on(run_async(args))
 }
 
 fn parse_sources(list: &[String]) -> Result<HashMap<IpAddr, String>, String> {
