@@ -1,6 +1,7 @@
 //! What a packager ships beside the binary: shell completions that the shell accepts, manual
-//! pages that groff renders without warnings, a `--version` naming the commit, and a systemd
-//! unit that `systemd-analyze` accepts.
+//! pages that groff renders without warnings, a `--version` naming the commit, a systemd unit
+//! that `systemd-analyze` accepts and the Debian package's configuration that `run --check`
+//! accepts. Installing the package itself is packaging/test-deb.sh's (run by hand, as root).
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -119,4 +120,29 @@ fn the_systemd_unit_passes_systemd_analyze() {
         !complaints.contains("faultline.service"),
         "systemd-analyze warns about the unit:\n{complaints}"
     );
+}
+
+/// The configuration the Debian package installs in /etc/faultline passes `run --check` (the
+/// same construction as a start), with its store moved from the unit's state directory into a
+/// temporary one. packaging/test-deb.sh starts it for real from the installed package.
+#[test]
+fn the_packaged_configuration_passes_run_check() {
+    let etc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packaging/etc");
+    let config = std::fs::read_to_string(etc.join("faultline.toml")).expect("packaged config");
+    let state = "/var/lib/faultline/faultline.redb";
+    assert!(config.contains(state), "the store is not in the state dir");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = dir.path().join("faultline.redb");
+    std::fs::write(
+        dir.path().join("faultline.toml"),
+        config.replace(state, &store.to_string_lossy()),
+    )
+    .expect("write config");
+    std::fs::copy(etc.join("topology.yaml"), dir.path().join("topology.yaml")).expect("topology");
+    let config_path = dir.path().join("faultline.toml");
+    let out = faultline(&["run", "--check", "--config", &config_path.to_string_lossy()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = text(&out.stdout);
+    assert!(summary.contains("1 devices"), "{summary}");
+    assert!(!store.exists(), "--check created the store");
 }
