@@ -148,30 +148,7 @@ fn metric(text: &str, series: &str) -> Option<f64> {
 
 /// `promtool check metrics` on `body`: its complaints, empty when clean.
 fn promtool(body: &str) -> String {
-    use std::io::Write;
-    let mut child = std::process::Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run promtool");
-    child
-        .stdin
-        .take()
-        .expect("promtool stdin")
-        .write_all(body.as_bytes())
-        .expect("feed promtool");
-    let out = child.wait_with_output().expect("promtool output");
-    if out.status.success() {
-        String::new()
-    } else {
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    }
+    faultline_testpeers::cmd::promtool_check_metrics(body)
 }
 
 #[tokio::test]

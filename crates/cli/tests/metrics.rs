@@ -4,7 +4,6 @@
 //! per-service and per-component state series follow a failure, `faultline_build_info` and
 //! `process_*` are there; `/-/healthy` and `/-/ready` answer.
 
-use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -40,30 +39,7 @@ async fn text(url: &str, accept: Option<&str>) -> Option<(String, String)> {
 
 /// `promtool check metrics` on `body`: its complaints, empty when clean.
 fn promtool(body: &str) -> String {
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run promtool");
-    child
-        .stdin
-        .take()
-        .expect("promtool stdin")
-        .write_all(body.as_bytes())
-        .expect("feed promtool");
-    let out = child.wait_with_output().expect("promtool output");
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() {
-        String::new()
-    } else {
-        said
-    }
+    faultline_testpeers::cmd::promtool_check_metrics(body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

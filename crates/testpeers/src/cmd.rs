@@ -23,6 +23,35 @@ pub fn ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `promtool check metrics` (Debian's `prometheus` package) on a `/metrics` body: its
+/// complaints, empty when the body is clean. Panics when promtool cannot be run.
+pub fn promtool_check_metrics(body: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run promtool: {e}"));
+    child
+        .stdin
+        .take()
+        .expect("promtool stdin")
+        .write_all(body.as_bytes())
+        .expect("feed promtool");
+    let out = child.wait_with_output().expect("promtool output");
+    if out.status.success() {
+        String::new()
+    } else {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+}
+
 /// Like [`ok`], but a failure is only reported (cleanup paths: the thing may already be gone).
 pub fn quiet(args: &[&str]) -> bool {
     let Some((bin, rest)) = args.split_first() else {

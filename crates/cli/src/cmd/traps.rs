@@ -260,7 +260,8 @@ fn print_event(out: &mut impl Write, e: &TrapEvent, json: bool) -> std::io::Resu
     Ok(())
 }
 
-/// [`varbind_line`] written straight to `out`.
+/// `NAME = VALUE` written straight to `out`: an INTEGER with an enumeration as net-snmp shows
+/// it (`IF-MIB::ifOperStatus.3 = down(2)`).
 fn write_varbind(out: &mut impl Write, oid: &str, value: &str) -> std::io::Result<()> {
     let label = value
         .parse::<i64>()
@@ -272,7 +273,7 @@ fn write_varbind(out: &mut impl Write, oid: &str, value: &str) -> std::io::Resul
     }
 }
 
-/// `NAME = VALUE`, an INTEGER with an enumeration shown as net-snmp does (`down(2)`).
+/// [`write_varbind`] into a string.
 #[cfg(test)]
 fn varbind_line(oid: &str, value: &str) -> String {
     let mut line = Vec::new();
