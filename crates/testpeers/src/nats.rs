@@ -198,10 +198,40 @@ impl NatsCluster {
                 let ok = matches!(client.get(&url).send().await, Ok(r) if r.status().is_success());
                 all &= ok;
             }
-            if all {
+            // Each node healthy is not yet a cluster that can place a replicated stream ("no
+            // suitable peers for placement"): the JetStream meta group must have a leader that
+            // sees every other running node as a current peer.
+            if all && self.meta_group_whole(&client).await {
                 return true;
             }
             tokio::time::sleep(READY_POLL).await;
+        }
+        false
+    }
+
+    /// Whether some running node reports a JetStream meta leader with every other running
+    /// node among its current peers.
+    async fn meta_group_whole(&self, client: &reqwest::Client) -> bool {
+        let running = self.nodes.iter().filter(|n| n.child.is_some()).count();
+        for n in self.nodes.iter().filter(|n| n.child.is_some()) {
+            let url = format!("http://127.0.0.1:{}/jsz", n.ports.monitor);
+            let Ok(r) = client.get(&url).send().await else {
+                continue;
+            };
+            let Ok(v) = r.json::<serde_json::Value>().await else {
+                continue;
+            };
+            let meta = &v["meta_cluster"];
+            let led = meta["leader"].as_str().is_some_and(|l| !l.is_empty());
+            let current = meta["replicas"].as_array().map_or(0, |peers| {
+                peers
+                    .iter()
+                    .filter(|p| p["current"].as_bool() == Some(true))
+                    .count()
+            });
+            if led && current + 1 >= running {
+                return true;
+            }
         }
         false
     }
