@@ -470,7 +470,7 @@ impl Engine {
     /// Thin a batch as received, before it is journaled (see `thin.rs` in the crate's
     /// source): the observations to journal and take, in order, and how many repetitions that
     /// change nothing were held back. A device seen whole in the batch is stood for by a
-    /// [`Signal::Steady`](faultline_observe::Signal::Steady) in `kept`. Does not change the
+    /// [`Signal::Steady`] in `kept`. Does not change the
     /// engine: ingesting `kept` takes all of it.
     pub fn thin(&self, batch: Vec<Observation>) -> Thinned {
         let steps = self
