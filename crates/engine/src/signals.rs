@@ -378,6 +378,15 @@ impl Engine {
         self.state.dirty = true;
     }
 
+    /// The link whose end is `name` (`device:interface`) of device `d`, and which end it is.
+    pub(crate) fn link_end(&self, d: DeviceIdx, name: &str) -> Option<(LinkIdx, usize)> {
+        let Some(Comp::Link(l)) = self.graph.resolve_comp(name) else {
+            return None;
+        };
+        let link = &self.graph.topology().links[l.0];
+        Some((l, usize::from(link.a_device as usize != d.0)))
+    }
+
     fn apply_interface(
         &mut self,
         d: DeviceIdx,
@@ -398,9 +407,7 @@ impl Engine {
                     .insert(interface.to_string(), Timed::new(status, at));
                 let news = prev.is_some_and(|p| p.value.oper != *oper);
                 let name = format!("{device}:{interface}");
-                if let Some(Comp::Link(l)) = self.graph.resolve_comp(&name) {
-                    let link = &self.graph.topology().links[l.0];
-                    let end = usize::from(link.a_device as usize != d.0);
+                if let Some((l, end)) = self.link_end(d, &name) {
                     self.state.signals.links[l][end] = Some(Timed::new(*oper == IfStatus::Up, at));
                     let lc = l.comp(&self.graph);
                     if news {

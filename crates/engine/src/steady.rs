@@ -6,7 +6,7 @@
 
 use faultline_observe::UnixMillis;
 
-use crate::ids::{Comp, DeviceIdx, Timed, TypedComponents};
+use crate::ids::{DeviceIdx, LinkIdx, Timed};
 use crate::signals::DeviceSignals;
 use crate::{Engine, Output};
 
@@ -50,23 +50,25 @@ impl Engine {
         let dev = &mut self.state.signals.devices[d];
         let own = dev.refresh_polled(at);
         let ha = dev.ha.is_some();
-        let interfaces: Vec<String> = dev.interfaces.keys().cloned().collect();
         if self.state.readiness.refresh(d, at) || ha {
             // Readiness and the HA invariants judge these stamps at correlation.
             self.state.dirty = true;
         }
-        let device = self.graph.id_of(c).to_string();
+        // The device's link ends, by the interfaces it reported.
+        let device = self.graph.id_of(c);
         let mut name = String::new();
-        for interface in interfaces {
-            name.clear();
-            name.push_str(&device);
-            name.push(':');
-            name.push_str(&interface);
-            let Some(Comp::Link(l)) = self.graph.resolve_comp(&name) else {
-                continue;
-            };
-            let link = &self.graph.topology().links[l.0];
-            let end = usize::from(link.a_device as usize != d.0);
+        let ends: Vec<(LinkIdx, usize)> = self.state.signals.devices[d]
+            .interfaces
+            .keys()
+            .filter_map(|interface| {
+                name.clear();
+                name.push_str(device);
+                name.push(':');
+                name.push_str(interface);
+                self.link_end(d, &name)
+            })
+            .collect();
+        for (l, end) in ends {
             let Some(v) = self.state.signals.links[l][end].as_mut() else {
                 continue;
             };

@@ -381,7 +381,7 @@ fn settle(
     seen: &HashMap<u64, Seen>,
 ) {
     // Groups whose members were all seen, of which one is due and none stale: a `Steady`
-    // stands for them.
+    // stands for them. Per group: (any due, any stale).
     let mut judged: HashMap<u64, (bool, bool)> = HashMap::new();
     for c in &candidates {
         let (due, stale) = judged.entry(c.group).or_insert((false, false));
@@ -391,10 +391,10 @@ fn settle(
     let standing: HashMap<u64, bool> = judged
         .into_iter()
         .map(|(group, (due, stale))| {
-            let complete = seen
+            let whole = seen
                 .get(&group)
-                .is_some_and(|s| s.keys.len() as u64 >= u64::from(mem.group(group).keys));
-            (group, complete && due && !stale)
+                .is_some_and(|s| s.keys.len() >= mem.group(group).keys as usize);
+            (group, whole && due && !stale)
         })
         .collect();
     for (group, stands) in &standing {
