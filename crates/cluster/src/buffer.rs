@@ -36,15 +36,27 @@ impl DiskBuffer {
             source,
         };
         std::fs::create_dir_all(dir).map_err(err)?;
-        let mut files: Vec<(u64, u64)> = std::fs::read_dir(dir)
-            .map_err(err)?
-            .filter_map(|e| {
-                let e = e.ok()?;
-                let name = e.file_name().into_string().ok()?;
-                let seq = name.strip_suffix(SUFFIX)?.parse().ok()?;
-                Some((seq, e.metadata().map_or(0, |m| m.len())))
-            })
-            .collect();
+        let mut files: Vec<(u64, u64)> = Vec::new();
+        for e in std::fs::read_dir(dir).map_err(err)? {
+            let Ok(e) = e else { continue };
+            let Ok(name) = e.file_name().into_string() else {
+                continue;
+            };
+            if name.ends_with(".tmp") {
+                // A batch whose write a crash interrupted before its rename: never published.
+                let _ = std::fs::remove_file(e.path());
+                continue;
+            }
+            // The largest sequence number has no successor: such a name was not written here.
+            let Some(seq) = name
+                .strip_suffix(SUFFIX)
+                .and_then(|n| n.parse::<u64>().ok())
+                .filter(|s| *s < u64::MAX)
+            else {
+                continue;
+            };
+            files.push((seq, e.metadata().map_or(0, |m| m.len())));
+        }
         files.sort_unstable();
         let next = files.last().map_or(0, |l| l.0 + 1);
         Ok(DiskBuffer {
@@ -99,18 +111,24 @@ impl DiskBuffer {
             return Ok(false);
         };
         self.bytes = self.bytes.saturating_sub(size);
-        std::fs::remove_file(self.path(seq)).map_err(|e| self.err(e))?;
-        Ok(true)
+        match std::fs::remove_file(self.path(seq)) {
+            // Already gone (removed by hand): what was wanted.
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(self.err(e)),
+            _ => Ok(true),
+        }
     }
 
-    /// The oldest batch, if any. A file that no longer decodes is dropped and counted.
+    /// The oldest batch, if any. A file that can no longer be read or decoded is dropped and
+    /// counted: left in place it would hold every later batch (and the heartbeats) back.
     pub fn front(&mut self) -> Result<Option<WireBatch>, ClusterError> {
         while let Some(&(seq, _)) = self.files.front() {
-            let bytes = std::fs::read(self.path(seq)).map_err(|e| self.err(e))?;
-            match WireBatch::decode(&bytes) {
+            let decoded = std::fs::read(self.path(seq))
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| WireBatch::decode(&bytes).map_err(|e| e.to_string()));
+            match decoded {
                 Ok(b) => return Ok(Some(b)),
-                Err(e) => {
-                    tracing::warn!(seq, error = %e, "undecodable buffered batch dropped");
+                Err(error) => {
+                    tracing::warn!(seq, %error, "unreadable buffered batch dropped");
                     self.drop_oldest()?;
                 }
             }
@@ -195,5 +213,29 @@ mod tests {
         b.push(&batch(1)).unwrap();
         assert_eq!(b.front().unwrap().map(|x| x.id.seq), Some(1));
         assert_eq!(b.dropped(), 1);
+    }
+
+    /// A batch file that vanished (or cannot be read) does not hold the later ones back; a
+    /// crash's half-written `.tmp` is removed, and a name at the end of the sequence range is
+    /// not taken for a batch.
+    #[test]
+    fn an_unreadable_file_does_not_block_the_queue_and_leftovers_are_cleaned() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = DiskBuffer::open(dir.path(), BufferBound(3)).unwrap();
+        b.push(&batch(0)).unwrap();
+        b.push(&batch(1)).unwrap();
+        std::fs::remove_file(dir.path().join(format!("{:020}{SUFFIX}", 0))).unwrap();
+        assert_eq!(b.front().unwrap().map(|x| x.id.seq), Some(1));
+        assert_eq!(b.dropped(), 1);
+        drop(b);
+        let tmp = dir.path().join(format!("{:020}.tmp", 7));
+        std::fs::write(&tmp, b"half").unwrap();
+        let last = dir.path().join(format!("{}{SUFFIX}", u64::MAX));
+        std::fs::write(&last, b"junk").unwrap();
+        let mut b = DiskBuffer::open(dir.path(), BufferBound(3)).unwrap();
+        assert!(!tmp.exists());
+        assert_eq!(b.len(), 1);
+        b.push(&batch(2)).unwrap();
+        assert_eq!(b.len(), 2);
     }
 }
