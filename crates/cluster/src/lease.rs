@@ -43,7 +43,8 @@ pub struct LeaseRecord {
 impl LeaseRecord {
     /// Milliseconds left at `now` before the lease expires unless renewed (0 when past).
     pub fn left_ms(&self, now: u64) -> u64 {
-        (self.renewed + self.ttl_ms).saturating_sub(now)
+        // Saturating: the record is read back from the KV store, whatever wrote it.
+        self.renewed.saturating_add(self.ttl_ms).saturating_sub(now)
     }
 }
 

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use async_nats::jetstream::Context;
-use async_nats::jetstream::kv::{Operation, Store};
+use async_nats::jetstream::kv::{CreateErrorKind, Operation, Store, UpdateErrorKind};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +38,7 @@ struct PagedEntry {
 /// A key for `receiver` and `incident`: both hex-encoded (incident ids hold `@`, receiver names
 /// anything; keys allow letters, digits, `-_=./` only).
 fn key(receiver: &str, incident: &str) -> String {
-    let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+    let hex = |s: &str| faultline_observe::octets::hex(s.as_bytes(), "");
     format!("{}.{}", hex(receiver), hex(incident))
 }
 
@@ -123,18 +123,25 @@ impl PagedLog {
         let value = bytes::Bytes::from(serde_json::to_vec(&entry)?);
         for _ in 0..RECORD_ATTEMPTS {
             let current = self.kv.entry(k.as_str()).await.map_err(paged_error)?;
-            let written = match current.filter(|e| e.operation == Operation::Put) {
+            // Only losing a race (another writer got in between) is tried again; any other
+            // error is reported at once (the delivery path waits on this).
+            match current.filter(|e| e.operation == Operation::Put) {
                 Some(e) => {
                     let have = serde_json::from_slice::<PagedEntry>(&e.value).map(|h| h.seq);
                     if have.is_ok_and(|h| h >= seq) {
                         return Ok(());
                     }
-                    self.kv.update(&k, value.clone(), e.revision).await.is_ok()
+                    match self.kv.update(&k, value.clone(), e.revision).await {
+                        Ok(_) => return Ok(()),
+                        Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => {}
+                        Err(e) => return Err(paged_error(e)),
+                    }
                 }
-                None => self.kv.create(&k, value.clone()).await.is_ok(),
-            };
-            if written {
-                return Ok(());
+                None => match self.kv.create(&k, value.clone()).await {
+                    Ok(_) => return Ok(()),
+                    Err(e) if e.kind() == CreateErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(paged_error(e)),
+                },
             }
         }
         Err(paged_error(format!(
