@@ -13,6 +13,7 @@
 //! single process, which has no pollers, is unchanged.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use faultline_graph::{State, WhyNode};
 use faultline_observe::time::format_utc;
@@ -53,8 +54,9 @@ impl Pollers {
     }
 
     /// The correlator was down until `at`: that silence is not the pollers' fault.
+    /// A poller already judged silent stays so, with its last heartbeat as it was.
     pub(crate) fn resume(&mut self, at: UnixMillis) {
-        for p in self.zones.values_mut() {
+        for p in self.zones.values_mut().filter(|p| p.stale_since.is_none()) {
             p.last_seen = p.last_seen.max(at);
         }
     }
@@ -113,25 +115,32 @@ impl Engine {
         if !self.state.pollers.any_stale() {
             return;
         }
-        let t = self.graph.topology();
+        // The graph is shared: holding it keeps the zone borrowed while the state changes.
+        let graph = Arc::clone(&self.graph);
         let zone = match (&obs.subject, &obs.signal) {
-            (_, Signal::Probe { zone, .. }) => zone.clone(),
+            (_, Signal::Probe { zone, .. }) => zone.as_deref(),
             (Subject::Device { device } | Subject::Interface { device, .. }, _) => {
-                match self.graph.resolve_comp(device) {
-                    Some(Comp::Device(d)) => t.devices[d.0].zone.clone(),
+                match graph.resolve_comp(device) {
+                    Some(Comp::Device(d)) => graph.topology().devices[d.0].zone.as_deref(),
                     _ => None,
                 }
             }
             _ => None,
         };
-        let Some(zone) = zone.filter(|z| self.state.pollers.is_stale(z)) else {
+        let Some(zone) = zone else {
             return;
         };
-        let (now, name) = match self.state.pollers.zones.get(&zone) {
-            Some(p) => (self.state.now, p.name.clone()),
-            None => return,
+        let Some(name) = self
+            .state
+            .pollers
+            .zones
+            .get(zone)
+            .filter(|p| p.stale_since.is_some())
+            .map(|p| p.name.clone())
+        else {
+            return;
         };
-        self.poller_heartbeat(&zone, &name, now, out);
+        self.poller_heartbeat(zone, &name, self.state.now, out);
     }
 
     /// `zone`'s poller went without a heartbeat for the bound, at `at`.

@@ -237,6 +237,9 @@ fn buffered_batches_after_a_partition_keep_their_times() {
         .flat_map(|i| outside_round(SILENT_AT + i * STEP))
         .collect();
     out.extend(e.ingest(&buffered));
+    // The buffered batches hold no heartbeat: observations from the zone alone tell that its
+    // poller is alive after all.
+    assert_eq!(state_of(&e, "poller:outside"), State::Up);
     run_polls(&mut e, poll, (BACK_AT, BACK_AT + 30 * S, STEP), &mut out);
     let opened: Vec<_> = transitions(&out)
         .into_iter()
