@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use async_nats::jetstream::Context;
-use async_nats::jetstream::kv::{CreateErrorKind, Operation, Store, UpdateErrorKind};
+use async_nats::jetstream::kv::{Operation, Store};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
@@ -121,11 +121,13 @@ impl PagedLog {
         self.learn(entry.clone());
         let k = key(receiver, incident);
         let value = bytes::Bytes::from(serde_json::to_vec(&entry)?);
+        let mut last = String::new();
         for _ in 0..RECORD_ATTEMPTS {
             let current = self.kv.entry(k.as_str()).await.map_err(paged_error)?;
-            // Only losing a race (another writer got in between) is tried again; any other
-            // error is reported at once (the delivery path waits on this).
-            match current.filter(|e| e.operation == Operation::Put) {
+            // Tried again after losing a race (another writer got in between) and after any
+            // other error too: a record missing at a takeover is a page sent twice, and a
+            // NATS error while a node is lost is usually gone on the next try.
+            let failure = match current.filter(|e| e.operation == Operation::Put) {
                 Some(e) => {
                     let have = serde_json::from_slice::<PagedEntry>(&e.value).map(|h| h.seq);
                     if have.is_ok_and(|h| h >= seq) {
@@ -133,19 +135,18 @@ impl PagedLog {
                     }
                     match self.kv.update(&k, value.clone(), e.revision).await {
                         Ok(_) => return Ok(()),
-                        Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => {}
-                        Err(e) => return Err(paged_error(e)),
+                        Err(e) => e.to_string(),
                     }
                 }
                 None => match self.kv.create(&k, value.clone()).await {
                     Ok(_) => return Ok(()),
-                    Err(e) if e.kind() == CreateErrorKind::AlreadyExists => {}
-                    Err(e) => return Err(paged_error(e)),
+                    Err(e) => e.to_string(),
                 },
-            }
+            };
+            last = failure;
         }
         Err(paged_error(format!(
-            "{incident} at {receiver}: the key kept changing"
+            "{incident} at {receiver}: not recorded after {RECORD_ATTEMPTS} tries: {last}"
         )))
     }
 }
